@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# aio-suite: a benchmarking and conformance suite for Linux native AIO.
+#
+#   make            build everything under build/
+#   make deps       install missing Debian packages (root) or print the line
+#   make check      deps, build, then every test: C unit tests, aio-conform,
+#                   bats; ends with "N passed, N failed, N skipped"
+#   make bench      deps, build, then the main benchmark job into results/
+#   make bench-overhead
+#                   aio-stress against fio and a bare io_submit loop on
+#                   /dev/null, side by side, with the ratios
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make format | format-check | lint | clean
+#
+# V=1 shows the commands.  CC=clang builds with clang.
+
+CC ?= gcc
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/aio-suite
+BUILD ?= build
+
+ifeq ($(V),1)
+Q :=
+msg_ = @true
+else
+Q := @
+msg_ = @printf '  %-7s %s\n'
+endif
+
+CSTD := -std=gnu11
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2
+OPT ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -Isrc/lib
+CFLAGS += $(CSTD) $(OPT) $(WARN) -MMD -MP
+LDLIBS += -lpthread -lm
+
+# Optional libraries: a whole engine file is compiled in or out.
+HAVE_LIBURING := $(shell printf '\#include <liburing.h>\nint main(void){return 0;}' | \
+	$(CC) -x c - -o /dev/null -luring >/dev/null 2>&1 && echo 1)
+HAVE_BLKID := $(shell printf '\#include <blkid/blkid.h>\nint main(void){return 0;}' | \
+	$(CC) -x c - -o /dev/null -lblkid >/dev/null 2>&1 && echo 1)
+
+LIB_SRC := $(sort $(wildcard src/lib/*.c))
+ifeq ($(HAVE_LIBURING),1)
+CPPFLAGS += -DHAVE_LIBURING=1
+LDLIBS += -luring
+LIB_SRC := $(filter-out src/lib/io_uring_stub.c,$(LIB_SRC))
+else
+LIB_SRC := $(filter-out src/lib/io_uring.c,$(LIB_SRC))
+endif
+ifeq ($(HAVE_BLKID),1)
+CPPFLAGS += -DHAVE_BLKID=1
+LDLIBS += -lblkid
+LIB_SRC := $(filter-out src/lib/blkid_stub.c,$(LIB_SRC))
+else
+LIB_SRC := $(filter-out src/lib/blkid.c,$(LIB_SRC))
+endif
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libaiosuite.a
+
+STRESS_SRC := $(sort $(wildcard src/aio-stress/*.c))
+STRESS_OBJ := $(STRESS_SRC:%.c=$(BUILD)/%.o)
+CONFORM_SRC := $(sort $(wildcard src/conformance/*.c))
+CONFORM_OBJ := $(CONFORM_SRC:%.c=$(BUILD)/%.o)
+TOOLS_SRC := $(sort $(wildcard src/tools/*.c))
+TOOLS_BIN := $(TOOLS_SRC:src/tools/%.c=$(BUILD)/%)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
+
+.PHONY: all deps check bench bench-overhead install uninstall format \
+	format-check lint clean unit
+
+all: $(BINS) $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	$(msg_) CC $<
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	$(msg_) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/aio-stress: $(STRESS_OBJ) $(LIB)
+	$(msg_) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/aio-conform: $(CONFORM_OBJ) $(LIB)
+	$(msg_) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%: $(BUILD)/src/tools/%.o $(LIB)
+	$(msg_) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	$(msg_) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+deps:
+	$(Q)./ci/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tests/run-all.sh
+
+unit: all
+	$(Q)./tests/run-all.sh unit
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tools/bench.sh
+
+bench-overhead: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tools/bench_overhead.py
+
+install: $(BINS)
+	$(msg_) INSTALL $(DESTDIR)$(BINDIR)
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/jobs
+	$(Q)install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	$(Q)if ls jobs/*.fio >/dev/null 2>&1; then \
+		install -m 0644 jobs/*.fio $(DESTDIR)$(DATADIR)/jobs/; fi
+
+uninstall:
+	$(Q)rm -f $(BINS:$(BUILD)/%=$(DESTDIR)$(BINDIR)/%)
+	$(Q)rm -rf $(DESTDIR)$(DATADIR)
+
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src tests -name '*.[ch]')
+
+format:
+	$(Q)clang-format -i $(C_FILES)
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $(C_FILES)
+
+lint: format-check
+	$(Q)python3 -m py_compile tools/*.py
+	$(Q)bash -n ci/*.sh tools/*.sh tests/*.sh
+
+clean:
+	$(Q)rm -rf $(BUILD)

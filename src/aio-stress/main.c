@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * aio-stress: the classic AIO stress and benchmark tool's command line
+ * (Chris Mason's v0.21), on aio-suite's engines, with per-iocb submit
+ * timing, the inline-completion ratio, completion latency percentiles,
+ * CPU cost, JSON output and block-level data verification.
+ *
+ * This file parses the command line and sets the run up; run.c holds the
+ * per-thread state machine and report.c the text and JSON reports.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "stress.h"
+#include "util.h"
+
+struct run g_run;
+
+static void usage(FILE *f)
+{
+	const struct engine_ops *const *e;
+
+	fprintf(f,
+		"usage: aio-stress [-s size] [-r size] [-a size] [-d num] [-b num]\n"
+		"                  [-i num] [-t num] [-c num] [-C size] [-nxhOS ]\n"
+		"                  [long options] file1 [file2 ...]\n"
+		"\t-a size in KB at which to align buffers\n"
+		"\t-b max number of iocbs to give io_submit at once\n"
+		"\t-c number of io contexts per file\n"
+		"\t-C offset between contexts, default 2MB\n"
+		"\t-s size in MB of the test file(s), default 1024MB\n"
+		"\t-r record size in KB used for each io, default 64KB\n"
+		"\t-d number of pending aio requests for each file, default 64\n"
+		"\t-i number of I/O per file sent before switching\n"
+		"\t   to the next file, default 8\n"
+		"\t-I number of submission rounds per stage, default: until the\n"
+		"\t   stage's range is done (or Ctrl-C)\n"
+		"\t-O Use O_DIRECT\n"
+		"\t-S Use O_SYNC for writes\n"
+		"\t-o add an operation to the list: write=0, read=1,\n"
+		"\t   random write=2, random read=3.\n"
+		"\t   repeat -o to specify multiple ops: -o 0 -o 1 etc.\n"
+		"\t-m shm use ipc shared memory for io buffers instead of malloc\n"
+		"\t-m shmfs mmap a file in /dev/shm for io buffers\n"
+		"\t-n no fsyncs between write stage and read stage\n"
+		"\t-l print io_submit latencies after each stage\n"
+		"\t-L print io completion latencies after each stage\n"
+		"\t-t number of threads to run\n"
+		"\t-u unlink files after completion\n"
+		"\t-v verification of bytes written (same as --verify)\n"
+		"\t-x turn off thread stonewalling\n"
+		"\t-h this message\n"
+		"\n\t   the size options (-a -s and -r) allow modifiers -s 400{k,m,g}\n"
+		"\t   translate to 400KB, 400MB and 400GB\n"
+		"\nlong options:\n"
+		"\t--engine NAME      I/O engine (default libaio):");
+	for (e = engine_list; *e; e++)
+		fprintf(f, " %s", (*e)->name);
+	fprintf(f,
+		"\n"
+		"\t--json FILE        write the results as JSON (- for stdout)\n"
+		"\t--runtime SECONDS  run each stage this long, wrapping around\n"
+		"\t                   the file range\n"
+		"\t--iovecs N         vectored requests of N segments\n"
+		"\t                   (PREADV/PWRITEV, readv/writev)\n"
+		"\t--rw-flags LIST    per-request RWF_* flags: hipri, dsync, sync,\n"
+		"\t                   nowait, append, noappend, atomic, dontcache\n"
+		"\t--user-reap        libaio: reap completions from the mapped ring\n"
+		"\t--sqpoll, --iopoll, --fixed-files, --fixed-bufs\n"
+		"\t                   io_uring: SQPOLL, polled completions,\n"
+		"\t                   registered files, registered buffers\n"
+		"\t--verify           every block carries its offset, a generation\n"
+		"\t                   and a checksum; reads report the first bad\n"
+		"\t                   block (misplaced, stale, torn, zero)\n"
+		"\t--inject KIND:OFF  after the first write stage, damage the block\n"
+		"\t                   at byte OFF of the first file (zero, misplaced,\n"
+		"\t                   stale, torn, garbage): tests the verifier\n"
+		"\t--cpu N            pin the threads to CPU N, N+1, ...\n"
+		"\t--force            write to a block device that holds data\n"
+		"\t--quiet            print nothing but errors\n"
+		"\t--version, --help\n"
+		"\nexit status: 0 ok, 1 run failure (I/O or verify errors), 2 usage,\n"
+		"130 interrupted (the partial stage is still reported)\n"
+		"version %s\n",
+		AIO_STRESS_VERSION);
+}
+
+enum {
+	OPT_ENGINE = 256,
+	OPT_JSON,
+	OPT_RUNTIME,
+	OPT_IOVECS,
+	OPT_RW_FLAGS,
+	OPT_USER_REAP,
+	OPT_SQPOLL,
+	OPT_IOPOLL,
+	OPT_FIXED_FILES,
+	OPT_FIXED_BUFS,
+	OPT_VERIFY,
+	OPT_QUIET,
+	OPT_HELP,
+	OPT_FORCE,
+	OPT_CPU,
+	OPT_INJECT,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "engine", required_argument, NULL, OPT_ENGINE },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "runtime", required_argument, NULL, OPT_RUNTIME },
+	{ "iovecs", required_argument, NULL, OPT_IOVECS },
+	{ "rw-flags", required_argument, NULL, OPT_RW_FLAGS },
+	{ "user-reap", no_argument, NULL, OPT_USER_REAP },
+	{ "sqpoll", no_argument, NULL, OPT_SQPOLL },
+	{ "iopoll", no_argument, NULL, OPT_IOPOLL },
+	{ "fixed-files", no_argument, NULL, OPT_FIXED_FILES },
+	{ "fixed-bufs", no_argument, NULL, OPT_FIXED_BUFS },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "cpu", required_argument, NULL, OPT_CPU },
+	{ "inject", required_argument, NULL, OPT_INJECT },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *const inject_names[] = {
+	[VERIFY_ZERO] = "zero",		  [VERIFY_MISPLACED] = "misplaced",
+	[VERIFY_STALE] = "stale",	  [VERIFY_TORN] = "torn",
+	[VERIFY_GARBAGE] = "garbage",
+};
+
+static void __attribute__((noreturn)) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static uint64_t opt_size(int c, const char *arg, uint64_t unit)
+{
+	uint64_t v;
+
+	if (parse_size(arg, unit, &v) || v == 0)
+		usage_error("bad size for -%c: '%s'", c, arg);
+	return v;
+}
+
+static unsigned int opt_count(const char *name, const char *arg, long min,
+			      long max)
+{
+	long v;
+
+	if (parse_long(arg, min, max, &v))
+		usage_error("bad value for %s: '%s' (%ld..%ld)", name, arg,
+			    min, max);
+	return (unsigned int)v;
+}
+
+static void parse_inject(struct options *o, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	size_t i;
+
+	if (!colon)
+		usage_error("bad value for --inject: '%s' (KIND:OFFSET)", arg);
+	for (i = 0; i < ARRAY_SIZE(inject_names); i++) {
+		if (inject_names[i] &&
+		    strlen(inject_names[i]) == (size_t)(colon - arg) &&
+		    !strncmp(inject_names[i], arg, (size_t)(colon - arg)))
+			o->inject_kind = (int)i;
+	}
+	if (!o->inject_kind)
+		usage_error("bad kind for --inject: '%s' (zero, misplaced, stale, torn, garbage)",
+			    arg);
+	if (parse_size(colon + 1, 1, &o->inject_offset))
+		usage_error("bad offset for --inject: '%s'", arg);
+}
+
+static void parse_args(struct options *o, int argc, char **argv)
+{
+	const char *bad;
+	bool b_given = false;
+	int c, i;
+	long v;
+
+	*o = (struct options){
+		.file_size = 1024ull << 20,
+		.rec_len = 64 << 10,
+		.align = (uint64_t)sysconf(_SC_PAGESIZE),
+		.depth = 64,
+		.io_iter = 8,
+		.iterations = -1,
+		.threads = 1,
+		.contexts = 1,
+		.context_offset = 2 << 20,
+		.fsync_stages = true,
+		.stonewall = true,
+		.cpu = -1,
+		.argc = argc,
+		.argv = argv,
+	};
+	o->engine = engine_find("libaio");
+	opterr = 0;
+	while ((c = getopt_long(argc, argv,
+				":a:b:c:C:m:s:r:d:i:I:o:t:lLnhOSxvu", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o->align = opt_size(c, optarg, 1024);
+			if (o->align & (o->align - 1))
+				usage_error("bad size for -a: '%s' (a power of two)",
+					    optarg);
+			break;
+		case 'b':
+			o->max_io_submit =
+				opt_count("-b", optarg, 1, 1 << 20);
+			b_given = true;
+			break;
+		case 'c':
+			o->contexts = opt_count("-c", optarg, 1, 4096);
+			break;
+		case 'C':
+			o->context_offset = opt_size(c, optarg, 1 << 20);
+			break;
+		case 'm':
+			if (!strcmp(optarg, "shm"))
+				o->buf_mem = BUF_SHM;
+			else if (!strcmp(optarg, "shmfs"))
+				o->buf_mem = BUF_SHMFS;
+			else
+				usage_error("bad value for -m: '%s' (shm or shmfs)",
+					    optarg);
+			break;
+		case 's':
+			o->file_size = opt_size(c, optarg, 1 << 20);
+			break;
+		case 'r':
+			o->rec_len = opt_size(c, optarg, 1024);
+			break;
+		case 'd':
+			o->depth = opt_count("-d", optarg, 1, 65536);
+			break;
+		case 'i':
+			o->io_iter = opt_count("-i", optarg, 1, 65536);
+			break;
+		case 'I':
+			o->iterations = opt_count("-I", optarg, 1, 1L << 40);
+			break;
+		case 'o':
+			if (parse_long(optarg, 0, NR_STAGES - 1, &v))
+				usage_error("bad value for -o: '%s' (0 write, 1 read, 2 random write, 3 random read)",
+					    optarg);
+			o->stages |= 1u << v;
+			break;
+		case 't':
+			o->threads = opt_count("-t", optarg, 1, 1024);
+			break;
+		case 'l':
+			o->latency_stats = true;
+			break;
+		case 'L':
+			o->completion_latency_stats = true;
+			break;
+		case 'n':
+			o->fsync_stages = false;
+			break;
+		case 'O':
+			o->o_direct = true;
+			break;
+		case 'S':
+			o->o_sync = true;
+			break;
+		case 'x':
+			o->stonewall = false;
+			break;
+		case 'v':
+		case OPT_VERIFY:
+			o->verify = true;
+			break;
+		case 'u':
+			o->unlink_files = true;
+			break;
+		case 'h':
+		case OPT_HELP:
+			usage(stdout);
+			exit(0);
+		case OPT_VERSION:
+			printf("aio-stress %s\n", AIO_STRESS_VERSION);
+			exit(0);
+		case OPT_ENGINE:
+			o->engine = engine_find(optarg);
+			if (!o->engine)
+				usage_error("unknown engine '%s' (see --help)",
+					    optarg);
+			break;
+		case OPT_JSON:
+			o->json_path = optarg;
+			break;
+		case OPT_RUNTIME:
+			if (parse_seconds(optarg, &o->runtime_s) ||
+			    o->runtime_s <= 0)
+				usage_error("bad value for --runtime: '%s'",
+					    optarg);
+			break;
+		case OPT_IOVECS:
+			o->iovecs = opt_count("--iovecs", optarg, 1, 1024);
+			break;
+		case OPT_RW_FLAGS:
+			if (rw_flags_parse(optarg, &o->rw_flags, &bad))
+				usage_error("unknown flag in --rw-flags: '%s'",
+					    bad ? bad : optarg);
+			o->rw_flags_str = optarg;
+			break;
+		case OPT_USER_REAP:
+			o->user_reap = true;
+			break;
+		case OPT_SQPOLL:
+			o->sqpoll = true;
+			break;
+		case OPT_IOPOLL:
+			o->iopoll = true;
+			break;
+		case OPT_FIXED_FILES:
+			o->fixed_files = true;
+			break;
+		case OPT_FIXED_BUFS:
+			o->fixed_bufs = true;
+			break;
+		case OPT_QUIET:
+			o->quiet = true;
+			break;
+		case OPT_FORCE:
+			o->force = true;
+			break;
+		case OPT_CPU:
+			o->cpu = (int)opt_count("--cpu", optarg, 0, 4095);
+			break;
+		case OPT_INJECT:
+			parse_inject(o, optarg);
+			break;
+		case ':':
+			if (optopt)
+				usage_error("option '-%c' needs an argument",
+					    optopt);
+			usage_error("option '%s' needs an argument",
+				    argv[optind - 1]);
+		default:
+			if (optopt)
+				usage_error("unknown option '-%c' (see --help)",
+					    optopt);
+			usage_error("unknown option '%s' (see --help)",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		usage_error("no file given (see --help)");
+	o->files = argv + optind;
+	o->nr_files = argc - optind;
+
+	if (o->user_reap && strcmp(o->engine->name, "libaio"))
+		usage_error("--user-reap needs --engine libaio, not '%s'",
+			    o->engine->name);
+	if ((o->sqpoll || o->iopoll || o->fixed_files || o->fixed_bufs) &&
+	    strcmp(o->engine->name, "io_uring"))
+		usage_error("--sqpoll, --iopoll, --fixed-files and --fixed-bufs need --engine io_uring, not '%s'",
+			    o->engine->name);
+	if (o->iovecs && o->iovecs > o->rec_len)
+		usage_error("--iovecs %u is more segments than the record has bytes",
+			    o->iovecs);
+	if (o->verify && (o->rec_len % 512 ? o->rec_len < VERIFY_MIN_BLOCK ||
+						     o->rec_len % 8 :
+					     false))
+		usage_error("--verify needs a record size that is a multiple of 512 bytes (or of 8, at least 64), not %llu",
+			    (unsigned long long)o->rec_len);
+	if (o->inject_kind && !o->verify)
+		usage_error("--inject needs --verify");
+	if (o->file_size < o->rec_len)
+		usage_error("file size %llu is smaller than the record size %llu",
+			    (unsigned long long)o->file_size,
+			    (unsigned long long)o->rec_len);
+	if (o->contexts > 1 &&
+	    o->file_size < (uint64_t)o->contexts * o->context_offset)
+		usage_error("file size %lldMB too small for %u contexts",
+			    (long long)(o->file_size >> 20), o->contexts);
+
+	/* The classic adjustments, with the classic messages. */
+	if (o->depth < o->io_iter) {
+		o->io_iter = o->depth;
+		if (!o->quiet)
+			fprintf(stderr, "dropping io_iter to %d\n", o->io_iter);
+	}
+	if (o->threads > (unsigned int)o->nr_files * o->contexts) {
+		o->threads = (unsigned int)o->nr_files * o->contexts;
+		if (!o->quiet)
+			fprintf(stderr,
+				"dropping thread count to the number of contexts %d\n",
+				o->threads);
+	}
+	if (!b_given)
+		o->max_io_submit =
+			(unsigned int)o->nr_files * o->io_iter * o->contexts;
+	if (o->max_io_submit < o->io_iter) {
+		o->io_iter = o->max_io_submit;
+		if (!o->quiet)
+			fprintf(stderr, "dropping io_iter to %d\n", o->io_iter);
+	}
+	if (!o->quiet) {
+		for (i = 0; i < NR_STAGES; i++)
+			if (o->stages & (1u << i))
+				fprintf(stderr, "adding stage %s\n",
+					stage_name(i));
+	}
+	if (!o->stages) {
+		o->stages = (1u << NR_STAGES) - 1;
+	} else if (!o->quiet) {
+		for (i = 0; i < NR_STAGES; i++) {
+			if (o->stages & (1u << i)) {
+				fprintf(stderr, "starting with %s\n",
+					stage_name(i));
+				break;
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	int ret;
+
+	prog_name = "aio-stress";
+	parse_args(&o, argc, argv);
+	g_run.o = &o;
+	ret = run_all(&g_run);
+	target_cleanup_all();
+	return ret;
+}

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Description: helpers shared by the behaviour groups: iocb preparation,
+ * reaping with a bound, the offset-derived data pattern, scratch files and
+ * the page cache, /proc numbers, and waiting for a child with a watchdog.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "harness.h"
+
+int t_setup(struct tctx *t, unsigned int nr, aio_context_t *ctx)
+{
+	*ctx = 0;
+	if (sys_io_setup(nr, ctx)) {
+		int err = errno;
+
+		t_fail(t, __FILE__, __LINE__, "io_setup(%u): %s", nr,
+		       errno_name(err));
+		return -err;
+	}
+	return 0;
+}
+
+int t_reap(aio_context_t ctx, int n, struct io_event *ev)
+{
+	uint64_t deadline = now_ns() + 20000000000ull;
+	int got = 0, r;
+
+	while (got < n) {
+		struct timespec ts = { 0, 100000000 };
+
+		r = sys_io_getevents(ctx, n - got, n - got, ev + got, &ts);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += r;
+		if (got < n && now_ns() > deadline)
+			return -ETIMEDOUT;
+	}
+	return got;
+}
+
+int t_submit_wait(aio_context_t ctx, struct iocb *cb, struct io_event *ev)
+{
+	struct iocb *cbs[1] = { cb };
+	int r;
+
+	r = sys_io_submit(ctx, 1, cbs);
+	if (r < 0)
+		return -errno;
+	if (r != 1)
+		return -EIO;
+	r = t_reap(ctx, 1, ev);
+	return r < 0 ? r : 0;
+}
+
+void prep_rw(struct iocb *cb, int op, int fd, void *buf, size_t len,
+	     int64_t off)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->aio_lio_opcode = (uint16_t)op;
+	cb->aio_fildes = (uint32_t)fd;
+	cb->aio_buf = (uint64_t)(uintptr_t)buf;
+	cb->aio_nbytes = len;
+	cb->aio_offset = off;
+	cb->aio_data = (uint64_t)(uintptr_t)cb;
+}
+
+void prep_poll(struct iocb *cb, int fd, short events)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->aio_lio_opcode = IOCB_CMD_POLL;
+	cb->aio_fildes = (uint32_t)fd;
+	cb->aio_buf = (uint16_t)events;
+	cb->aio_data = (uint64_t)(uintptr_t)cb;
+}
+
+void prep_fsync(struct iocb *cb, int fd, bool data_only)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->aio_lio_opcode = data_only ? IOCB_CMD_FDSYNC : IOCB_CMD_FSYNC;
+	cb->aio_fildes = (uint32_t)fd;
+	cb->aio_data = (uint64_t)(uintptr_t)cb;
+}
+
+/* Bytes derive from the offset, so misplaced data never matches. */
+uint8_t pat_byte(uint64_t off, uint32_t seed)
+{
+	uint64_t h = ((off >> 3) + ((uint64_t)seed << 40) + 1) *
+		     0x9e3779b97f4a7c15ull;
+
+	h ^= h >> 29;
+	return (uint8_t)(h >> (8 * (off & 7)));
+}
+
+void pat_fill(void *buf, size_t len, uint64_t off, uint32_t seed)
+{
+	uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = pat_byte(off + i, seed);
+}
+
+long pat_check(const void *buf, size_t len, uint64_t off, uint32_t seed)
+{
+	const uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != pat_byte(off + i, seed))
+			return (long)i;
+	return -1;
+}
+
+int t_open(struct tctx *t, const char *name, int flags)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", t->dir, name) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, flags | O_CLOEXEC, 0644);
+	return fd < 0 ? -errno : fd;
+}
+
+int t_pattern_file(struct tctx *t, const char *name, size_t size,
+		   uint32_t seed, int flags)
+{
+	size_t chunk = 1 << 20, done = 0;
+	char *buf;
+	int fd, ret = 0;
+
+	fd = t_open(t, name, O_RDWR | O_CREAT | O_TRUNC);
+	if (fd < 0)
+		return fd;
+	buf = malloc(chunk);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (done < size) {
+		size_t n = size - done < chunk ? size - done : chunk;
+
+		pat_fill(buf, n, done, seed);
+		if (pwrite(fd, buf, n, (off_t)done) != (ssize_t)n) {
+			ret = errno ? -errno : -EIO;
+			break;
+		}
+		done += n;
+	}
+	free(buf);
+	if (!ret && fsync(fd))
+		ret = -errno;
+	close(fd);
+	if (ret)
+		return ret;
+	return t_open(t, name, flags);
+}
+
+int t_drop_cache(int fd)
+{
+	int ret;
+
+	if (fsync(fd))
+		return -errno;
+	ret = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	return -ret;
+}
+
+void *t_alloc(size_t len)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 4096, len ? len : 1))
+		return NULL;
+	return p;
+}
+
+bool t_odirect_ok(struct tctx *t, char *why, size_t len)
+{
+	int fd = t_open(t, ".odirect-probe", O_RDWR | O_CREAT | O_DIRECT);
+
+	if (fd < 0) {
+		snprintf(why, len, "O_DIRECT unsupported on %s (open: %s)",
+			 t->var && t->var->fstype[0] ? t->var->fstype :
+						       "this filesystem",
+			 errno_name(-fd));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+int read_proc_long(const char *path, long *val)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	*val = strtol(buf, NULL, 10);
+	return 0;
+}
+
+int write_proc_long(const char *path, long val)
+{
+	char buf[32];
+	int fd, n, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%ld\n", val);
+	if (write(fd, buf, (size_t)n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+bool is_root(void)
+{
+	return geteuid() == 0;
+}
+
+bool wait_child(pid_t pid, int *status, unsigned int timeout_ms)
+{
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			r = -1;
+			break;
+		}
+		if (now_ns() >= deadline) {
+			r = 0;
+			break;
+		}
+		if (pfd >= 0) {
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+			uint64_t left = (deadline - now_ns()) / 1000000ull;
+
+			poll(&p, 1, (int)(left > 100 ? 100 : left + 1));
+		} else {
+			usleep(2000);
+		}
+	}
+	if (pfd >= 0)
+		close(pfd);
+	return r == pid;
+}

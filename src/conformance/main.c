@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Description: aio-conform's command line.  Parses the options, makes the
+ * scratch directory, runs the selected tests and removes what it made.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "target.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: aio-conform [options]\n"
+		"\n"
+		"Checks, test by test, that this kernel's native AIO behaves as\n"
+		"the ABI promises.  Output is KTAP version 1 on stdout.\n"
+		"\n"
+		"  -l, --list             list the selected tests and exit\n"
+		"  -t, --test PATTERN     run only tests matching PATTERN (fnmatch;\n"
+		"                         repeatable)\n"
+		"  -T, --exclude PATTERN  skip tests matching PATTERN (repeatable)\n"
+		"      --variant NAMES    targets for file I/O tests, comma-separated:\n"
+		"                         scratch,tmpfs,ext4,xfs,btrfs (default all)\n"
+		"      --timeout SECONDS  watchdog per test (default 30)\n"
+		"      --json FILE        write the results as JSON to FILE\n"
+		"  -d DIR                 scratch directory (a fresh directory is\n"
+		"                         made inside it; default $TMPDIR or .)\n"
+		"      --meta             run the meta group that tests the harness\n"
+		"      --meta-raw         run the raw meta tests (some fail on purpose)\n"
+		"      --inject-warning   let meta.raw.dmesg_warning write a WARNING\n"
+		"                         line to /dev/kmsg (root only)\n"
+		"  -h, --help             show this help\n"
+		"\n"
+		"Exit status: 0 when nothing failed, 1 otherwise, 2 on usage errors.\n");
+}
+
+enum {
+	OPT_VARIANT = 256,
+	OPT_TIMEOUT,
+	OPT_JSON,
+	OPT_META,
+	OPT_META_RAW,
+	OPT_INJECT,
+};
+
+static const struct option long_opts[] = {
+	{ "list", no_argument, NULL, 'l' },
+	{ "test", required_argument, NULL, 't' },
+	{ "exclude", required_argument, NULL, 'T' },
+	{ "variant", required_argument, NULL, OPT_VARIANT },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "meta", no_argument, NULL, OPT_META },
+	{ "meta-raw", no_argument, NULL, OPT_META_RAW },
+	{ "inject-warning", no_argument, NULL, OPT_INJECT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", prog_name, buf);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = NULL, *bad;
+	bool list = false;
+	char tmpl[PATH_MAX];
+	long val;
+	int c, ret;
+
+	prog_name = "aio-conform";
+	conform_opts.self = "/proc/self/exe";
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":lt:T:d:h", long_opts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'l':
+			list = true;
+			break;
+		case 't':
+			if (conform_opts.nr_include == 16)
+				return usage_error("too many -t patterns: '%s'",
+						   optarg);
+			conform_opts.include[conform_opts.nr_include++] = optarg;
+			break;
+		case 'T':
+			if (conform_opts.nr_exclude == 16)
+				return usage_error("too many -T patterns: '%s'",
+						   optarg);
+			conform_opts.exclude[conform_opts.nr_exclude++] = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case OPT_VARIANT:
+			if (variants_select(optarg, &bad))
+				return usage_error("unknown variant '%s'", bad);
+			break;
+		case OPT_TIMEOUT:
+			if (parse_long(optarg, 1, 86400, &val))
+				return usage_error("invalid timeout '%s'",
+						   optarg);
+			conform_opts.timeout_s = (unsigned int)val;
+			break;
+		case OPT_JSON:
+			conform_opts.json_path = optarg;
+			break;
+		case OPT_META:
+			conform_opts.meta = true;
+			break;
+		case OPT_META_RAW:
+			conform_opts.meta_raw = true;
+			break;
+		case OPT_INJECT:
+			conform_opts.inject_warning = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs an argument",
+					   argv[optind - 1]);
+		default:
+			if (optopt) {
+				char o[3] = { '-', (char)optopt, '\0' };
+
+				return usage_error("unknown option '%s'", o);
+			}
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (list) {
+		conform_list();
+		return 0;
+	}
+
+	if (!dir)
+		dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") :
+							      ".";
+	snprintf(tmpl, sizeof(tmpl), "%s/aio-conform.XXXXXX", dir);
+	if (!mkdtemp(tmpl)) {
+		msg("cannot create a scratch directory in %s: %m", dir);
+		return 1;
+	}
+	if (!realpath(tmpl, conform_opts.scratch))
+		snprintf(conform_opts.scratch, sizeof(conform_opts.scratch),
+			 "%s", tmpl);
+	target_track_dir(conform_opts.scratch);
+	ret = conform_run();
+	rm_tree(conform_opts.scratch);
+	target_untrack(conform_opts.scratch);
+	target_cleanup_all();
+	return ret;
+}

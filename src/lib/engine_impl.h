@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * For the engine files only (engine.c, libaio.c, io_uring.c, sync.c): the
+ * engines' tables, the reason helper and the request queue they share.
+ * Users of the engines include engine.h, not this.
+ *
+ * Every engine follows the same rules, so the callers see one behaviour:
+ *
+ *   - prep() checks the request and appends it to a queue (e->queued);
+ *   - submit() passes at most opts.depth - e->inflight queued requests, in
+ *     order; -EAGAIN when there is no room or the kernel has none;
+ *   - a request the kernel refuses at submission (a bad fd, say) still
+ *     counts as accepted and completes with res = -errno, as io_uring does;
+ *   - reap() lowers min to what is in flight, so it cannot wait for
+ *     requests that were never submitted.
+ */
+#ifndef AIO_SUITE_ENGINE_IMPL_H
+#define AIO_SUITE_ENGINE_IMPL_H
+
+#include <errno.h>
+
+#include "engine.h"
+
+extern const struct engine_ops libaio_engine;
+extern const struct engine_ops sync_engine;
+/* Only in a build with liburing (HAVE_LIBURING). */
+extern const struct engine_ops io_uring_engine;
+
+/* Write e->reason (truncated to fit). */
+void engine_set_reason(struct engine *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * A FIFO of requests in one array: live entries are [head, tail).  Pushing
+ * onto a full array compacts it or doubles it, so the hot path allocates
+ * nothing once the array has reached the working depth.
+ */
+struct req_queue {
+	struct io_req **slot;
+	unsigned int head;
+	unsigned int tail;
+	unsigned int cap;
+};
+
+int req_queue_init(struct req_queue *q, unsigned int cap);
+void req_queue_free(struct req_queue *q);
+int req_queue_make_room(struct req_queue *q);
+
+static inline unsigned int req_queue_len(const struct req_queue *q)
+{
+	return q->tail - q->head;
+}
+
+static inline struct io_req **req_queue_first(const struct req_queue *q)
+{
+	return q->slot + q->head;
+}
+
+static inline int req_queue_push(struct req_queue *q, struct io_req *r)
+{
+	if (__builtin_expect(q->tail == q->cap, 0)) {
+		int ret = req_queue_make_room(q);
+
+		if (ret)
+			return ret;
+	}
+	q->slot[q->tail++] = r;
+	return 0;
+}
+
+/* Forget the first n entries. */
+static inline void req_queue_drop(struct req_queue *q, unsigned int n)
+{
+	q->head += n;
+	if (q->head == q->tail)
+		q->head = q->tail = 0;
+}
+
+/* Move up to max entries from the front of q to out[]; returns how many. */
+static inline unsigned int req_queue_take(struct req_queue *q, unsigned int max,
+					  struct io_req **out)
+{
+	unsigned int i, n = req_queue_len(q);
+
+	if (n > max)
+		n = max;
+	for (i = 0; i < n; i++)
+		out[i] = q->slot[q->head + i];
+	req_queue_drop(q, n);
+	return n;
+}
+
+/* The check every prep() makes: 0 or -EINVAL for an unknown op. */
+static inline int io_req_check(const struct io_req *r)
+{
+	return __builtin_expect(r->op > IO_OP_FDSYNC, 0) ? -EINVAL : 0;
+}
+
+#endif

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The "io_uring" engine, through liburing (built only when liburing links;
+ * engine.c lists it under HAVE_LIBURING).  Options: SQPOLL (a kernel thread
+ * polls the submission queue), IOPOLL (polled completions, O_DIRECT only),
+ * registered files and one registered buffer.  An option the kernel
+ * refuses makes init() fail with the kernel's errno and a reason naming the
+ * option, which the caller reports as a skip.
+ *
+ * Requests wait in a queue until submit() turns them into SQEs, so that
+ * no more than depth are ever in the kernel's hands.  Without SQPOLL the
+ * SQEs that io_uring_enter did not consume are still queued (e->queued)
+ * and go with the next submit.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_impl.h"
+
+#define UR_SQ_THREAD_IDLE_MS 50
+
+struct uring {
+	struct io_uring ring;
+	bool ring_up;
+	bool sqpoll;
+	bool fixed_bufs;
+	struct req_queue queue; /* prepped, no SQE yet */
+	unsigned int sq_unsub; /* SQEs not yet consumed (no SQPOLL) */
+	struct io_uring_cqe **cqes; /* depth of them, for reap */
+	int *fd_index; /* fd -> registered index, or -1 */
+	int nr_fd_index;
+	uintptr_t buf_lo, buf_hi; /* the registered buffer */
+};
+
+static void ur_free(struct uring *ur)
+{
+	if (ur->ring_up)
+		io_uring_queue_exit(&ur->ring);
+	req_queue_free(&ur->queue);
+	free(ur->cqes);
+	free(ur->fd_index);
+	free(ur);
+}
+
+/* Set up and tear down a ring with these flags: 0 or the kernel's -errno. */
+static int ur_probe(unsigned int depth, unsigned int flags)
+{
+	struct io_uring_params p = { .flags = flags };
+	struct io_uring ring;
+	int ret;
+
+	if (flags & IORING_SETUP_SQPOLL)
+		p.sq_thread_idle = UR_SQ_THREAD_IDLE_MS;
+	ret = io_uring_queue_init_params(depth, &ring, &p);
+	if (!ret)
+		io_uring_queue_exit(&ring);
+	return ret;
+}
+
+/* The value of kernel.io_uring_disabled, or -1 when it cannot be read. */
+static int ur_disabled_sysctl(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+	int val = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &val) != 1)
+			val = -1;
+		fclose(f);
+	}
+	return val;
+}
+
+/*
+ * io_uring_queue_init_params failed with err: find out whether io_uring
+ * itself or one of the options was refused, and say so in e->reason.
+ */
+static int ur_setup_reason(struct engine *e, unsigned int depth,
+			   unsigned int flags, int err)
+{
+	int plain = flags ? ur_probe(depth, 0) : err;
+	int sysctl, sq = 0, io = 0;
+
+	if (plain == -ENOSYS || plain == -EPERM) {
+		sysctl = ur_disabled_sysctl();
+		if (sysctl > 0)
+			engine_set_reason(
+				e,
+				"io_uring unavailable: %s (kernel.io_uring_disabled=%d)",
+				strerror(-plain), sysctl);
+		else
+			engine_set_reason(e, "io_uring unavailable: %s",
+					  strerror(-plain));
+		return plain;
+	}
+	if (plain) {
+		engine_set_reason(
+			e, "io_uring: io_uring_queue_init(%u) failed: %s",
+			depth, strerror(-plain));
+		return plain;
+	}
+	if (flags & IORING_SETUP_SQPOLL)
+		sq = ur_probe(depth, IORING_SETUP_SQPOLL);
+	if (!sq && (flags & IORING_SETUP_IOPOLL))
+		io = ur_probe(depth, IORING_SETUP_IOPOLL);
+	if (sq) {
+		engine_set_reason(e,
+				  "io_uring: SQPOLL refused by the kernel: %s",
+				  strerror(-sq));
+		return sq;
+	}
+	if (io) {
+		engine_set_reason(e,
+				  "io_uring: IOPOLL refused by the kernel: %s",
+				  strerror(-io));
+		return io;
+	}
+	engine_set_reason(
+		e, "io_uring: SQPOLL with IOPOLL refused by the kernel: %s",
+		strerror(-err));
+	return err;
+}
+
+static int ur_register_files(struct engine *e, struct uring *ur,
+			     const struct engine_opts *o)
+{
+	unsigned int i;
+	int max_fd = -1, ret;
+
+	if (!o->fds || !o->nr_fds) {
+		engine_set_reason(e,
+				  "io_uring: fixed_files needs a list of fds");
+		return -EINVAL;
+	}
+	ret = io_uring_register_files(&ur->ring, o->fds, o->nr_fds);
+	if (ret < 0) {
+		engine_set_reason(
+			e,
+			"io_uring: registered files refused by the kernel: %s",
+			strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < o->nr_fds; i++)
+		if (o->fds[i] > max_fd)
+			max_fd = o->fds[i];
+	ur->nr_fd_index = max_fd + 1;
+	ur->fd_index = malloc((size_t)ur->nr_fd_index * sizeof(int));
+	if (!ur->fd_index)
+		return -ENOMEM;
+	memset(ur->fd_index, 0xff, (size_t)ur->nr_fd_index * sizeof(int));
+	for (i = o->nr_fds; i-- > 0;)
+		if (o->fds[i] >= 0)
+			ur->fd_index[o->fds[i]] = (int)i;
+	return 0;
+}
+
+static int ur_register_bufs(struct engine *e, struct uring *ur,
+			    const struct engine_opts *o)
+{
+	struct iovec iov = { .iov_base = o->buf_base, .iov_len = o->buf_len };
+	int ret;
+
+	if (!o->buf_base || !o->buf_len) {
+		engine_set_reason(
+			e, "io_uring: fixed_bufs needs buf_base and buf_len");
+		return -EINVAL;
+	}
+	ret = io_uring_register_buffers(&ur->ring, &iov, 1);
+	if (ret < 0) {
+		engine_set_reason(
+			e,
+			"io_uring: registered buffers refused by the kernel: %s",
+			strerror(-ret));
+		return ret;
+	}
+	ur->fixed_bufs = true;
+	ur->buf_lo = (uintptr_t)o->buf_base;
+	ur->buf_hi = ur->buf_lo + o->buf_len;
+	return 0;
+}
+
+static int ur_init(struct engine *e, const struct engine_opts *o)
+{
+	struct io_uring_params p = { 0 };
+	struct uring *ur;
+	int ret = -ENOMEM;
+
+	ur = calloc(1, sizeof(*ur));
+	if (!ur)
+		return -ENOMEM;
+	if (req_queue_init(&ur->queue, o->depth))
+		goto err;
+	ur->cqes = calloc(o->depth, sizeof(*ur->cqes));
+	if (!ur->cqes)
+		goto err;
+
+	if (o->sqpoll) {
+		p.flags |= IORING_SETUP_SQPOLL;
+		p.sq_thread_idle = UR_SQ_THREAD_IDLE_MS;
+	}
+	if (o->iopoll)
+		p.flags |= IORING_SETUP_IOPOLL;
+	ret = io_uring_queue_init_params(o->depth, &ur->ring, &p);
+	if (ret < 0) {
+		ret = ur_setup_reason(e, o->depth, p.flags, ret);
+		goto err;
+	}
+	ur->ring_up = true;
+	ur->sqpoll = o->sqpoll;
+
+	if (o->sqpoll && !o->fixed_files &&
+	    !(p.features & IORING_FEAT_SQPOLL_NONFIXED)) {
+		engine_set_reason(
+			e,
+			"io_uring: SQPOLL on this kernel needs fixed_files (no IORING_FEAT_SQPOLL_NONFIXED)");
+		ret = -EOPNOTSUPP;
+		goto err;
+	}
+	if (o->fixed_files) {
+		ret = ur_register_files(e, ur, o);
+		if (ret)
+			goto err;
+	}
+	if (o->fixed_bufs) {
+		ret = ur_register_bufs(e, ur, o);
+		if (ret)
+			goto err;
+	}
+	e->priv = ur;
+	return 0;
+err:
+	ur_free(ur);
+	return ret;
+}
+
+static void ur_cleanup(struct engine *e)
+{
+	ur_free(e->priv);
+}
+
+static int ur_prep(struct engine *e, struct io_req *req)
+{
+	struct uring *ur = e->priv;
+	int ret = io_req_check(req);
+
+	if (!ret && !req->vectored && req->len > UINT_MAX)
+		ret = -EINVAL;
+	if (!ret)
+		ret = req_queue_push(&ur->queue, req);
+	if (!ret)
+		e->queued++;
+	return ret;
+}
+
+static inline void ur_fill(struct uring *ur, struct io_uring_sqe *sqe,
+			   struct io_req *r)
+{
+	bool write = r->op == IO_OP_WRITE;
+
+	switch (r->op) {
+	case IO_OP_READ:
+	case IO_OP_WRITE:
+		if (r->vectored) {
+			io_uring_prep_rw(
+				write ? IORING_OP_WRITEV : IORING_OP_READV, sqe,
+				r->fd, r->iov, (unsigned int)r->nr_iov,
+				(uint64_t)r->offset);
+		} else if (ur->fixed_bufs && (uintptr_t)r->buf >= ur->buf_lo &&
+			   (uintptr_t)r->buf + r->len <= ur->buf_hi) {
+			io_uring_prep_rw(write ? IORING_OP_WRITE_FIXED :
+						 IORING_OP_READ_FIXED,
+					 sqe, r->fd, r->buf,
+					 (unsigned int)r->len,
+					 (uint64_t)r->offset);
+		} else {
+			io_uring_prep_rw(
+				write ? IORING_OP_WRITE : IORING_OP_READ, sqe,
+				r->fd, r->buf, (unsigned int)r->len,
+				(uint64_t)r->offset);
+		}
+		sqe->rw_flags = r->rw_flags;
+		break;
+	case IO_OP_FSYNC:
+		io_uring_prep_fsync(sqe, r->fd, 0);
+		break;
+	default:
+		io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC);
+		break;
+	}
+	if (ur->fd_index && r->fd >= 0 && r->fd < ur->nr_fd_index &&
+	    ur->fd_index[r->fd] >= 0) {
+		sqe->fd = ur->fd_index[r->fd];
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
+	io_uring_sqe_set_data(sqe, r);
+}
+
+/*
+ * Turn queued requests into SQEs up to the depth, then one
+ * io_uring_submit.  With SQPOLL every SQE in the ring is the kernel
+ * thread's, so all count as accepted; without it, io_uring_enter says how
+ * many it consumed and the rest stay in the ring, still queued.
+ */
+static int ur_submit(struct engine *e)
+{
+	struct uring *ur = e->priv;
+	unsigned int i, n = req_queue_len(&ur->queue);
+	unsigned int room = e->opts.depth - e->inflight - ur->sq_unsub;
+	struct io_req **reqs = req_queue_first(&ur->queue);
+	struct io_uring_sqe *sqe;
+	int ret;
+
+	if (!n && !ur->sq_unsub)
+		return 0;
+	if (n > room)
+		n = room;
+	if (!n && !ur->sq_unsub)
+		return -EAGAIN;
+	for (i = 0; i < n; i++) {
+		sqe = io_uring_get_sqe(&ur->ring);
+		if (!sqe)
+			break;
+		ur_fill(ur, sqe, reqs[i]);
+	}
+	req_queue_drop(&ur->queue, i);
+
+	ret = io_uring_submit(&ur->ring);
+	if (ur->sqpoll) {
+		e->queued -= i;
+		e->inflight += i;
+		return (int)i;
+	}
+	ur->sq_unsub += i;
+	if (ret < 0)
+		return ret;
+	if ((unsigned int)ret > ur->sq_unsub)
+		ret = (int)ur->sq_unsub;
+	ur->sq_unsub -= (unsigned int)ret;
+	e->queued -= (unsigned int)ret;
+	e->inflight += (unsigned int)ret;
+	return ret;
+}
+
+static int ur_ready(struct engine *e)
+{
+	struct uring *ur = e->priv;
+
+	return (int)io_uring_cq_ready(&ur->ring);
+}
+
+/*
+ * Before IORING_FEAT_EXT_ARG (5.11) liburing waits with a timeout by
+ * submitting a timeout SQE, which also submits SQEs left over from a short
+ * submit: count those as accepted.
+ */
+static void ur_resync_sq(struct engine *e, struct uring *ur)
+{
+	unsigned int left = io_uring_sq_ready(&ur->ring);
+
+	if (left < ur->sq_unsub) {
+		e->queued -= ur->sq_unsub - left;
+		e->inflight += ur->sq_unsub - left;
+		ur->sq_unsub = left;
+	}
+}
+
+/* Wait until the CQ holds at least min CQEs: 0 or -errno (-ETIME). */
+static int ur_wait(struct engine *e, struct uring *ur, unsigned int min,
+		   int64_t timeout_ns)
+{
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts;
+	int ret;
+
+	if (!timeout_ns)
+		return io_uring_get_events(&ur->ring);
+	if (timeout_ns < 0) {
+		do
+			ret = io_uring_wait_cqe_nr(&ur->ring, &cqe, min);
+		while (!ret && io_uring_cq_ready(&ur->ring) < min);
+		return ret;
+	}
+	ts.tv_sec = timeout_ns / 1000000000;
+	ts.tv_nsec = timeout_ns % 1000000000;
+	ret = io_uring_wait_cqes(&ur->ring, &cqe, min, &ts, NULL);
+	if (ur->sq_unsub)
+		ur_resync_sq(e, ur);
+	return ret;
+}
+
+static int ur_reap(struct engine *e, unsigned int min, unsigned int max,
+		   int64_t timeout_ns, struct io_req **out)
+{
+	struct uring *ur = e->priv;
+	unsigned int i, n, got = 0;
+	int ret = 0;
+
+	if (!e->inflight || !max)
+		return 0;
+	if (max > e->opts.depth)
+		max = e->opts.depth;
+	if (min > e->inflight)
+		min = e->inflight;
+	if (min > max)
+		min = max;
+
+	n = io_uring_peek_batch_cqe(&ur->ring, ur->cqes, max);
+	if (n < min || (!n && !timeout_ns)) {
+		ret = ur_wait(e, ur, min, timeout_ns);
+		n = io_uring_peek_batch_cqe(&ur->ring, ur->cqes, max);
+	}
+	for (i = 0; i < n; i++) {
+		struct io_uring_cqe *cqe = ur->cqes[i];
+		struct io_req *r = io_uring_cqe_get_data(cqe);
+
+		if (cqe->user_data == LIBURING_UDATA_TIMEOUT)
+			continue;
+		r->res = cqe->res;
+		out[got++] = r;
+	}
+	io_uring_cq_advance(&ur->ring, n);
+	e->inflight -= got;
+	if (!got && ret < 0 && ret != -ETIME && ret != -EAGAIN)
+		return ret;
+	return (int)got;
+}
+
+const struct engine_ops io_uring_engine = {
+	.name = "io_uring",
+	.help = "io_uring through liburing (sqpoll, iopoll, fixed_files, fixed_bufs)",
+	.caps = ENG_CAP_ASYNC | ENG_CAP_VECTORED | ENG_CAP_RW_FLAGS |
+		ENG_CAP_SQPOLL | ENG_CAP_IOPOLL | ENG_CAP_FIXED_FILES |
+		ENG_CAP_FIXED_BUFS | ENG_CAP_FSYNC,
+	.init = ur_init,
+	.prep = ur_prep,
+	.submit = ur_submit,
+	.ready = ur_ready,
+	.reap = ur_reap,
+	.cleanup = ur_cleanup,
+};

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Targets: what a benchmark or a test does I/O to.
+ *
+ *	a regular file (created if missing), a block device, /dev/null and
+ *	/dev/zero, a scratch file in a directory, and a loop device over a
+ *	backing file with direct I/O on or off (root).
+ *
+ * Safety: target_check_writable() refuses a block device that is mounted,
+ * is held by another device (a partition in use, a device-mapper member) or
+ * carries a filesystem, RAID or partition-table signature, unless forced.
+ * Everything target_*() creates (scratch files, loop devices) is recorded
+ * in a cleanup list that target_cleanup_all() undoes; the list is also
+ * walked from the SIGINT/SIGTERM handler that target_install_signals()
+ * sets up and at exit.
+ */
+#ifndef AIO_SUITE_TARGET_H
+#define AIO_SUITE_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum target_kind {
+	TARGET_FILE,
+	TARGET_BLOCK,
+	TARGET_CHAR,	/* /dev/null, /dev/zero */
+};
+
+struct target_info {
+	enum target_kind kind;
+	char fstype[32];	/* filesystem of a file's directory ("ext4") */
+	char device[64];	/* block device name ("loop0"), if any */
+	uint64_t size_bytes;	/* block device size */
+	unsigned int logical_block_bytes;
+};
+
+/* What is on a block device, for the refusal message. */
+struct target_signature {
+	bool mounted;
+	bool holders;
+	char what[64];		/* "ext4", "dos partition table", "mounted on /" */
+};
+
+/*
+ * Inspect path.  For a block device, fill sig with what would be destroyed
+ * by writing to it.  Returns 0 or -errno.
+ */
+int target_probe(const char *path, struct target_info *info,
+		 struct target_signature *sig);
+/*
+ * 0 when writing to path is safe (not a block device, or an empty one, or
+ * force); -EBUSY with sig filled when it is not.
+ */
+int target_check_writable(const char *path, bool force,
+			  struct target_signature *sig);
+
+/* Filesystem type name of the filesystem holding path ("tmpfs"). */
+int target_fstype(const char *path, char *buf, size_t len);
+
+/*
+ * Attach a loop device over backing (losetup), direct I/O on or off.
+ * Writes "/dev/loopN" to dev.  Root only: -EPERM otherwise.  The device
+ * is detached by target_cleanup_all().  dio_set tells whether the kernel
+ * accepted the direct-io setting.
+ */
+int target_loop_attach(const char *backing, bool direct_io, char *dev,
+		       size_t len, bool *dio_set);
+int target_loop_detach(const char *dev);
+
+/* Record a scratch file to unlink, a directory to remove (rmdir, empty
+ * only) or a mount point to unmount at cleanup. */
+int target_track_file(const char *path);
+int target_track_dir(const char *path);
+int target_track_mount(const char *path);
+/* Forget a tracked path (the caller removed it itself). */
+void target_untrack(const char *path);
+/* Undo everything recorded, newest first.  Safe to call twice. */
+void target_cleanup_all(void);
+/*
+ * SIGINT/SIGTERM: set *flag (if not NULL) on the first signal so the run can
+ * stop and report; the second signal (or if flag is NULL) cleans up and
+ * exits with 128+sig.  Cleanup also runs at exit.
+ */
+void target_install_signals(volatile int *flag);
+
+/*
+ * Signature probe of a block device (blkid.c with libblkid, or a stub that
+ * returns -EOPNOTSUPP when the suite was built without it): 1 and what[]
+ * filled when a filesystem, RAID member or partition table is found, 0 when
+ * none is, -errno on failure.
+ */
+int blkid_signature(const char *dev, char *what, size_t len);
+
+#endif

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every test of the suite and end with one line:
+#   N passed, N failed, N skipped
+#
+#   tests/run-all.sh [unit|conform|bats ...]   (default: all three)
+#
+# Each part speaks TAP or KTAP; its top-level result lines are counted
+# (ok, not ok, "# SKIP"; "# XFAIL" counts as passed).  A part that exits
+# non-zero without saying "not ok" counts as one failure of its own.
+# Logs of the run go to $AIO_SUITE_LOGDIR (default results/check/).
+set -u
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+logdir=${AIO_SUITE_LOGDIR:-results/check}
+mkdir -p "$logdir"
+passed=0 failed=0 skipped=0
+
+# count NAME LOGFILE RC: add the top-level TAP results of LOGFILE.
+count() {
+	local name=$1 log=$2 rc=$3 p f s
+	read -r p f s < <(awk '
+		/^(not )?ok [0-9]+/ {
+			l = tolower($0)
+			if ($1 == "not") { if (l ~ /# *(todo|xfail)/) p++; else f++ }
+			else if (l ~ /# *skip/) s++
+			else p++
+		}
+		END { print p + 0, f + 0, s + 0 }' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited with status $rc" | tee -a "$log"
+		f=$((f + 1))
+	fi
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	echo "# $name: $p passed, $f failed, $s skipped"
+}
+
+run_unit() {
+	local t log rc
+	for t in "$BUILD"/tests/test_*; do
+		[ -x "$t" ] || continue
+		log="$logdir/unit-$(basename "$t").tap"
+		echo "# unit: $t"
+		timeout -k 5 300 "$t" >"$log" 2>&1
+		rc=$?
+		grep -E '^(not ok|#)' "$log" | grep -v '^# *$' | sed 's/^/  /' | head -50
+		count "unit $(basename "$t")" "$log" "$rc"
+	done
+}
+
+run_conform() {
+	local log rc
+	if [ ! -x "$BUILD/aio-conform" ]; then
+		echo "not ok - $BUILD/aio-conform was not built"
+		failed=$((failed + 1))
+		return
+	fi
+	for mode in "" "--meta"; do
+		log="$logdir/conform${mode:+-meta}.ktap"
+		echo "# conformance: aio-conform $mode"
+		timeout -k 10 900 "$BUILD/aio-conform" $mode \
+			--json "$logdir/conform${mode:+-meta}.json" >"$log" 2>&1
+		rc=$?
+		grep -E '^(not ok|ok .*# (SKIP|XFAIL))' "$log" | sed 's/^/  /'
+		count "aio-conform $mode" "$log" "$rc"
+	done
+}
+
+run_bats() {
+	local log=$logdir/bats.tap rc
+	if ! command -v bats >/dev/null 2>&1; then
+		echo "ok - bats # SKIP bats is not installed (apt-get install bats)" | tee "$log"
+		count bats "$log" 0
+		return
+	fi
+	echo "# bats: tests/bats"
+	bats --tap tests/bats >"$log" 2>&1
+	rc=$?
+	grep -E '^(not ok|ok .*# skip)' "$log" | sed 's/^/  /'
+	grep -E '^#' "$log" | head -80 | sed 's/^/  /'
+	count bats "$log" "$rc"
+}
+
+parts=${*:-unit conform bats}
+for part in $parts; do
+	case $part in
+	unit) run_unit ;;
+	conform) run_conform ;;
+	bats) run_bats ;;
+	*) echo "run-all: unknown part '$part' (unit, conform, bats)" >&2; exit 2 ;;
+	esac
+done
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
