@@ -82,6 +82,9 @@ static void usage(FILE *f)
 		"\t--inject KIND:OFF  after the first write stage, damage the block\n"
 		"\t                   at byte OFF of the first file (zero, misplaced,\n"
 		"\t                   stale, torn, garbage): tests the verifier\n"
+		"\t--loop MODE        (root) put each file behind a loop device,\n"
+		"\t                   MODE buffered or dio (direct I/O to the file);\n"
+		"\t                   detached at exit, also on Ctrl-C\n"
 		"\t--cpu N            pin the threads to CPU N, N+1, ...\n"
 		"\t--force            write to a block device that holds data\n"
 		"\t--quiet            print nothing but errors\n"
@@ -110,6 +113,7 @@ enum {
 	OPT_CPU,
 	OPT_INJECT,
 	OPT_VERSION,
+	OPT_LOOP,
 };
 
 static const struct option long_opts[] = {
@@ -130,6 +134,7 @@ static const struct option long_opts[] = {
 	{ "cpu", required_argument, NULL, OPT_CPU },
 	{ "inject", required_argument, NULL, OPT_INJECT },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "loop", required_argument, NULL, OPT_LOOP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -352,6 +357,15 @@ static void parse_args(struct options *o, int argc, char **argv)
 			break;
 		case OPT_INJECT:
 			parse_inject(o, optarg);
+			break;
+		case OPT_LOOP:
+			if (!strcmp(optarg, "buffered"))
+				o->loop_mode = 1;
+			else if (!strcmp(optarg, "dio"))
+				o->loop_mode = 2;
+			else
+				usage_error("bad value for --loop: '%s' (buffered or dio)",
+					    optarg);
 			break;
 		case ':':
 			if (optopt)

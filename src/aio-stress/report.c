@@ -380,7 +380,11 @@ int report_json(struct run *r, const char *path)
 		const struct target_info *ti = &r->vfiles[i].info;
 
 		json_obj_begin(&j, NULL);
-		json_str(&j, "path", o->files[i]);
+		json_str(&j, "path", o->io_paths ? o->io_paths[i] : o->files[i]);
+		if (o->loop_mode) {
+			json_str(&j, "loop_backing", o->files[i]);
+			json_bool(&j, "loop_direct_io", o->loop_dio[i]);
+		}
 		json_str(&j, "kind", kind_name(ti->kind));
 		json_str(&j, "fstype", ti->fstype);
 		json_str(&j, "device", ti->device);

@@ -607,6 +607,47 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* --loop: size the backing file and put a loop device over it. */
+static int setup_loop(struct options *o, unsigned int i)
+{
+	char dev[64];
+	struct stat st;
+	int fd, ret;
+
+	if (geteuid() != 0) {
+		msg("--loop needs root (loop devices cannot be attached as uid %u)",
+		    (unsigned int)geteuid());
+		return -EPERM;
+	}
+	fd = open(o->files[i], O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		msg("--loop needs a regular file as backing, not %s",
+		    o->files[i]);
+		if (fd >= 0)
+			close(fd);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size < o->file_size &&
+	    ftruncate(fd, (off_t)o->file_size)) {
+		msg("cannot size %s: %s", o->files[i], strerror(errno));
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	ret = target_loop_attach(o->files[i], o->loop_mode == 2, dev,
+				 sizeof(dev), &o->loop_dio[i]);
+	if (ret) {
+		msg("cannot attach a loop device to %s: %s", o->files[i],
+		    strerror(-ret));
+		return ret;
+	}
+	o->io_paths[i] = strdup(dev);
+	if (!o->quiet)
+		fprintf(stderr, "loop device %s over %s, direct I/O %s\n", dev,
+			o->files[i], o->loop_dio[i] ? "on" : "off");
+	return o->io_paths[i] ? 0 : -ENOMEM;
+}
+
 static int open_files(struct run *r)
 {
 	struct options *o = r->o;
@@ -621,6 +662,15 @@ static int open_files(struct run *r)
 	r->threads = calloc(o->threads, sizeof(*r->threads));
 	if (!r->fds || !r->vfiles || !r->threads)
 		return -ENOMEM;
+	o->io_paths = calloc((size_t)o->nr_files, sizeof(char *));
+	o->loop_dio = calloc((size_t)o->nr_files, sizeof(bool));
+	if (!o->io_paths || !o->loop_dio)
+		return -ENOMEM;
+	for (i = 0; i < (unsigned int)o->nr_files; i++) {
+		o->io_paths[i] = o->files[i];
+		if (o->loop_mode && setup_loop(o, i))
+			return -EIO;
+	}
 	per = (r->nr_fds + o->threads - 1) / o->threads;
 	for (i = 0; i < o->threads; i++) {
 		r->threads[i].idx = (int)i;
@@ -629,14 +679,16 @@ static int open_files(struct run *r)
 			return -ENOMEM;
 	}
 	for (i = 0; i < (unsigned int)o->nr_files; i++) {
-		const char *path = o->files[i];
+		const char *path = o->io_paths[i];
 		struct vfile *vf = &r->vfiles[i];
 		struct target_signature sig;
 		int ret;
 
 		vf->name = path;
 		if (writes) {
-			ret = target_check_writable(path, o->force, &sig);
+			ret = target_check_writable(path,
+						    o->force || o->loop_mode,
+						    &sig);
 			if (ret == -EBUSY) {
 				msg("refusing to write to %s: it holds %s (use --force to overwrite it)",
 				    path,
@@ -903,7 +955,7 @@ static void print_header(struct run *r)
 	for (i = 0; i < o->nr_files; i++) {
 		const struct target_info *ti = &r->vfiles[i].info;
 
-		fprintf(stderr, "target %s: %s%s%s\n", o->files[i],
+		fprintf(stderr, "target %s: %s%s%s\n", o->io_paths[i],
 			ti->kind == TARGET_BLOCK ? "block device " :
 			ti->kind == TARGET_CHAR	 ? "character device" :
 						   "file on ",
@@ -967,6 +1019,8 @@ int run_all(struct run *r)
 		engine_cleanup(&r->threads[i].eng);
 	for (i = 0; i < r->nr_fds; i++)
 		close(r->fds[i]);
+	for (i = 0; o->loop_mode && i < (unsigned int)o->nr_files; i++)
+		target_loop_detach(o->io_paths[i]);
 	if (o->unlink_files) {
 		for (i = 0; i < (unsigned int)o->nr_files; i++) {
 			struct stat st;

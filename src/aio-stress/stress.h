@@ -52,6 +52,10 @@ struct options {
 	/* --inject KIND:OFFSET (testing the verifier) */
 	int inject_kind;	/* enum verify_result, 0 = none */
 	uint64_t inject_offset;
+	/* --loop buffered|dio: each file becomes a loop device over it */
+	int loop_mode;		/* 0 none, 1 buffered, 2 direct I/O */
+	char **io_paths;	/* what is opened: files[] or loop devices */
+	bool *loop_dio;		/* the kernel's answer for each loop device */
 	/* files */
 	int nr_files;
 	char **files;

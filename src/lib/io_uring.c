@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "engine_impl.h"
 
 #define UR_SQ_THREAD_IDLE_MS 50
@@ -27,6 +28,7 @@ struct uring {
 	struct io_uring ring;
 	bool ring_up;
 	bool sqpoll;
+	bool iopoll;
 	bool fixed_bufs;
 	struct req_queue queue; /* prepped, no SQE yet */
 	unsigned int sq_unsub; /* SQEs not yet consumed (no SQPOLL) */
@@ -211,6 +213,7 @@ static int ur_init(struct engine *e, const struct engine_opts *o)
 	}
 	ur->ring_up = true;
 	ur->sqpoll = o->sqpoll;
+	ur->iopoll = o->iopoll;
 
 	if (o->sqpoll && !o->fixed_files &&
 	    !(p.features & IORING_FEAT_SQPOLL_NONFIXED)) {
@@ -368,6 +371,23 @@ static void ur_resync_sq(struct engine *e, struct uring *ur)
 	}
 }
 
+/*
+ * The kernel does not apply a wait's timeout to an IOPOLL ring (it polls
+ * until min have completed), so poll in passes until the deadline.
+ */
+static int ur_iopoll_until(struct uring *ur, unsigned int min,
+			   int64_t timeout_ns)
+{
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ns;
+	int ret;
+
+	do
+		ret = io_uring_get_events(&ur->ring);
+	while (!ret && io_uring_cq_ready(&ur->ring) < min &&
+	       now_ns() < deadline);
+	return ret;
+}
+
 /* Wait until the CQ holds at least min CQEs: 0 or -errno (-ETIME). */
 static int ur_wait(struct engine *e, struct uring *ur, unsigned int min,
 		   int64_t timeout_ns)
@@ -384,6 +404,8 @@ static int ur_wait(struct engine *e, struct uring *ur, unsigned int min,
 		while (!ret && io_uring_cq_ready(&ur->ring) < min);
 		return ret;
 	}
+	if (ur->iopoll)
+		return ur_iopoll_until(ur, min, timeout_ns);
 	ts.tv_sec = timeout_ns / 1000000000;
 	ts.tv_nsec = timeout_ns % 1000000000;
 	ret = io_uring_wait_cqes(&ur->ring, &cqe, min, &ts, NULL);

@@ -441,5 +441,6 @@ void target_install_signals(volatile int *flag)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
 	atexit(at_exit_cleanup);
 }
