@@ -38,10 +38,10 @@ CFLAGS += $(CSTD) $(OPT) $(WARN) -MMD -MP
 LDLIBS += -lpthread -lm
 
 # Optional libraries: a whole engine file is compiled in or out.
-HAVE_LIBURING := $(shell printf '\#include <liburing.h>\nint main(void){return 0;}' | \
-	$(CC) -x c - -o /dev/null -luring >/dev/null 2>&1 && echo 1)
-HAVE_BLKID := $(shell printf '\#include <blkid/blkid.h>\nint main(void){return 0;}' | \
-	$(CC) -x c - -o /dev/null -lblkid >/dev/null 2>&1 && echo 1)
+probe_lib = $(shell echo 'int main(void){return 0;}' | \
+	$(CC) -x c -include $(1) - -o /dev/null $(2) >/dev/null 2>&1 && echo 1)
+HAVE_LIBURING := $(call probe_lib,liburing.h,-luring)
+HAVE_BLKID := $(call probe_lib,blkid/blkid.h,-lblkid)
 
 LIB_SRC := $(sort $(wildcard src/lib/*.c))
 ifeq ($(HAVE_LIBURING),1)
@@ -72,6 +72,8 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
+
+.SECONDARY:
 
 .PHONY: all deps check bench bench-overhead install uninstall format \
 	format-check lint clean unit
@@ -118,7 +120,7 @@ unit: all
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)./tools/bench.sh
+	$(Q)python3 tools/bench.py
 
 bench-overhead: deps
 	$(Q)$(MAKE) --no-print-directory all

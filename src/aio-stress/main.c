@@ -368,15 +368,19 @@ static void parse_args(struct options *o, int argc, char **argv)
 					    optarg);
 			break;
 		case ':':
-			if (optopt)
+			/* A long option's optopt is its OPT_* value, not a char. */
+			if (optopt > 0 && optopt < OPT_ENGINE)
 				usage_error("option '-%c' needs an argument",
 					    optopt);
 			usage_error("option '%s' needs an argument",
 				    argv[optind - 1]);
 		default:
-			if (optopt)
+			if (optopt > 0 && optopt < OPT_ENGINE)
 				usage_error("unknown option '-%c' (see --help)",
 					    optopt);
+			if (optopt >= OPT_ENGINE)
+				usage_error("option '%s' takes no argument",
+					    argv[optind - 1]);
 			usage_error("unknown option '%s' (see --help)",
 				    argv[optind - 1]);
 		}

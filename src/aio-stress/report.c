@@ -30,6 +30,7 @@ void merge_stats(struct stage_stats *d, const struct stage_stats *s)
 	d->reap_ns += s->reap_ns;
 	if (s->elapsed_ns > d->elapsed_ns)
 		d->elapsed_ns = s->elapsed_ns;
+	d->thread_ns += s->elapsed_ns;
 	d->fsync_ns += s->fsync_ns;
 	d->utime_ns += s->utime_ns;
 	d->stime_ns += s->stime_ns;
@@ -230,12 +231,13 @@ static void json_stage(struct json *j, struct run *r, enum stage s)
 
 	json_pcts(j, "completion_latency_ns", &st->clat, true);
 
-	/* Summed over threads: the split of every thread's stage time. */
+	/*
+	 * Summed over threads: the split of every thread's stage time, from
+	 * the stage's merged results (threads[].st holds the last stage only).
+	 */
 	{
-		uint64_t total = 0;
+		uint64_t total = st->thread_ns;
 
-		for (i = 0; i < r->o->threads; i++)
-			total += r->threads[i].st.elapsed_ns;
 		other = total > st->submit_ns + st->reap_ns ?
 				total - st->submit_ns - st->reap_ns :
 				0;

@@ -97,6 +97,7 @@ struct stage_stats {
 	uint64_t submit_eagain;
 	uint64_t reap_calls, reap_ns;
 	uint64_t elapsed_ns;	/* this thread's stage wall time */
+	uint64_t thread_ns;	/* merged: elapsed_ns summed over threads */
 	uint64_t fsync_ns;
 	uint64_t utime_ns, stime_ns, nvcsw, nivcsw;
 	uint64_t verify_blocks, verify_unknown, verify_failures;

@@ -753,6 +753,31 @@ UNIT_TEST(engine_init_refuses_with_a_reason)
 	engine_cleanup(&e);
 }
 
+/* An option the kernel refuses: its errno, and a reason naming it. */
+UNIT_TEST(io_uring_refusal_names_the_option)
+{
+	const struct engine_ops *ops = engine_find("io_uring");
+	int bad_fd = 1000000;
+	struct engine_opts o = {
+		.depth = 8, .fixed_files = true, .fds = &bad_fd, .nr_fds = 1
+	};
+	struct engine e;
+	int ret;
+
+	if (!ops)
+		UNIT_SKIP("engine io_uring is not in this build");
+	ret = engine_init(&e, ops, &o);
+	if (ret && strstr(e.reason, "unavailable")) {
+		skip_because("%s", e.reason);
+		return;
+	}
+	EXPECT_EQ(-EBADF, ret);
+	if (!strstr(e.reason,
+		    "registered files refused by the kernel: Bad file descriptor"))
+		UNIT_FAIL("reason: %s", e.reason);
+	engine_cleanup(&e);
+}
+
 UNIT_TEST(rw_flags_parse_names)
 {
 	const char *bad = NULL;

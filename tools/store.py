@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The results store: where a run's files go and what is recorded with them.
+
+results/<host>/<kernel release>/<run id>/ holds every JSON and KTAP file of
+one run and env.json, the environment it ran in.  Tools import this module;
+nothing here parses the human-readable text of a binary.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+TOP = Path(__file__).resolve().parent.parent
+BUILD = Path(os.environ.get("BUILD", TOP / "build"))
+
+
+def results_root() -> Path:
+    return Path(os.environ.get("AIO_SUITE_RESULTS", TOP / "results"))
+
+
+def new_run_dir(tag: str = "") -> Path:
+    """Create and return results/<host>/<release>/<run id>/."""
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_id = f"{stamp}-{tag}" if tag else stamp
+    d = results_root() / platform.node() / platform.release() / run_id
+    n = 1
+    base = d
+    while d.exists():
+        n += 1
+        d = base.with_name(f"{base.name}.{n}")
+    d.mkdir(parents=True)
+    return d
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _version(cmd: list[str]) -> str:
+    if not shutil.which(cmd[0]):
+        return ""
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
+
+
+def _dpkg_version(pkg: str) -> str:
+    return _version(["dpkg-query", "-W", "-f=${Version}", pkg])
+
+
+def _cpu_model() -> str:
+    for line in _read("/proc/cpuinfo").splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _hypervisor() -> str:
+    flags = _read("/proc/cpuinfo")
+    if " hypervisor" not in flags:
+        return ""
+    vendor = _read("/sys/class/dmi/id/sys_vendor")
+    product = _read("/sys/class/dmi/id/product_name")
+    return f"{vendor} {product}".strip() or "unknown hypervisor"
+
+
+def environment() -> dict[str, Any]:
+    """What a reader needs to interpret the numbers of a run."""
+    u = platform.uname()
+    mem_kib = 0
+    for line in _read("/proc/meminfo").splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kib = int(line.split()[1])
+    return {
+        "host": u.node,
+        "kernel_release": u.release,
+        "kernel_version": u.version,
+        "machine": u.machine,
+        "cmdline": _read("/proc/cmdline"),
+        "cpu_model": _cpu_model(),
+        "cpus_online": os.cpu_count() or 0,
+        "memory_bytes": mem_kib * 1024,
+        "hypervisor": _hypervisor(),
+        "aio_max_nr": _read("/proc/sys/fs/aio-max-nr"),
+        "io_uring_disabled": _read("/proc/sys/kernel/io_uring_disabled"),
+        "uid": os.geteuid(),
+        "versions": {
+            "fio": _version(["fio", "--version"]),
+            "gcc": _version(["gcc", "--version"]),
+            "libaio": _dpkg_version("libaio1") or _dpkg_version("libaio1t64"),
+            "liburing": _dpkg_version("liburing2"),
+            "python": platform.python_version(),
+        },
+        "time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+    }
+
+
+def write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    tmp.replace(path)
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text())
