@@ -139,12 +139,13 @@ static const struct option long_opts[] = {
 };
 
 static const char *const inject_names[] = {
-	[VERIFY_ZERO] = "zero",		  [VERIFY_MISPLACED] = "misplaced",
-	[VERIFY_STALE] = "stale",	  [VERIFY_TORN] = "torn",
+	[VERIFY_ZERO] = "zero",	      [VERIFY_MISPLACED] = "misplaced",
+	[VERIFY_STALE] = "stale",     [VERIFY_TORN] = "torn",
 	[VERIFY_GARBAGE] = "garbage",
 };
 
-static void __attribute__((noreturn)) usage_error(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -171,8 +172,8 @@ static unsigned int opt_count(const char *name, const char *arg, long min,
 	long v;
 
 	if (parse_long(arg, min, max, &v))
-		usage_error("bad value for %s: '%s' (%ld..%ld)", name, arg,
-			    min, max);
+		usage_error("bad value for %s: '%s' (%ld..%ld)", name, arg, min,
+			    max);
 	return (unsigned int)v;
 }
 
@@ -190,8 +191,9 @@ static void parse_inject(struct options *o, const char *arg)
 			o->inject_kind = (int)i;
 	}
 	if (!o->inject_kind)
-		usage_error("bad kind for --inject: '%s' (zero, misplaced, stale, torn, garbage)",
-			    arg);
+		usage_error(
+			"bad kind for --inject: '%s' (zero, misplaced, stale, torn, garbage)",
+			arg);
 	if (parse_size(colon + 1, 1, &o->inject_offset))
 		usage_error("bad offset for --inject: '%s'", arg);
 }
@@ -228,12 +230,12 @@ static void parse_args(struct options *o, int argc, char **argv)
 		case 'a':
 			o->align = opt_size(c, optarg, 1024);
 			if (o->align & (o->align - 1))
-				usage_error("bad size for -a: '%s' (a power of two)",
-					    optarg);
+				usage_error(
+					"bad size for -a: '%s' (a power of two)",
+					optarg);
 			break;
 		case 'b':
-			o->max_io_submit =
-				opt_count("-b", optarg, 1, 1 << 20);
+			o->max_io_submit = opt_count("-b", optarg, 1, 1 << 20);
 			b_given = true;
 			break;
 		case 'c':
@@ -248,8 +250,9 @@ static void parse_args(struct options *o, int argc, char **argv)
 			else if (!strcmp(optarg, "shmfs"))
 				o->buf_mem = BUF_SHMFS;
 			else
-				usage_error("bad value for -m: '%s' (shm or shmfs)",
-					    optarg);
+				usage_error(
+					"bad value for -m: '%s' (shm or shmfs)",
+					optarg);
 			break;
 		case 's':
 			o->file_size = opt_size(c, optarg, 1 << 20);
@@ -268,8 +271,9 @@ static void parse_args(struct options *o, int argc, char **argv)
 			break;
 		case 'o':
 			if (parse_long(optarg, 0, NR_STAGES - 1, &v))
-				usage_error("bad value for -o: '%s' (0 write, 1 read, 2 random write, 3 random read)",
-					    optarg);
+				usage_error(
+					"bad value for -o: '%s' (0 write, 1 read, 2 random write, 3 random read)",
+					optarg);
 			o->stages |= 1u << v;
 			break;
 		case 't':
@@ -364,8 +368,9 @@ static void parse_args(struct options *o, int argc, char **argv)
 			else if (!strcmp(optarg, "dio"))
 				o->loop_mode = 2;
 			else
-				usage_error("bad value for --loop: '%s' (buffered or dio)",
-					    optarg);
+				usage_error(
+					"bad value for --loop: '%s' (buffered or dio)",
+					optarg);
 			break;
 		case ':':
 			/* A long option's optopt is its OPT_* value, not a char. */
@@ -395,22 +400,26 @@ static void parse_args(struct options *o, int argc, char **argv)
 			    o->engine->name);
 	if ((o->sqpoll || o->iopoll || o->fixed_files || o->fixed_bufs) &&
 	    strcmp(o->engine->name, "io_uring"))
-		usage_error("--sqpoll, --iopoll, --fixed-files and --fixed-bufs need --engine io_uring, not '%s'",
-			    o->engine->name);
+		usage_error(
+			"--sqpoll, --iopoll, --fixed-files and --fixed-bufs need --engine io_uring, not '%s'",
+			o->engine->name);
 	if (o->iovecs && o->iovecs > o->rec_len)
-		usage_error("--iovecs %u is more segments than the record has bytes",
-			    o->iovecs);
+		usage_error(
+			"--iovecs %u is more segments than the record has bytes",
+			o->iovecs);
 	if (o->verify && (o->rec_len % 512 ? o->rec_len < VERIFY_MIN_BLOCK ||
 						     o->rec_len % 8 :
 					     false))
-		usage_error("--verify needs a record size that is a multiple of 512 bytes (or of 8, at least 64), not %llu",
-			    (unsigned long long)o->rec_len);
+		usage_error(
+			"--verify needs a record size that is a multiple of 512 bytes (or of 8, at least 64), not %llu",
+			(unsigned long long)o->rec_len);
 	if (o->inject_kind && !o->verify)
 		usage_error("--inject needs --verify");
 	if (o->file_size < o->rec_len)
-		usage_error("file size %llu is smaller than the record size %llu",
-			    (unsigned long long)o->file_size,
-			    (unsigned long long)o->rec_len);
+		usage_error(
+			"file size %llu is smaller than the record size %llu",
+			(unsigned long long)o->file_size,
+			(unsigned long long)o->rec_len);
 	if (o->contexts > 1 &&
 	    o->file_size < (uint64_t)o->contexts * o->context_offset)
 		usage_error("file size %lldMB too small for %u contexts",

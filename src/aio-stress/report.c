@@ -64,8 +64,8 @@ void report_oper_text(struct run *r, struct thread *t, struct oper *op,
 /* The classic latency line: ms, and counts below 100..10000 ms. */
 static void print_classic_lat(const char *what, const struct hist *h)
 {
-	static const unsigned int limits_ms[] = { 100, 250, 500, 1000, 5000,
-						  10000 };
+	static const unsigned int limits_ms[] = { 100,	250,  500,
+						  1000, 5000, 10000 };
 	uint64_t below[ARRAY_SIZE(limits_ms) + 1] = { 0 };
 	unsigned int b, k;
 
@@ -82,8 +82,8 @@ static void print_classic_lat(const char *what, const struct hist *h)
 				break;
 		below[k] += h->buckets[b];
 	}
-	fprintf(stderr, "%s min %.2f avg %.2f max %.2f\n\t", what,
-		h->min / 1e6, hist_mean(h) / 1e6, h->max / 1e6);
+	fprintf(stderr, "%s min %.2f avg %.2f max %.2f\n\t", what, h->min / 1e6,
+		hist_mean(h) / 1e6, h->max / 1e6);
 	for (k = 0; k < ARRAY_SIZE(limits_ms); k++)
 		fprintf(stderr, " %llu < %u", (unsigned long long)below[k],
 			limits_ms[k]);
@@ -110,8 +110,8 @@ void report_stage_text(struct run *r, enum stage s)
 		if (!ts->ios)
 			continue;
 		fprintf(stderr,
-			"thread %u %s totals (%.2f MB/s) %.2f MB in %.2fs\n",
-			i, stage_name(s), sec > 0 ? mb / sec : 0, mb, sec);
+			"thread %u %s totals (%.2f MB/s) %.2f MB in %.2fs\n", i,
+			stage_name(s), sec > 0 ? mb / sec : 0, mb, sec);
 	}
 	if (o->threads > 1 && st->bytes) {
 		double min_mb = 0;
@@ -123,7 +123,8 @@ void report_stage_text(struct run *r, enum stage s)
 				min_mb = mb;
 		}
 		fprintf(stderr, "%s throughput (%.2f MB/s) %.2f MB in %.2fs",
-			stage_name(s), wall > 0 ? st->bytes / 1048576.0 / wall : 0,
+			stage_name(s),
+			wall > 0 ? st->bytes / 1048576.0 / wall : 0,
 			st->bytes / 1048576.0, wall);
 		if (o->stonewall)
 			fprintf(stderr, " min transfer %.2fMB", min_mb);
@@ -136,16 +137,23 @@ void report_stage_text(struct run *r, enum stage s)
 	if (st->ios)
 		fprintf(stderr,
 			"%s: %.0f IOPS, io_submit %.0f ns/iocb (p99 %llu), inline %.1f%%, completion p50 %.1f us p99 %.1f us, cpu %.0f ns/io%s\n",
-			stage_name(s), st->elapsed_ns ? st->ios * 1e9 / st->elapsed_ns : 0,
-			st->submit_iocbs ? (double)st->submit_ns / st->submit_iocbs : 0,
-			(unsigned long long)hist_percentile(&st->submit_iocb, 99),
-			st->submit_iocbs ? 100.0 * st->inline_iocbs / st->submit_iocbs : 0,
+			stage_name(s),
+			st->elapsed_ns ? st->ios * 1e9 / st->elapsed_ns : 0,
+			st->submit_iocbs ?
+				(double)st->submit_ns / st->submit_iocbs :
+				0,
+			(unsigned long long)hist_percentile(&st->submit_iocb,
+							    99),
+			st->submit_iocbs ?
+				100.0 * st->inline_iocbs / st->submit_iocbs :
+				0,
 			hist_percentile(&st->clat, 50) / 1e3,
 			hist_percentile(&st->clat, 99) / 1e3,
 			(double)(st->utime_ns + st->stime_ns) / st->ios,
 			r->interrupted ? " (interrupted)" : "");
 	if (st->verify_failures)
-		fprintf(stderr, "%s: %llu bad blocks, the first at offset %llu of %s: %s\n",
+		fprintf(stderr,
+			"%s: %llu bad blocks, the first at offset %llu of %s: %s\n",
 			stage_name(s), (unsigned long long)st->verify_failures,
 			(unsigned long long)st->first_bad.offset,
 			r->vfiles[st->first_bad_file].name,
@@ -158,8 +166,11 @@ static void json_pcts(struct json *j, const char *key, const struct hist *h,
 	static const struct {
 		const char *name;
 		double p;
-	} pcts[] = { { "p50", 50 },   { "p90", 90 },	 { "p99", 99 },
-		     { "p99_9", 99.9 }, { "p99_99", 99.99 } };
+	} pcts[] = { { "p50", 50 },
+		     { "p90", 90 },
+		     { "p99", 99 },
+		     { "p99_9", 99.9 },
+		     { "p99_99", 99.99 } };
 	unsigned int i;
 
 	json_obj_begin(j, key);
@@ -216,10 +227,12 @@ static void json_stage(struct json *j, struct run *r, enum stage s)
 	json_uint(j, "calls", st->submit_calls);
 	json_uint(j, "iocbs", st->submit_iocbs);
 	json_uint(j, "total_ns", st->submit_ns);
-	json_double(j, "iocbs_per_call", ratio(st->submit_iocbs, st->submit_calls));
+	json_double(j, "iocbs_per_call",
+		    ratio(st->submit_iocbs, st->submit_calls));
 	json_uint(j, "eagain", st->submit_eagain);
 	json_uint(j, "inline_iocbs", st->inline_iocbs);
-	json_double(j, "inline_ratio", ratio(st->inline_iocbs, st->submit_iocbs));
+	json_double(j, "inline_ratio",
+		    ratio(st->inline_iocbs, st->submit_iocbs));
 	json_pcts(j, "per_call_ns", &st->submit_call, false);
 	json_pcts(j, "per_iocb_ns", &st->submit_iocb, true);
 	json_obj_end(j);
@@ -257,7 +270,8 @@ static void json_stage(struct json *j, struct run *r, enum stage s)
 	json_uint(j, "system_ns", st->stime_ns);
 	json_double(j, "user_ns_per_io", ratio(st->utime_ns, st->ios));
 	json_double(j, "system_ns_per_io", ratio(st->stime_ns, st->ios));
-	json_double(j, "ns_per_io", ratio(st->utime_ns + st->stime_ns, st->ios));
+	json_double(j, "ns_per_io",
+		    ratio(st->utime_ns + st->stime_ns, st->ios));
 	json_uint(j, "voluntary_ctxsw", st->nvcsw);
 	json_uint(j, "involuntary_ctxsw", st->nivcsw);
 	json_obj_end(j);
@@ -299,7 +313,8 @@ static void json_stage(struct json *j, struct run *r, enum stage s)
 			json_uint(j, "ios", op->done_ios);
 			json_uint(j, "bytes", op->done_bytes);
 			json_uint(j, "elapsed_ns", ns);
-			json_double(j, "bytes_per_s", ns ? op->done_bytes * 1e9 / ns : 0);
+			json_double(j, "bytes_per_s",
+				    ns ? op->done_bytes * 1e9 / ns : 0);
 			json_bool(j, "stonewalled", op->stonewalled);
 			json_obj_end(j);
 		}
@@ -373,8 +388,10 @@ int report_json(struct run *r, const char *path)
 	json_bool(&j, "fixed_bufs", o->fixed_bufs);
 	json_bool(&j, "verify", o->verify);
 	json_double(&j, "runtime_s", o->runtime_s);
-	json_str(&j, "buffers", o->buf_mem == BUF_SHM ? "shm" :
-				o->buf_mem == BUF_SHMFS ? "shmfs" : "malloc");
+	json_str(&j, "buffers",
+		 o->buf_mem == BUF_SHM	 ? "shm" :
+		 o->buf_mem == BUF_SHMFS ? "shmfs" :
+					   "malloc");
 	json_obj_end(&j);
 
 	json_arr_begin(&j, "targets");
@@ -382,7 +399,8 @@ int report_json(struct run *r, const char *path)
 		const struct target_info *ti = &r->vfiles[i].info;
 
 		json_obj_begin(&j, NULL);
-		json_str(&j, "path", o->io_paths ? o->io_paths[i] : o->files[i]);
+		json_str(&j, "path",
+			 o->io_paths ? o->io_paths[i] : o->files[i]);
 		if (o->loop_mode) {
 			json_str(&j, "loop_backing", o->files[i]);
 			json_bool(&j, "loop_direct_io", o->loop_dio[i]);

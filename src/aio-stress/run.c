@@ -100,10 +100,11 @@ static void verify_read(struct run *r, struct thread *t, struct iou *io,
 		buf = io->iov[0].iov_base; /* segments are contiguous */
 	for (done = 0; done + vf->vblock <= (uint64_t)res; done += vf->vblock) {
 		uint64_t b = (off + done) / vf->vblock;
-		uint32_t gen = b < vf->nr_blocks ?
-				       atomic_load_explicit(&vf->gen[b],
-							    memory_order_relaxed) :
-				       0;
+		uint32_t gen =
+			b < vf->nr_blocks ?
+				atomic_load_explicit(&vf->gen[b],
+						     memory_order_relaxed) :
+				0;
 
 		if (!gen) {
 			t->st.verify_unknown++;
@@ -181,8 +182,7 @@ static void complete(struct run *r, struct thread *t, struct iou *io,
 				fprintf(stderr,
 					"io err %lld (%s) op %d, off %llu size %llu\n",
 					(long long)res,
-					res < 0 ? strerror((int)-res) :
-						  "short",
+					res < 0 ? strerror((int)-res) : "short",
 					io->req.op,
 					(unsigned long long)io->req.offset,
 					(unsigned long long)r->o->rec_len);
@@ -254,7 +254,8 @@ static int submit_batch(struct run *r, struct thread *t)
 		if (n == -EAGAIN || n == 0) {
 			t->st.submit_eagain++;
 			if (!t->inflight) {
-				fail(r, "io_submit: no room with nothing in flight");
+				fail(r,
+				     "io_submit: no room with nothing in flight");
 				return -EAGAIN;
 			}
 			if (reap(r, t, 1))
@@ -262,7 +263,8 @@ static int submit_batch(struct run *r, struct thread *t)
 			continue;
 		}
 		if (n < 0) {
-			struct oper *op = ((struct iou *)t->batch[0]->priv)->oper;
+			struct oper *op =
+				((struct iou *)t->batch[0]->priv)->oper;
 
 			fail(r, "submitting I/O to %s failed: %s",
 			     r->vfiles[op->file_idx].name, strerror(-n));
@@ -390,8 +392,7 @@ static void run_stage(struct run *r, struct thread *t, enum stage s)
 			}
 			break;
 		}
-		for (k = 0; k < t->nr_opers && built < o->max_io_submit;
-		     k++) {
+		for (k = 0; k < t->nr_opers && built < o->max_io_submit; k++) {
 			struct oper *op = &t->opers[(cursor + k) % t->nr_opers];
 			unsigned int n = o->io_iter, i;
 
@@ -506,8 +507,8 @@ static void inject(struct run *r)
 		break;
 	}
 	fd = open(vf->name, O_RDWR | O_CLOEXEC);
-	if (fd < 0 || pwrite(fd, blk, vf->vblock, (off_t)off) !=
-			      (ssize_t)vf->vblock ||
+	if (fd < 0 ||
+	    pwrite(fd, blk, vf->vblock, (off_t)off) != (ssize_t)vf->vblock ||
 	    fsync(fd))
 		fail(r, "--inject: cannot write %s: %s", vf->name,
 		     strerror(errno));
@@ -584,9 +585,9 @@ static void *worker(void *arg)
 				merge_stats(&r->results[s], &r->threads[i].st);
 			r->ran[s] = true;
 			r->stage_order[r->nr_ran++] = s;
-			r->stage_wall_ns[s] = now_ns() - r->stage_start_ns -
-					      r->results[s].fsync_ns /
-						      o->threads;
+			r->stage_wall_ns[s] =
+				now_ns() - r->stage_start_ns -
+				r->results[s].fsync_ns / o->threads;
 			for (i = 0; i < o->threads; i++)
 				for (k = 0; k < r->threads[i].nr_opers; k++)
 					if (r->threads[i].opers[k].stonewalled)
@@ -653,8 +654,8 @@ static int open_files(struct run *r)
 	struct options *o = r->o;
 	bool writes = o->stages & ((1u << STAGE_WRITE) | (1u << STAGE_RWRITE));
 	unsigned int nfd = 0, i, j, per;
-	int flags = O_RDWR | O_CREAT | O_CLOEXEC | (o->o_direct ? O_DIRECT : 0) |
-		    (o->o_sync ? O_SYNC : 0);
+	int flags = O_RDWR | O_CREAT | O_CLOEXEC |
+		    (o->o_direct ? O_DIRECT : 0) | (o->o_sync ? O_SYNC : 0);
 
 	r->nr_fds = (unsigned int)o->nr_files * o->contexts;
 	r->fds = calloc(r->nr_fds, sizeof(int));
@@ -686,13 +687,14 @@ static int open_files(struct run *r)
 
 		vf->name = path;
 		if (writes) {
-			ret = target_check_writable(path,
-						    o->force || o->loop_mode,
-						    &sig);
+			ret = target_check_writable(
+				path, o->force || o->loop_mode, &sig);
 			if (ret == -EBUSY) {
 				msg("refusing to write to %s: it holds %s (use --force to overwrite it)",
 				    path,
-				    sig.what[0] ? sig.what : "data that could not be probed");
+				    sig.what[0] ?
+					    sig.what :
+					    "data that could not be probed");
 				return -EBUSY;
 			}
 		}
@@ -826,7 +828,8 @@ static int setup_buffers(struct run *r)
 		t->done = calloc(t->nr_ious, sizeof(*t->done));
 		if (!t->ious || !t->batch || !t->done)
 			return -ENOMEM;
-		t->rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)i + 1) * 0xbf58476d1ce4e5b9ull;
+		t->rng = 0x9e3779b97f4a7c15ull ^
+			 ((uint64_t)i + 1) * 0xbf58476d1ce4e5b9ull;
 		per_thread = (size_t)t->nr_ious * r->padded_rec;
 		(void)per_thread;
 		for (k = 0; k < t->nr_ious; k++) {
@@ -842,8 +845,8 @@ static int setup_buffers(struct run *r)
 			t->free_list = io;
 		}
 		if (o->iovecs) {
-			struct iovec *iov = calloc((size_t)t->nr_ious * o->iovecs,
-						   sizeof(*iov));
+			struct iovec *iov = calloc(
+				(size_t)t->nr_ious * o->iovecs, sizeof(*iov));
 			size_t seg = o->rec_len / o->iovecs;
 
 			if (!iov)
@@ -858,7 +861,7 @@ static int setup_buffers(struct run *r)
 				io->iov = iov + k * o->iovecs;
 				for (j = 0; j < o->iovecs; j++) {
 					size_t n = j + 1 == o->iovecs ? left :
-									 seg;
+									seg;
 
 					io->iov[j].iov_base = b;
 					io->iov[j].iov_len = n;
@@ -896,8 +899,8 @@ static int setup_engines(struct run *r)
 		int ret = engine_init(&t->eng, o->engine, &eo);
 
 		if (ret) {
-			fail(r, "%s", t->eng.reason[0] ? t->eng.reason :
-						 strerror(-ret));
+			fail(r, "%s",
+			     t->eng.reason[0] ? t->eng.reason : strerror(-ret));
 			snprintf(r->fail_reason, sizeof(r->fail_reason), "%s",
 				 t->eng.reason[0] ? t->eng.reason :
 						    strerror(-ret));

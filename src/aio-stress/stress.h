@@ -25,37 +25,37 @@ enum stage { STAGE_WRITE, STAGE_READ, STAGE_RWRITE, STAGE_RREAD, NR_STAGES };
 enum buf_mem { BUF_MALLOC, BUF_SHM, BUF_SHMFS };
 
 struct options {
-	uint64_t file_size;	/* -s */
-	uint64_t rec_len;	/* -r */
-	uint64_t align;		/* -a */
-	unsigned int depth;	/* -d, per file and context */
-	unsigned int io_iter;	/* -i */
-	long iterations;	/* -I, -1 = until done */
+	uint64_t file_size; /* -s */
+	uint64_t rec_len; /* -r */
+	uint64_t align; /* -a */
+	unsigned int depth; /* -d, per file and context */
+	unsigned int io_iter; /* -i */
+	long iterations; /* -I, -1 = until done */
 	unsigned int max_io_submit; /* -b */
-	unsigned int threads;	/* -t */
-	unsigned int contexts;	/* -c */
+	unsigned int threads; /* -t */
+	unsigned int contexts; /* -c */
 	uint64_t context_offset; /* -C */
-	unsigned int stages;	/* -o bits */
+	unsigned int stages; /* -o bits */
 	bool o_direct, o_sync, fsync_stages, latency_stats;
 	bool completion_latency_stats, unlink_files, stonewall, verify;
-	enum buf_mem buf_mem;	/* -m */
+	enum buf_mem buf_mem; /* -m */
 	/* long options */
 	const struct engine_ops *engine;
 	const char *json_path;
-	double runtime_s;	/* 0: until the range is done */
-	unsigned int iovecs;	/* 0: scalar */
+	double runtime_s; /* 0: until the range is done */
+	unsigned int iovecs; /* 0: scalar */
 	int rw_flags;
 	const char *rw_flags_str;
 	bool user_reap, sqpoll, iopoll, fixed_files, fixed_bufs;
 	bool quiet, force;
-	int cpu;		/* -1: no pinning */
+	int cpu; /* -1: no pinning */
 	/* --inject KIND:OFFSET (testing the verifier) */
-	int inject_kind;	/* enum verify_result, 0 = none */
+	int inject_kind; /* enum verify_result, 0 = none */
 	uint64_t inject_offset;
 	/* --loop buffered|dio: each file becomes a loop device over it */
-	int loop_mode;		/* 0 none, 1 buffered, 2 direct I/O */
-	char **io_paths;	/* what is opened: files[] or loop devices */
-	bool *loop_dio;		/* the kernel's answer for each loop device */
+	int loop_mode; /* 0 none, 1 buffered, 2 direct I/O */
+	char **io_paths; /* what is opened: files[] or loop devices */
+	bool *loop_dio; /* the kernel's answer for each loop device */
 	/* files */
 	int nr_files;
 	char **files;
@@ -66,9 +66,9 @@ struct options {
 /* One file's verification state, shared by its contexts and threads. */
 struct vfile {
 	const char *name;
-	size_t vblock;		/* verify block size */
+	size_t vblock; /* verify block size */
 	uint64_t nr_blocks;
-	_Atomic uint32_t *gen;	/* generation of each block, 0 unknown */
+	_Atomic uint32_t *gen; /* generation of each block, 0 unknown */
 	struct target_info info;
 };
 
@@ -77,18 +77,18 @@ struct oper {
 	int fd;
 	int file_idx;
 	uint64_t start, end;
-	uint64_t total_ios;	/* per pass */
+	uint64_t total_ios; /* per pass */
 	uint64_t started_ios;
 	uint64_t done_ios, done_bytes;
 	uint64_t last_offset;
 	uint64_t start_ns, end_ns;
 	unsigned int pending;
-	bool finished;		/* all its I/O for this stage was issued */
+	bool finished; /* all its I/O for this stage was issued */
 	bool stonewalled;
 	bool reported;
 	long errors;
 	int64_t last_err;
-	struct oper *next;	/* in the thread's list */
+	struct oper *next; /* in the thread's list */
 };
 
 struct stage_stats {
@@ -96,16 +96,16 @@ struct stage_stats {
 	uint64_t submit_calls, submit_iocbs, submit_ns, inline_iocbs;
 	uint64_t submit_eagain;
 	uint64_t reap_calls, reap_ns;
-	uint64_t elapsed_ns;	/* this thread's stage wall time */
-	uint64_t thread_ns;	/* merged: elapsed_ns summed over threads */
+	uint64_t elapsed_ns; /* this thread's stage wall time */
+	uint64_t thread_ns; /* merged: elapsed_ns summed over threads */
 	uint64_t fsync_ns;
 	uint64_t utime_ns, stime_ns, nvcsw, nivcsw;
 	uint64_t verify_blocks, verify_unknown, verify_failures;
 	struct verify_report first_bad;
 	int first_bad_file;
-	struct hist submit_call;	/* ns per io_submit call */
-	struct hist submit_iocb;	/* ns per iocb (call / iocbs) */
-	struct hist clat;		/* submit return to reap */
+	struct hist submit_call; /* ns per io_submit call */
+	struct hist submit_iocb; /* ns per iocb (call / iocbs) */
+	struct hist clat; /* submit return to reap */
 };
 
 struct iou;
@@ -114,19 +114,19 @@ struct thread {
 	int idx;
 	pthread_t tid;
 	struct engine eng;
-	struct oper *opers;	/* all of this thread's opers */
+	struct oper *opers; /* all of this thread's opers */
 	unsigned int nr_opers;
 	struct iou *ious;
 	unsigned int nr_ious;
 	struct iou *free_list;
-	struct io_req **batch;	/* prepared, not yet accepted */
+	struct io_req **batch; /* prepared, not yet accepted */
 	unsigned int batch_len;
-	struct io_req **done;	/* reap output */
+	struct io_req **done; /* reap output */
 	unsigned int inflight;
 	uint64_t rng;
-	struct stage_stats st;	/* current stage */
+	struct stage_stats st; /* current stage */
 	_Atomic uint64_t progress_bytes;
-	int error;		/* fatal error (-errno) */
+	int error; /* fatal error (-errno) */
 };
 
 struct run {
@@ -135,13 +135,13 @@ struct run {
 	struct vfile *vfiles;
 	int *fds;
 	unsigned int nr_fds;
-	char *buf_base;		/* all I/O buffers */
+	char *buf_base; /* all I/O buffers */
 	size_t buf_len;
 	size_t padded_rec;
 	pthread_barrier_t barrier;
-	_Atomic int stonewall_hit;	/* a thread finished its stage */
+	_Atomic int stonewall_hit; /* a thread finished its stage */
 	_Atomic int threads_done;
-	uint64_t generation;	/* of the current write stage */
+	uint64_t generation; /* of the current write stage */
 	uint64_t stage_start_ns;
 	enum stage cur_stage;
 	/* Per stage results, merged over threads. */
@@ -151,7 +151,7 @@ struct run {
 	uint64_t stage_wall_ns[NR_STAGES];
 	int stage_order[NR_STAGES];
 	int nr_ran;
-	volatile int stop;	/* signal number that asked us to stop */
+	volatile int stop; /* signal number that asked us to stop */
 	bool interrupted;
 	bool failed;
 	char fail_reason[256];

@@ -52,7 +52,8 @@ static inline int sys_io_destroy(aio_context_t ctx)
 	return (int)syscall(__NR_io_destroy, ctx);
 }
 
-static inline int sys_io_submit(aio_context_t ctx, long nr, struct iocb **iocbpp)
+static inline int sys_io_submit(aio_context_t ctx, long nr,
+				struct iocb **iocbpp)
 {
 	return (int)syscall(__NR_io_submit, ctx, nr, iocbpp);
 }

@@ -40,23 +40,23 @@ enum io_op {
 
 struct io_req {
 	/* Set by the caller before prep(). */
-	uint8_t op;		/* enum io_op */
-	bool vectored;		/* iov/nr_iov instead of buf/len */
+	uint8_t op; /* enum io_op */
+	bool vectored; /* iov/nr_iov instead of buf/len */
 	int fd;
-	int rw_flags;		/* RWF_* */
-	void *buf;		/* scalar */
-	size_t len;		/* scalar: bytes */
-	struct iovec *iov;	/* vectored */
+	int rw_flags; /* RWF_* */
+	void *buf; /* scalar */
+	size_t len; /* scalar: bytes */
+	struct iovec *iov; /* vectored */
 	int nr_iov;
 	int64_t offset;
-	void *priv;		/* the caller's, untouched */
+	void *priv; /* the caller's, untouched */
 	/* Set by the engine. */
-	int64_t res;		/* bytes done or -errno */
-	uint64_t issue_ns;	/* free for the caller: when it was submitted */
+	int64_t res; /* bytes done or -errno */
+	uint64_t issue_ns; /* free for the caller: when it was submitted */
 };
 
 /* Capability flags of an engine (struct engine_ops.caps). */
-#define ENG_CAP_ASYNC (1u << 0)	   /* completions can come after submit */
+#define ENG_CAP_ASYNC (1u << 0) /* completions can come after submit */
 #define ENG_CAP_VECTORED (1u << 1) /* PREADV/PWRITEV */
 #define ENG_CAP_RW_FLAGS (1u << 2) /* per-request RWF_* */
 #define ENG_CAP_USER_REAP (1u << 3) /* reaping from a user-mapped ring */
@@ -67,12 +67,12 @@ struct io_req {
 #define ENG_CAP_FSYNC (1u << 8)
 
 struct engine_opts {
-	unsigned int depth;	/* most requests in flight at once */
-	bool user_reap;		/* libaio: read completions from the ring */
-	bool sqpoll;		/* io_uring */
-	bool iopoll;		/* io_uring: polled completions (O_DIRECT) */
-	bool fixed_files;	/* io_uring: register fds[] */
-	bool fixed_bufs;	/* io_uring: register [buf_base, +buf_len) */
+	unsigned int depth; /* most requests in flight at once */
+	bool user_reap; /* libaio: read completions from the ring */
+	bool sqpoll; /* io_uring */
+	bool iopoll; /* io_uring: polled completions (O_DIRECT) */
+	bool fixed_files; /* io_uring: register fds[] */
+	bool fixed_bufs; /* io_uring: register [buf_base, +buf_len) */
 	const int *fds;
 	unsigned int nr_fds;
 	void *buf_base;
@@ -83,7 +83,7 @@ struct engine;
 
 struct engine_ops {
 	const char *name;
-	const char *help;	/* one line for --help */
+	const char *help; /* one line for --help */
 	unsigned int caps;
 	int (*init)(struct engine *e, const struct engine_opts *o);
 	int (*prep)(struct engine *e, struct io_req *req);
@@ -97,10 +97,10 @@ struct engine_ops {
 struct engine {
 	const struct engine_ops *ops;
 	struct engine_opts opts;
-	unsigned int queued;	/* prepped, not yet accepted by submit */
-	unsigned int inflight;	/* accepted, not yet reaped */
-	char reason[160];	/* why init refused, for a skip */
-	void *priv;		/* the engine's own state */
+	unsigned int queued; /* prepped, not yet accepted by submit */
+	unsigned int inflight; /* accepted, not yet reaped */
+	char reason[160]; /* why init refused, for a skip */
+	void *priv; /* the engine's own state */
 };
 
 /* Every engine compiled in, NULL-terminated. */

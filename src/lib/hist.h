@@ -22,7 +22,7 @@
 
 struct hist {
 	uint64_t count;
-	uint64_t sum;	/* sum of recorded values, for the mean */
+	uint64_t sum; /* sum of recorded values, for the mean */
 	uint64_t min;
 	uint64_t max;
 	uint64_t buckets[HIST_BUCKETS];

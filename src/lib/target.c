@@ -93,8 +93,9 @@ static bool dev_mounted(dev_t rdev, char *where, size_t len)
 		while (!found && fgets(line, sizeof(line), f)) {
 			struct stat st;
 
-			if (sscanf(line, "%63s", path) == 1 && !stat(path, &st) &&
-			    S_ISBLK(st.st_mode) && st.st_rdev == rdev) {
+			if (sscanf(line, "%63s", path) == 1 &&
+			    !stat(path, &st) && S_ISBLK(st.st_mode) &&
+			    st.st_rdev == rdev) {
 				snprintf(where, len, "in use as swap");
 				found = true;
 			}

@@ -24,14 +24,14 @@
 enum target_kind {
 	TARGET_FILE,
 	TARGET_BLOCK,
-	TARGET_CHAR,	/* /dev/null, /dev/zero */
+	TARGET_CHAR, /* /dev/null, /dev/zero */
 };
 
 struct target_info {
 	enum target_kind kind;
-	char fstype[32];	/* filesystem of a file's directory ("ext4") */
-	char device[64];	/* block device name ("loop0"), if any */
-	uint64_t size_bytes;	/* block device size */
+	char fstype[32]; /* filesystem of a file's directory ("ext4") */
+	char device[64]; /* block device name ("loop0"), if any */
+	uint64_t size_bytes; /* block device size */
 	unsigned int logical_block_bytes;
 };
 
@@ -39,7 +39,7 @@ struct target_info {
 struct target_signature {
 	bool mounted;
 	bool holders;
-	char what[64];		/* "ext4", "dos partition table", "mounted on /" */
+	char what[64]; /* "ext4", "dos partition table", "mounted on /" */
 };
 
 /*

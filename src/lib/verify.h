@@ -48,9 +48,9 @@ void verify_fill_range(void *buf, size_t len, size_t bsize, uint64_t off,
 
 struct verify_report {
 	enum verify_result result;
-	uint64_t offset;	/* file offset of the bad block */
-	uint64_t found_offset;	/* what its header said (misplaced) */
-	uint64_t found_gen;	/* what its header said (stale, future) */
+	uint64_t offset; /* file offset of the bad block */
+	uint64_t found_offset; /* what its header said (misplaced) */
+	uint64_t found_gen; /* what its header said (stale, future) */
 	uint64_t expected_gen;
 };
 

@@ -124,7 +124,8 @@ int main(int argc, char **argv)
 		inflight -= ret;
 		ios += (uint64_t)ret;
 		/* One clock read per 64 rounds keeps the loop bare. */
-		if (!(ios & 0x3fff) || ios % (uint64_t)(batch * 64) < (uint64_t)ret) {
+		if (!(ios & 0x3fff) ||
+		    ios % (uint64_t)(batch * 64) < (uint64_t)ret) {
 			if (now_ns() >= deadline)
 				break;
 		}
