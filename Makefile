@@ -10,6 +10,9 @@
 #   make bench-overhead
 #                   aio-stress against fio and a bare io_submit loop on
 #                   /dev/null, side by side, with the ratios
+#   make study S=NAME [QUICK=1] [REPEAT=N]   one scenario study, or all
+#   make report     compare the runs in results/ (Markdown, HTML, charts)
+#   make kernels    run the suite in qemu on Debian's kernels or KERNEL=
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make format | format-check | lint | clean
 #
@@ -76,7 +79,7 @@ BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
 .SECONDARY:
 
 .PHONY: all deps check bench bench-overhead install uninstall format \
-	format-check lint clean unit
+	format-check lint clean unit study report kernels
 
 all: $(BINS) $(UNIT_BIN)
 
@@ -125,6 +128,21 @@ bench: deps
 bench-overhead: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)python3 tools/bench_overhead.py
+
+# make study S=blocking [QUICK=1] [REPEAT=N]: one scenario study (or S=all)
+study: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tools/study.py $(if $(QUICK),--quick) $(if $(REPEAT),--repeat $(REPEAT)) $(or $(S),all)
+
+# make report [BASELINE=release]: compare every run in results/
+report:
+	$(Q)python3 tools/report.py $(if $(BASELINE),--baseline $(BASELINE))
+
+# make kernels [KERNELS="6.1 6.12"] [KERNEL=bzImage MODULES=dir]
+kernels: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 ci/kernels.py $(if $(KERNELS),--releases "$(KERNELS)") \
+		$(if $(KERNEL),--kernel $(KERNEL)) $(if $(MODULES),--modules $(MODULES))
 
 install: $(BINS)
 	$(msg_) INSTALL $(DESTDIR)$(BINDIR)
