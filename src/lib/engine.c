@@ -69,41 +69,29 @@ void engine_set_reason(struct engine *e, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The options that need a capability, for the refusal in engine_init(). */
-static const struct {
-	size_t offset;
-	unsigned int cap;
-	const char *name;
-} engine_opt_caps[] = {
-	{ offsetof(struct engine_opts, user_reap), ENG_CAP_USER_REAP,
-	  "user_reap" },
-	{ offsetof(struct engine_opts, sqpoll), ENG_CAP_SQPOLL, "sqpoll" },
-	{ offsetof(struct engine_opts, iopoll), ENG_CAP_IOPOLL, "iopoll" },
-	{ offsetof(struct engine_opts, fixed_files), ENG_CAP_FIXED_FILES,
-	  "fixed_files" },
-	{ offsetof(struct engine_opts, fixed_bufs), ENG_CAP_FIXED_BUFS,
-	  "fixed_bufs" },
-};
-
 /* 0, or -EOPNOTSUPP with the reason when an option needs a missing cap. */
 static int engine_check_opts(struct engine *e)
 {
-	const char *base = (const char *)&e->opts;
-	size_t i;
+	const struct engine_opts *o = &e->opts;
+	unsigned int caps = e->ops->caps;
+	const char *opt = NULL;
 
-	for (i = 0; i < sizeof(engine_opt_caps) / sizeof(engine_opt_caps[0]);
-	     i++) {
-		bool on = *(const bool *)(base + engine_opt_caps[i].offset);
-
-		if (on && !(e->ops->caps & engine_opt_caps[i].cap)) {
-			engine_set_reason(
-				e,
-				"%s: the %s option is not supported by this engine",
-				e->ops->name, engine_opt_caps[i].name);
-			return -EOPNOTSUPP;
-		}
-	}
-	return 0;
+	if (o->user_reap && !(caps & ENG_CAP_USER_REAP))
+		opt = "user_reap";
+	else if (o->sqpoll && !(caps & ENG_CAP_SQPOLL))
+		opt = "sqpoll";
+	else if (o->iopoll && !(caps & ENG_CAP_IOPOLL))
+		opt = "iopoll";
+	else if (o->fixed_files && !(caps & ENG_CAP_FIXED_FILES))
+		opt = "fixed_files";
+	else if (o->fixed_bufs && !(caps & ENG_CAP_FIXED_BUFS))
+		opt = "fixed_bufs";
+	if (!opt)
+		return 0;
+	engine_set_reason(e,
+			  "%s: the %s option is not supported by this engine",
+			  e->ops->name, opt);
+	return -EOPNOTSUPP;
 }
 
 int engine_init(struct engine *e, const struct engine_ops *ops,

@@ -22,6 +22,14 @@
  * Functions return 0 or -errno.  init() returns -EOPNOTSUPP (or the
  * kernel's answer) with a reason in e->reason when the kernel or target
  * refuses an option: the caller reports that as a skip, with the reason.
+ *
+ * What every engine also does: submit() passes at most opts.depth -
+ * inflight requests (32 prepped on an engine of depth 4 go out 4 at a
+ * time) and returns -EAGAIN when that leaves no room; a request the kernel
+ * refuses at submission (a bad fd, say) counts as accepted and completes
+ * with res = -errno; reap() lowers min to the number in flight, so it
+ * never waits for requests that were not submitted (an idle engine
+ * returns 0 at once).  One engine is used by one thread at a time.
  */
 #ifndef AIO_SUITE_ENGINE_H
 #define AIO_SUITE_ENGINE_H

@@ -4,15 +4,7 @@
  * engines' tables, the reason helper and the request queue they share.
  * Users of the engines include engine.h, not this.
  *
- * Every engine follows the same rules, so the callers see one behaviour:
- *
- *   - prep() checks the request and appends it to a queue (e->queued);
- *   - submit() passes at most opts.depth - e->inflight queued requests, in
- *     order; -EAGAIN when there is no room or the kernel has none;
- *   - a request the kernel refuses at submission (a bad fd, say) still
- *     counts as accepted and completes with res = -errno, as io_uring does;
- *   - reap() lowers min to what is in flight, so it cannot wait for
- *     requests that were never submitted.
+ * The rules every engine follows are at the top of engine.h.
  */
 #ifndef AIO_SUITE_ENGINE_IMPL_H
 #define AIO_SUITE_ENGINE_IMPL_H
