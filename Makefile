@@ -163,9 +163,13 @@ format:
 format-check:
 	$(Q)clang-format --dry-run --Werror $(C_FILES)
 
+PY_FILES = $(shell git ls-files '*.py' 2>/dev/null)
+SH_FILES = $(shell git ls-files '*.sh' '*.bash' .ci/run 2>/dev/null)
+
 lint: format-check
-	$(Q)python3 -m py_compile tools/*.py
-	$(Q)bash -n ci/*.sh tools/*.sh tests/*.sh
+	$(Q)for f in $(PY_FILES); do python3 -c 'import ast,sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' $$f || exit 1; done
+	$(Q)for f in $(SH_FILES); do bash -n $$f || exit 1; done
+	$(Q)echo "lint: $(words $(C_FILES)) C, $(words $(PY_FILES)) Python, $(words $(SH_FILES)) shell files clean"
 
 clean:
 	$(Q)rm -rf $(BUILD)

@@ -1,0 +1,127 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# The build, the set-up script and the test runner itself.
+
+load helpers
+
+setup() {
+	common_setup
+}
+
+@test "make lint finds every C file in kernel style and every script parses" {
+	command -v clang-format >/dev/null || skip "clang-format is not installed (apt-get install clang-format)"
+	run make -C "$TOP" --no-print-directory lint
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
+@test "the tree builds with clang and no warnings" {
+	command -v clang >/dev/null || skip "clang is not installed (apt-get install clang)"
+	run make -C "$TOP" --no-print-directory CC=clang BUILD="$SCRATCH/clang" \
+		OPT="-O1 -Werror" "$SCRATCH/clang/aio-stress" "$SCRATCH/clang/aio-conform" \
+		"$SCRATCH/clang/aio-bare"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ -x "$SCRATCH/clang/aio-stress" ]
+	[ -x "$SCRATCH/clang/aio-conform" ]
+}
+
+@test "make install puts the binaries and job files under DESTDIR" {
+	run make -C "$TOP" --no-print-directory install DESTDIR="$SCRATCH/root" PREFIX=/usr
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ -x "$SCRATCH/root/usr/bin/aio-stress" ]
+	[ -x "$SCRATCH/root/usr/bin/aio-conform" ]
+	[ -x "$SCRATCH/root/usr/bin/aio-bare" ]
+	run "$SCRATCH/root/usr/bin/aio-stress" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "aio-stress "* ]]
+}
+
+@test "deps lists the Debian packages the suite needs" {
+	run "$TOP/ci/deps.sh" --list
+	[ "$status" -eq 0 ]
+	for p in libaio-dev liburing-dev libblkid-dev fio gnuplot-nox bats python3 \
+		e2fsprogs xfsprogs btrfs-progs util-linux; do
+		grep -qx "$p" <<<"$output" || { echo "missing $p"; false; }
+	done
+}
+
+# A fake dpkg-query that reports every package missing, and a fake id.
+fake_debian() {
+	mkdir -p "$SCRATCH/bin"
+	printf '#!/bin/sh\necho "unknown ok not-installed"\n' >"$SCRATCH/bin/dpkg-query"
+	printf '#!/bin/sh\necho 1000\n' >"$SCRATCH/bin/id"
+	chmod +x "$SCRATCH/bin/dpkg-query" "$SCRATCH/bin/id"
+}
+
+@test "deps as a non-root user prints the apt-get line and carries on" {
+	fake_debian
+	PATH="$SCRATCH/bin:$PATH" run "$TOP/ci/deps.sh"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"apt-get install -y "*"libaio-dev"*"fio"* ]]
+	[[ "$output" == *"skipped with the reason"* ]]
+}
+
+@test "deps --missing names what is missing and fails" {
+	fake_debian
+	PATH="$SCRATCH/bin:$PATH" run "$TOP/ci/deps.sh" --missing
+	[ "$status" -eq 1 ]
+	[[ "$output" == *liburing-dev* ]]
+}
+
+@test "deps does nothing when every package is installed" {
+	"$TOP/ci/deps.sh" --missing >/dev/null || skip "some packages are missing on this machine"
+	run "$TOP/ci/deps.sh"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "deps rejects an unknown argument with one line and status 2" {
+	run "$TOP/ci/deps.sh" --bogus
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "deps: unknown argument '--bogus'" ]]
+}
+
+@test "run-all counts TAP results and ends with the summary line" {
+	mkdir -p "$SCRATCH/b/tests"
+	cat >"$SCRATCH/b/tests/test_fake" <<-'EOF2'
+	#!/bin/sh
+	echo "1..4"
+	echo "ok 1 passes"
+	echo "not ok 2 fails"
+	echo "ok 3 skips # SKIP no reason needed here"
+	echo "not ok 4 known # XFAIL 5.10, fixed by abc"
+	exit 1
+	EOF2
+	chmod +x "$SCRATCH/b/tests/test_fake"
+	BUILD="$SCRATCH/b" AIO_SUITE_LOGDIR="$SCRATCH/logs" run "$TOP/tests/run-all.sh" unit
+	[ "$status" -eq 1 ]
+	[ "${lines[-1]}" = "2 passed, 1 failed, 1 skipped" ]
+}
+
+@test "run-all counts a test binary that dies without a verdict as a failure" {
+	mkdir -p "$SCRATCH/b/tests"
+	printf '#!/bin/sh\necho "1..3"\necho "ok 1 first"\nkill -SEGV $$\n' >"$SCRATCH/b/tests/test_crash"
+	chmod +x "$SCRATCH/b/tests/test_crash"
+	BUILD="$SCRATCH/b" AIO_SUITE_LOGDIR="$SCRATCH/logs" run "$TOP/tests/run-all.sh" unit
+	[ "$status" -eq 1 ]
+	[ "${lines[-1]}" = "1 passed, 1 failed, 0 skipped" ]
+}
+
+@test "run-all rejects an unknown part with status 2" {
+	run "$TOP/tests/run-all.sh" nonsense
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown part 'nonsense'"* ]]
+}
+
+@test "aio-stress shows a progress line when stderr is a terminal" {
+	command -v script >/dev/null || skip "script(1) is not installed (util-linux)"
+	run script -qec "$AIO_STRESS -o 0 -n -r 4k --runtime 1.6 /dev/null" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\r'"write: "*" MB/s, "*" MB in "* ]]
+}
+
+@test "aio-stress prints no progress line when stderr is not a terminal" {
+	run "$AIO_STRESS" -o 0 -n -r 4k --runtime 1.6 /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" != *$'\r'* ]]
+}
