@@ -44,7 +44,8 @@ int main(int argc, char **argv)
 	int c, fd, ret;
 
 	prog_name = "aio-bare";
-	while ((c = getopt(argc, argv, "r:d:b:t:o:h")) != -1) {
+	opterr = 0;
+	while ((c = getopt(argc, argv, ":r:d:b:t:o:h")) != -1) {
 		switch (c) {
 		case 'r':
 			if (parse_size(optarg, 1, &rec) || !rec)
@@ -69,8 +70,11 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			msg("option '-%c' needs an argument", optopt);
+			return 2;
 		default:
-			msg("unknown option '%s' (see -h)", argv[optind - 1]);
+			msg("unknown option '-%c' (see -h)", optopt);
 			return 2;
 		}
 	}

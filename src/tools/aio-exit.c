@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * aio-exit: how long the kernel takes to reap a process that exits, or is
+ * killed, with native AIO requests still in flight (seed 004: the hang in
+ * exit_aio/wait_for_all_aios when kiocb batching freed the last request of
+ * a dead context).
+ *
+ *   aio-exit [-m exit|kill] [-n INFLIGHT] [-q RING] [-r BYTES] [-t TRIALS]
+ *            [-w SECONDS] FILE
+ *
+ * Each trial forks a child that opens FILE with O_DIRECT, sets up a context
+ * of RING events and submits INFLIGHT reads of BYTES at random aligned
+ * offsets (as many as the ring accepts: EAGAIN ends the submission), then
+ * either exits at once (-m exit) or waits to be killed with SIGKILL
+ * (-m kill).  The time until reaped runs from the child's last timestamp
+ * before _exit (or the parent's kill) to waitpid's return.  A child not
+ * reaped within the watchdog is a hang; the run goes on.
+ *
+ * Prints one JSON object (schema aio-exit/1).  Exit status 0, 1 when a
+ * trial hung or failed, 2 for usage errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "aio_sys.h"
+#include "clock.h"
+#include "json.h"
+#include "util.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+struct report {
+	long submitted;
+	uint64_t t_ns;
+	int err;
+};
+
+struct trial {
+	long submitted;
+	uint64_t reap_ns;
+	const char *status;
+	int err;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: aio-exit [-m exit|kill] [-n INFLIGHT] [-q RING] [-r BYTES]\n"
+		"                [-t TRIALS] [-w SECONDS] FILE\n"
+		"  a child submits INFLIGHT O_DIRECT reads (default 64; 0: none) to a context\n"
+		"  of RING events (default 64), then exits (-m exit, default) or is\n"
+		"  killed (-m kill); prints the time until the parent reaps it as JSON\n"
+		"  -r record size (default 64k)   -t trials (default 5)\n"
+		"  -w watchdog seconds per trial (default 10): longer is a hang\n");
+}
+
+static uint64_t rnd_state = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static off_t target_size(int fd)
+{
+	struct stat st;
+	off_t end;
+
+	if (fstat(fd, &st))
+		return -1;
+	if (S_ISREG(st.st_mode))
+		return st.st_size;
+	end = lseek(fd, 0, SEEK_END);
+	return end;
+}
+
+/* The child: never returns. */
+static void child(const char *path, long n, long ring, uint64_t rec, int wfd,
+		  bool wait_kill)
+{
+	struct report rep = { 0 };
+	aio_context_t ctx = 0;
+	struct iocb *cbs, **ptrs;
+	uint64_t blocks;
+	char *buf;
+	off_t size;
+	long i, done = 0;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_DIRECT);
+	size = fd >= 0 ? target_size(fd) : -1;
+	if (fd < 0 || size < (off_t)rec) {
+		rep.err = fd < 0 ? errno : EINVAL;
+		goto out;
+	}
+	blocks = (uint64_t)size / rec;
+	cbs = calloc((size_t)n + 1, sizeof(*cbs));
+	ptrs = calloc((size_t)n + 1, sizeof(*ptrs));
+	if (!cbs || !ptrs ||
+	    posix_memalign((void **)&buf, 4096, rec * (uint64_t)(n + 1))) {
+		rep.err = ENOMEM;
+		goto out;
+	}
+	memset(buf, 0, rec * (uint64_t)(n + 1));
+	if (sys_io_setup((unsigned int)ring, &ctx)) {
+		rep.err = errno;
+		goto out;
+	}
+	rnd_state ^= (uint64_t)getpid() * 2654435761u;
+	for (i = 0; i < n; i++) {
+		cbs[i].aio_lio_opcode = IOCB_CMD_PREAD;
+		cbs[i].aio_fildes = (uint32_t)fd;
+		cbs[i].aio_buf = (uint64_t)(uintptr_t)(buf + i * rec);
+		cbs[i].aio_nbytes = rec;
+		cbs[i].aio_offset = (int64_t)((rnd() % blocks) * rec);
+		ptrs[i] = &cbs[i];
+	}
+	while (done < n) {
+		ret = sys_io_submit(ctx, n - done, ptrs + done);
+		if (ret <= 0) {
+			if (ret < 0 && errno != EAGAIN)
+				rep.err = errno;
+			break;
+		}
+		done += ret;
+	}
+out:
+	rep.submitted = done;
+	rep.t_ns = now_ns();
+	if (write(wfd, &rep, sizeof(rep)) != sizeof(rep))
+		_exit(3);
+	if (wait_kill && !rep.err)
+		for (;;)
+			pause();
+	/* Exit with the requests in flight: exit_aio has to wait for them. */
+	_exit(rep.err ? 1 : 0);
+}
+
+/* Wait for pid until deadline (ns); true when reaped. */
+static bool reap(pid_t pid, uint64_t deadline, int *wstatus)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	for (;;) {
+		uint64_t now = now_ns();
+		pid_t w = waitpid(pid, wstatus, WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			break;
+		if (now >= deadline) {
+			if (pfd >= 0)
+				close(pfd);
+			return false;
+		}
+		if (pfd >= 0) {
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+			int ms = (int)((deadline - now) / 1000000) + 1;
+
+			poll(&p, 1, ms);
+		} else {
+			struct timespec ts = ns_to_timespec(20000);
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (pfd >= 0)
+		close(pfd);
+	return true;
+}
+
+static void run_trial(const char *path, long n, long ring, uint64_t rec,
+		      bool kill_mode, double watchdog, struct trial *t)
+{
+	struct report rep = { 0 };
+	uint64_t t0, deadline;
+	int fds[2], wstatus = 0;
+	ssize_t got;
+	pid_t pid;
+
+	memset(t, 0, sizeof(*t));
+	t->status = "failed";
+	if (pipe(fds)) {
+		t->err = errno;
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		t->err = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child(path, n, ring, rec, fds[1], kill_mode);
+	}
+	close(fds[1]);
+	deadline = now_ns() + (uint64_t)(watchdog * 1e9);
+	{
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+
+		if (poll(&p, 1, (int)(watchdog * 1000)) != 1) {
+			kill(pid, SIGKILL);
+			t->status = "hang";
+			close(fds[0]);
+			return;
+		}
+	}
+	got = read(fds[0], &rep, sizeof(rep));
+	close(fds[0]);
+	if (got != sizeof(rep)) {
+		kill(pid, SIGKILL);
+		reap(pid, deadline, &wstatus);
+		t->err = EPROTO;
+		return;
+	}
+	t->submitted = rep.submitted;
+	t->err = rep.err;
+	t0 = rep.t_ns;
+	if (kill_mode && !rep.err) {
+		t0 = now_ns();
+		kill(pid, SIGKILL);
+	}
+	deadline = t0 + (uint64_t)(watchdog * 1e9);
+	if (!reap(pid, deadline, &wstatus)) {
+		t->reap_ns = now_ns() - t0;
+		t->status = "hang";
+		return;
+	}
+	t->reap_ns = now_ns() - t0;
+	t->status = rep.err ? "failed" : "ok";
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	long n = 64, ring = 64, trials = 5, i, ok = 0, hangs = 0;
+	uint64_t rec = 65536, *sorted, sum = 0;
+	double watchdog = 10;
+	bool kill_mode = false;
+	struct trial *tr;
+	struct json j;
+	int c;
+
+	prog_name = "aio-exit";
+	while ((c = getopt(argc, argv, "m:n:q:r:t:w:h")) != -1) {
+		switch (c) {
+		case 'm':
+			if (!strcmp(optarg, "kill"))
+				kill_mode = true;
+			else if (strcmp(optarg, "exit"))
+				goto bad;
+			break;
+		case 'n':
+			if (parse_long(optarg, 0, 1 << 20, &n))
+				goto bad;
+			break;
+		case 'q':
+			if (parse_long(optarg, 1, 1 << 20, &ring))
+				goto bad;
+			break;
+		case 'r':
+			if (parse_size(optarg, 1, &rec) || !rec || rec % 512)
+				goto bad;
+			break;
+		case 't':
+			if (parse_long(optarg, 1, 100000, &trials))
+				goto bad;
+			break;
+		case 'w':
+			if (parse_seconds(optarg, &watchdog) || watchdog <= 0)
+				goto bad;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			msg("unknown option '%s' (see -h)", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		msg("expected one file (see -h)");
+		return 2;
+	}
+	tr = calloc((size_t)trials, sizeof(*tr));
+	sorted = calloc((size_t)trials, sizeof(*sorted));
+	if (!tr || !sorted)
+		return 1;
+	for (i = 0; i < trials; i++) {
+		run_trial(argv[optind], n, ring, rec, kill_mode, watchdog,
+			  &tr[i]);
+		if (!strcmp(tr[i].status, "ok")) {
+			sorted[ok++] = tr[i].reap_ns;
+			sum += tr[i].reap_ns;
+		} else if (!strcmp(tr[i].status, "hang")) {
+			hangs++;
+		}
+	}
+	qsort(sorted, (size_t)ok, sizeof(*sorted), cmp_u64);
+
+	json_init(&j, stdout, true);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "schema", "aio-exit/1");
+	json_str(&j, "file", argv[optind]);
+	json_str(&j, "mode", kill_mode ? "kill" : "exit");
+	json_int(&j, "requested", n);
+	json_int(&j, "ring", ring);
+	json_uint(&j, "record_bytes", rec);
+	json_double(&j, "watchdog_s", watchdog);
+	json_int(&j, "hangs", hangs);
+	json_int(&j, "ok", ok);
+	json_obj_begin(&j, "reap_ns");
+	json_uint(&j, "min", ok ? sorted[0] : 0);
+	json_uint(&j, "p50", ok ? sorted[ok / 2] : 0);
+	json_uint(&j, "max", ok ? sorted[ok - 1] : 0);
+	json_double(&j, "mean", ok ? (double)sum / (double)ok : 0);
+	json_obj_end(&j);
+	json_arr_begin(&j, "trials");
+	for (i = 0; i < trials; i++) {
+		json_obj_begin(&j, NULL);
+		json_str(&j, "status", tr[i].status);
+		json_int(&j, "submitted", tr[i].submitted);
+		json_uint(&j, "reap_ns", tr[i].reap_ns);
+		json_str(&j, "error", tr[i].err ? strerror(tr[i].err) : "");
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+	putchar('\n');
+	return ok == trials ? 0 : 1;
+bad:
+	msg("bad value '%s' for -%c (see -h)", optarg, c);
+	return 2;
+}

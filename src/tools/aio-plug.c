@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * aio-plug: the latency of the first iocb of a batch (seed 004: "AIO:
+ * Don't plug the I/O queue in do_io_submit()").  While io_submit holds a
+ * block plug, the first request of a batch waits in the plug until the
+ * last one is queued (or the plug's request limit flushes it), so its
+ * latency grows with the batch; without the plug it is dispatched at once.
+ *
+ *   aio-plug [-b BATCH] [-o 0|1] [-r BYTES] [-n ROUNDS] DEVICE
+ *
+ * Each round submits BATCH sequential O_DIRECT requests (write with -o 0,
+ * read with -o 1) in one io_submit, continuing where the last round ended,
+ * and reaps them one event at a time, timestamping each.  Prints one JSON
+ * object (schema aio-plug/1) with the first iocb's latency, the mean
+ * latency over every iocb and the io_submit time per call.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aio_sys.h"
+#include "clock.h"
+#include "json.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: aio-plug [-b BATCH] [-o 0|1] [-r BYTES] [-n ROUNDS] DEVICE\n"
+		"  BATCH sequential O_DIRECT requests per io_submit (default 8),\n"
+		"  write (-o 0, default) or read (-o 1), record size (default 4k),\n"
+		"  ROUNDS batches (default 200); prints first-iocb latency as JSON\n");
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void pcts(struct json *j, const char *key, uint64_t *v, long n)
+{
+	double sum = 0;
+	long i;
+
+	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	for (i = 0; i < n; i++)
+		sum += (double)v[i];
+	json_obj_begin(j, key);
+	json_int(j, "count", n);
+	json_uint(j, "min", n ? v[0] : 0);
+	json_uint(j, "p50", n ? v[n / 2] : 0);
+	json_uint(j, "p99", n ? v[(n * 99) / 100] : 0);
+	json_uint(j, "max", n ? v[n - 1] : 0);
+	json_double(j, "mean", n ? sum / (double)n : 0);
+	json_obj_end(j);
+}
+
+int main(int argc, char **argv)
+{
+	long batch = 8, op = 0, rounds = 200, r, i, got, nall = 0;
+	uint64_t rec = 4096, off = 0, size, *first, *all, *sub, t0;
+	struct iocb *cbs, **ptrs;
+	struct io_event *evs;
+	aio_context_t ctx = 0;
+	struct json j;
+	char *buf;
+	int c, fd, ret;
+
+	prog_name = "aio-plug";
+	while ((c = getopt(argc, argv, "b:o:r:n:h")) != -1) {
+		switch (c) {
+		case 'b':
+			if (parse_long(optarg, 1, 4096, &batch))
+				goto bad;
+			break;
+		case 'o':
+			if (parse_long(optarg, 0, 1, &op))
+				goto bad;
+			break;
+		case 'r':
+			if (parse_size(optarg, 1, &rec) || !rec || rec % 512)
+				goto bad;
+			break;
+		case 'n':
+			if (parse_long(optarg, 1, 1000000, &rounds))
+				goto bad;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			msg("unknown option '%s' (see -h)", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		msg("expected one device or file (see -h)");
+		return 2;
+	}
+	fd = open(argv[optind], (op ? O_RDONLY : O_WRONLY) | O_DIRECT);
+	if (fd < 0) {
+		msg("cannot open %s with O_DIRECT: %s", argv[optind],
+		    strerror(errno));
+		return 1;
+	}
+	size = (uint64_t)lseek(fd, 0, SEEK_END);
+	if (size < rec * (uint64_t)batch) {
+		msg("%s is smaller than one batch", argv[optind]);
+		return 1;
+	}
+	cbs = calloc((size_t)batch, sizeof(*cbs));
+	ptrs = calloc((size_t)batch, sizeof(*ptrs));
+	evs = calloc((size_t)batch, sizeof(*evs));
+	first = calloc((size_t)rounds, sizeof(*first));
+	sub = calloc((size_t)rounds, sizeof(*sub));
+	all = calloc((size_t)(rounds * batch), sizeof(*all));
+	if (!cbs || !ptrs || !evs || !first || !sub || !all ||
+	    posix_memalign((void **)&buf, 4096, rec * (uint64_t)batch))
+		return 1;
+	memset(buf, 0x5a, rec * (uint64_t)batch);
+	if (sys_io_setup((unsigned int)batch, &ctx)) {
+		msg("io_setup failed: %s", strerror(errno));
+		return 1;
+	}
+	for (r = 0; r < rounds; r++) {
+		if (off + rec * (uint64_t)batch > size)
+			off = 0;
+		for (i = 0; i < batch; i++) {
+			memset(&cbs[i], 0, sizeof(cbs[i]));
+			cbs[i].aio_lio_opcode = op ? IOCB_CMD_PREAD :
+						     IOCB_CMD_PWRITE;
+			cbs[i].aio_fildes = (uint32_t)fd;
+			cbs[i].aio_buf = (uint64_t)(uintptr_t)(buf + i * rec);
+			cbs[i].aio_nbytes = rec;
+			cbs[i].aio_offset = (int64_t)off;
+			cbs[i].aio_data = (uint64_t)i;
+			ptrs[i] = &cbs[i];
+			off += rec;
+		}
+		t0 = now_ns();
+		ret = sys_io_submit(ctx, batch, ptrs);
+		sub[r] = now_ns() - t0;
+		if (ret != batch) {
+			msg("io_submit took %d of %ld: %s", ret, batch,
+			    ret < 0 ? strerror(errno) : "short");
+			return 1;
+		}
+		for (got = 0; got < batch;) {
+			uint64_t t;
+
+			ret = sys_io_getevents(ctx, 1, batch, evs, NULL);
+			t = now_ns();
+			if (ret < 0) {
+				if (errno == EINTR)
+					continue;
+				msg("io_getevents failed: %s", strerror(errno));
+				return 1;
+			}
+			for (i = 0; i < ret; i++) {
+				if (evs[i].res != (int64_t)rec) {
+					msg("request failed: %s",
+					    evs[i].res < 0 ?
+						    strerror((int)-evs[i].res) :
+						    "short");
+					return 1;
+				}
+				if (evs[i].data == 0)
+					first[r] = t - t0;
+				all[nall++] = t - t0;
+			}
+			got += ret;
+		}
+	}
+	sys_io_destroy(ctx);
+
+	json_init(&j, stdout, true);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "schema", "aio-plug/1");
+	json_str(&j, "target", argv[optind]);
+	json_str(&j, "op", op ? "read" : "write");
+	json_int(&j, "batch", batch);
+	json_uint(&j, "record_bytes", rec);
+	json_int(&j, "rounds", rounds);
+	pcts(&j, "first_iocb_ns", first, rounds);
+	pcts(&j, "latency_ns", all, nall);
+	pcts(&j, "submit_per_call_ns", sub, rounds);
+	json_obj_end(&j);
+	json_finish(&j);
+	putchar('\n');
+	return 0;
+bad:
+	msg("bad value '%s' for -%c (see -h)", optarg, c);
+	return 2;
+}
