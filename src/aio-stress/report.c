@@ -387,6 +387,7 @@ int report_json(struct run *r, const char *path)
 	json_bool(&j, "fixed_files", o->fixed_files);
 	json_bool(&j, "fixed_bufs", o->fixed_bufs);
 	json_bool(&j, "verify", o->verify);
+	json_int(&j, "cpu", o->cpu);
 	json_double(&j, "runtime_s", o->runtime_s);
 	json_str(&j, "buffers",
 		 o->buf_mem == BUF_SHM	 ? "shm" :

@@ -283,6 +283,60 @@ engine_round_trip() {
 	engine_round_trip io_uring
 }
 
+# io_uring options the kernel may refuse: run, or skip with the reason the
+# engine gave (a refusal must name the option).
+uring_option_round_trip() {
+	run aio_stress --quiet --engine io_uring "$@" -o 0 -o 1 -s 2m -r 4k \
+		--verify --json "$J" "$F"
+	if [ "$status" -ne 0 ] && [[ $output == *"refused"* ]]; then
+		skip "${output#aio-stress: }"
+	fi
+	assert_status 0
+	assert_eq ok "$(json_get "$J" "d['result']")" result
+	assert_eq 0 "$(json_get "$J" "d['stages'][1]['verify']['failures']")" failures
+}
+
+@test "aio-stress --sqpoll reads back verified data through an SQPOLL ring" {
+	requires io_uring
+	uring_option_round_trip --sqpoll
+	assert_eq true "$(json_get "$J" "d['options']['sqpoll']")" sqpoll
+}
+
+@test "aio-stress --fixed-files --fixed-bufs reads back verified data" {
+	requires io_uring
+	uring_option_round_trip --fixed-files --fixed-bufs
+	assert_eq true "$(json_get "$J" "d['options']['fixed_files'] and d['options']['fixed_bufs']")" fixed
+}
+
+@test "aio-stress refuses io_uring options with another engine with one line" {
+	for opt in --sqpoll --iopoll --fixed-files --fixed-bufs; do
+		run aio_stress --engine libaio "$opt" -s 1m "$F"
+		assert_one_line_error aio-stress
+		assert_output_has "need --engine io_uring"
+	done
+}
+
+@test "aio-stress --cpu 0 pins its thread and reports it" {
+	run aio_stress --quiet --cpu 0 -o 0 -s 1m -r 4k --json "$J" "$F"
+	assert_status 0
+	assert_eq 0 "$(json_get "$J" "d['options']['cpu']")" cpu
+}
+
+@test "aio-stress refuses --cpu abc with one line and status 2" {
+	run aio_stress --cpu abc -s 1m "$F"
+	assert_one_line_error aio-stress
+	assert_output_has "'abc'"
+}
+
+@test "aio-stress refuses --inject without --verify or with an unknown kind" {
+	run aio_stress --inject zero:0 -s 1m "$F"
+	assert_one_line_error aio-stress
+	assert_output_has "--inject needs --verify"
+	run aio_stress --verify --inject melted:0 -s 1m "$F"
+	assert_one_line_error aio-stress
+	assert_output_has "melted"
+}
+
 @test "aio-stress refuses --engine nope with one line and status 2" {
 	run aio_stress --engine nope -s 1m "$F"
 	assert_one_line_error aio-stress
