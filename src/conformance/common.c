@@ -136,8 +136,8 @@ int t_open(struct tctx *t, const char *name, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int t_pattern_file(struct tctx *t, const char *name, size_t size,
-		   uint32_t seed, int flags)
+int t_pattern_file(struct tctx *t, const char *name, size_t size, uint32_t seed,
+		   int flags)
 {
 	size_t chunk = 1 << 20, done = 0;
 	char *buf;

@@ -3,7 +3,8 @@
  * Description: what reads and writes do to the data, on every variant.
  * Buffered and O_DIRECT round trips; O_APPEND writes land at the end;
  * a sub-block O_DIRECT read at EOF is short; i_size is right as soon as the
- * completion is seen; RLIMIT_FSIZE gives a short write then EFBIG; a full
+ * completion is seen; RLIMIT_FSIZE gives a short write then EFBIG (and 0
+ * for zero bytes at the limit); a full
  * filesystem gives a partial write then ENOSPC; reads racing writes into
  * holes and extending writes see old or new data, never stale or
  * misplaced data; buffered reads from a cold cache (seed 000) are right.
@@ -273,6 +274,11 @@ static int test_rlimit_fsize(struct tctx *t)
 	CHECK(r == -EFBIG, "at the limit: expected -EFBIG, got %ld", r);
 	r = write_result(ctx, fd, buf, 100, 20000);
 	CHECK(r == -EFBIG, "past the limit: expected -EFBIG, got %ld", r);
+	/* Zero bytes at or past the limit is not an error (libaio's 7.t). */
+	r = write_result(ctx, fd, buf, 0, 10000);
+	CHECK(r == 0, "zero bytes at the limit: expected 0, got %ld", r);
+	r = write_result(ctx, fd, buf, 0, 20000);
+	CHECK(r == 0, "zero bytes past the limit: expected 0, got %ld", r);
 out:
 	if (ctx)
 		sys_io_destroy(ctx);
@@ -414,10 +420,10 @@ static int test_holes_race(struct tctx *t)
 		for (i = 0; i < HOLE_BLOCKS; i++) {
 			int64_t off = (int64_t)i * HOLE_BS;
 
-			prep_rw(&cb[2 * i], IOCB_CMD_PWRITE, fd,
-				wbuf + off, HOLE_BS, off);
-			prep_rw(&cb[2 * i + 1], IOCB_CMD_PREAD, fd,
-				rbuf + off, HOLE_BS, off);
+			prep_rw(&cb[2 * i], IOCB_CMD_PWRITE, fd, wbuf + off,
+				HOLE_BS, off);
+			prep_rw(&cb[2 * i + 1], IOCB_CMD_PREAD, fd, rbuf + off,
+				HOLE_BS, off);
 			cbs[2 * i] = &cb[2 * i + (round & 1)];
 			cbs[2 * i + 1] = &cb[2 * i + 1 - (round & 1)];
 		}
@@ -490,8 +496,7 @@ static int test_cold_buffered(struct tctx *t)
 		CHECK_RES(ev[i], 65536);
 		CHECK(pat_check((char *)(uintptr_t)c->aio_buf, 65536,
 				(uint64_t)c->aio_offset, 10) < 0,
-		      "wrong data at offset %lld",
-		      (long long)c->aio_offset);
+		      "wrong data at offset %lld", (long long)c->aio_offset);
 	}
 out:
 	if (ctx)

@@ -86,7 +86,7 @@ static int test_concurrent(struct tctx *t)
 	int ret = T_PASS, round, i, wins;
 
 	pthread_barrier_init(&bar, NULL, 2);
-	for (round = 0; round < 50; round++) {
+	for (round = 0; round < 20; round++) {
 		aio_context_t ctx = 0;
 
 		if (t_setup(t, 8, &ctx))
@@ -169,8 +169,10 @@ static int test_waits_inflight(struct tctx *t)
 	for (i = 0; i < NBUF; i++) {
 		long bad = pat_check(buf[i], BUFSZ, (uint64_t)i * BUFSZ, 3);
 
-		CHECK(bad < 0, "buffer %d: byte %ld not read when io_destroy "
-		      "returned", i, bad);
+		CHECK(bad < 0,
+		      "buffer %d: byte %ld not read when io_destroy "
+		      "returned",
+		      i, bad);
 		memset(buf[i], 0x55, BUFSZ);
 	}
 	usleep(100000);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -35,8 +36,8 @@ struct conform_opts conform_opts = {
 enum r_kind { R_PASS, R_FAIL, R_SKIP, R_XFAIL, R_TIMEOUT, R_CRASH, R_STUCK };
 
 static const char *const r_names[] = {
-	[R_PASS] = "pass",	 [R_FAIL] = "fail",	  [R_SKIP] = "skip",
-	[R_XFAIL] = "xfail",	 [R_TIMEOUT] = "timeout", [R_CRASH] = "crash",
+	[R_PASS] = "pass",   [R_FAIL] = "fail",	      [R_SKIP] = "skip",
+	[R_XFAIL] = "xfail", [R_TIMEOUT] = "timeout", [R_CRASH] = "crash",
 	[R_STUCK] = "stuck",
 };
 
@@ -69,6 +70,9 @@ bool conform_stopped(void)
 }
 
 /* Child side: verdicts and diagnostics. */
+
+static void vrecord(struct tctx *t, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 static void vrecord(struct tctx *t, const char *fmt, va_list ap)
 {
@@ -271,6 +275,10 @@ static void child_run(const struct conform_test *ct, const struct variant *v,
 	int verdict;
 
 	setpgid(0, 0);
+	/* Should the runner die (a second SIGINT), the test goes too. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(T_FAIL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
@@ -325,6 +333,11 @@ static bool watch_child(pid_t pid, int *status, unsigned int timeout_s)
 	return false;
 }
 
+static bool failed_kind(enum r_kind k)
+{
+	return k == R_FAIL || k == R_TIMEOUT || k == R_CRASH || k == R_STUCK;
+}
+
 static void run_one(const struct conform_test *ct, const struct variant *v,
 		    struct result *r)
 {
@@ -342,13 +355,14 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 	r->variant = v ? v->name : NULL;
 	long_name = snprintf(dir, sizeof(dir), "%s/%s%s%s",
 			     v ? v->dir : conform_opts.scratch, ct->name,
-			     v ? "." : "", v ? v->name : "") >= (int)sizeof(dir);
+			     v ? "." : "",
+			     v ? v->name : "") >= (int)sizeof(dir);
 	if (!long_name)
 		rm_tree(dir);
 	if (long_name || mkdir(dir, 0755)) {
 		r->kind = R_FAIL;
-		snprintf(r->reason, sizeof(r->reason), "cannot create %.300s: %s",
-			 dir, strerror(errno));
+		snprintf(r->reason, sizeof(r->reason),
+			 "cannot create %.300s: %s", dir, strerror(errno));
 		return;
 	}
 	shm = mmap(NULL, REASON_LEN, PROT_READ | PROT_WRITE,
@@ -415,17 +429,23 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 				 stop_sig ? (unsigned int)stop_sig : timeout);
 		} else {
 			r->kind = R_STUCK;
-			snprintf(r->reason, sizeof(r->reason),
-				 "pid %d cannot be reaped (state %c): left behind",
-				 (int)pid, proc_state(pid));
+			snprintf(
+				r->reason, sizeof(r->reason),
+				"pid %d cannot be reaped (state %c): left behind",
+				(int)pid, proc_state(pid));
 		}
 	}
 	r->duration_ns = now_ns() - start;
-	if (kmsg_scan(line, sizeof(line)) && r->kind != R_FAIL &&
-	    r->kind != R_TIMEOUT && r->kind != R_CRASH && r->kind != R_STUCK) {
-		r->kind = R_FAIL;
-		snprintf(r->reason, sizeof(r->reason), "kernel log: \"%s\"",
-			 line);
+	if (kmsg_scan(line, sizeof(line))) {
+		if (failed_kind(r->kind)) {
+			/* Already failing: say what the kernel logged too. */
+			printf("%s# %s: kernel log: \"%s\"\n", v ? "    " : "",
+			       ct->name, line);
+		} else {
+			r->kind = R_FAIL;
+			snprintf(r->reason, sizeof(r->reason),
+				 "kernel log: \"%s\"", line);
+		}
 	}
 	aio_max_nr_restore();
 out:
@@ -448,17 +468,13 @@ static void keep(const struct result *r)
 	results[nr_results++] = *r;
 }
 
-static bool failed_kind(enum r_kind k)
-{
-	return k == R_FAIL || k == R_TIMEOUT || k == R_CRASH || k == R_STUCK;
-}
-
 /* One KTAP result line; diagnostics for failures first. */
 static void report(const char *indent, int n, const char *name,
 		   const char *test_name, enum r_kind kind, const char *reason)
 {
 	if ((kind == R_TIMEOUT || kind == R_CRASH || kind == R_STUCK ||
-	     (kind == R_FAIL && reason[0] && !strncmp(reason, "kernel log", 10))))
+	     (kind == R_FAIL && reason[0] &&
+	      !strncmp(reason, "kernel log", 10))))
 		printf("%s# %s: %s\n", indent, test_name, reason);
 	switch (kind) {
 	case R_PASS:
@@ -564,6 +580,8 @@ static enum r_kind run_variants(const struct conform_test *ct, char *why,
 				size_t len)
 {
 	int i, k = 0, nv = 0, npass = 0, nxfail = 0, nskip = 0, nfail = 0;
+	char first_skip[512] = "no variant selected";
+	bool mixed = false;
 	bool timeout = false;
 	struct result r;
 
@@ -602,8 +620,11 @@ static enum r_kind run_variants(const struct conform_test *ct, char *why,
 				snprintf(why, len, "%s", r.reason);
 		} else {
 			nskip++;
-			if (!why[0] || nskip == 1)
-				snprintf(why, len, "%s", r.reason);
+			if (nskip == 1)
+				snprintf(first_skip, sizeof(first_skip), "%s",
+					 r.reason);
+			else if (strcmp(first_skip, r.reason))
+				mixed = true;
 		}
 	}
 	if (nfail)
@@ -612,8 +633,11 @@ static enum r_kind run_variants(const struct conform_test *ct, char *why,
 		return R_PASS;
 	if (nxfail)
 		return R_XFAIL;
-	if (nskip > 1)
-		snprintf(why, len, "skipped on every variant");
+	if (mixed)
+		snprintf(why, len, "skipped on every variant (%.300s, ...)",
+			 first_skip);
+	else
+		snprintf(why, len, "%s", first_skip);
 	return R_SKIP;
 }
 
@@ -636,7 +660,8 @@ int conform_run(void)
 
 	target_install_signals(&stop_sig);
 	kmsg_init();
-	if (geteuid() == 0 && !read_proc_long("/proc/sys/fs/aio-max-nr", &saved))
+	if (geteuid() == 0 &&
+	    !read_proc_long("/proc/sys/fs/aio-max-nr", &saved))
 		aio_max_nr_saved = saved;
 	for (ct = tests_head; ct; ct = ct->next)
 		nr += conform_selected(ct);

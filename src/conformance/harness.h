@@ -70,18 +70,19 @@ struct conform_test {
 
 void conform_register(struct conform_test *ct);
 
-#define CONFORM_TEST_FULL(fn_, name_, flags_, timeout_)                  \
-	static struct conform_test ct_##fn_ = {                           \
-		.name = name_,                                             \
-		.fn = fn_,                                                 \
-		.flags = flags_,                                           \
-		.timeout_s = timeout_,                                     \
-	};                                                                 \
-	__attribute__((constructor)) static void ct_reg_##fn_(void)       \
-	{                                                                  \
-		conform_register(&ct_##fn_);                               \
+#define CONFORM_TEST_FULL(fn_, name_, flags_, timeout_)             \
+	static struct conform_test ct_##fn_ = {                     \
+		.name = name_,                                      \
+		.fn = fn_,                                          \
+		.flags = flags_,                                    \
+		.timeout_s = timeout_,                              \
+	};                                                          \
+	__attribute__((constructor)) static void ct_reg_##fn_(void) \
+	{                                                           \
+		conform_register(&ct_##fn_);                        \
 	}
-#define CONFORM_TEST(fn_, name_, flags_) CONFORM_TEST_FULL(fn_, name_, flags_, 0)
+#define CONFORM_TEST(fn_, name_, flags_) \
+	CONFORM_TEST_FULL(fn_, name_, flags_, 0)
 
 /* Verdicts with a reason; each returns the verdict. */
 int t_fail(struct tctx *t, const char *file, int line, const char *fmt, ...)
@@ -97,62 +98,62 @@ void t_diag(struct tctx *t, const char *fmt, ...)
 /* "EINVAL" for EINVAL; a number for an unknown value. */
 const char *errno_name(int err);
 
-#define FAIL(...)                                                       \
-	do {                                                            \
-		ret = t_fail(t, __FILE__, __LINE__, __VA_ARGS__);       \
-		goto out;                                               \
+#define FAIL(...)                                                 \
+	do {                                                      \
+		ret = t_fail(t, __FILE__, __LINE__, __VA_ARGS__); \
+		goto out;                                         \
 	} while (0)
-#define SKIP(...)                                                       \
-	do {                                                            \
-		ret = t_skip(t, __VA_ARGS__);                           \
-		goto out;                                               \
+#define SKIP(...)                             \
+	do {                                  \
+		ret = t_skip(t, __VA_ARGS__); \
+		goto out;                     \
 	} while (0)
-#define XFAIL(...)                                                      \
-	do {                                                            \
-		ret = t_xfail(t, __VA_ARGS__);                          \
-		goto out;                                               \
+#define XFAIL(...)                             \
+	do {                                   \
+		ret = t_xfail(t, __VA_ARGS__); \
+		goto out;                      \
 	} while (0)
-#define CHECK(cond, ...)                                                \
-	do {                                                            \
-		if (!(cond))                                            \
-			FAIL(__VA_ARGS__);                              \
+#define CHECK(cond, ...)                   \
+	do {                               \
+		if (!(cond))               \
+			FAIL(__VA_ARGS__); \
 	} while (0)
 
 /* call must fail with -1 and errno err. */
-#define CHECK_ERR(call, err)                                              \
-	do {                                                              \
-		long r_;                                                  \
-		int e_;                                                   \
-		errno = 0;                                                \
-		r_ = (long)(call);                                        \
-		e_ = errno;                                               \
-		if (r_ != -1 || e_ != (err))                              \
-			FAIL("%s: expected -1 %s, got %ld %s", #call,     \
-			     errno_name(err), r_,                         \
-			     r_ == -1 ? errno_name(e_) : "");             \
+#define CHECK_ERR(call, err)                                          \
+	do {                                                          \
+		long r_;                                              \
+		int e_;                                               \
+		errno = 0;                                            \
+		r_ = (long)(call);                                    \
+		e_ = errno;                                           \
+		if (r_ != -1 || e_ != (err))                          \
+			FAIL("%s: expected -1 %s, got %ld %s", #call, \
+			     errno_name(err), r_,                     \
+			     r_ == -1 ? errno_name(e_) : "");         \
 	} while (0)
 
 /* call must return exactly expected. */
-#define CHECK_RET(call, expected)                                        \
-	do {                                                             \
-		long r_;                                                 \
-		int e_;                                                  \
-		errno = 0;                                               \
-		r_ = (long)(call);                                       \
-		e_ = errno;                                              \
-		if (r_ != (long)(expected))                              \
-			FAIL("%s: expected %ld, got %ld %s", #call,      \
-			     (long)(expected), r_,                       \
-			     r_ == -1 ? errno_name(e_) : "");            \
+#define CHECK_RET(call, expected)                                   \
+	do {                                                        \
+		long r_;                                            \
+		int e_;                                             \
+		errno = 0;                                          \
+		r_ = (long)(call);                                  \
+		e_ = errno;                                         \
+		if (r_ != (long)(expected))                         \
+			FAIL("%s: expected %ld, got %ld %s", #call, \
+			     (long)(expected), r_,                  \
+			     r_ == -1 ? errno_name(e_) : "");       \
 	} while (0)
 
 /* An io_event's res must be expected (a count, or -errno). */
-#define CHECK_RES(ev, expected)                                             \
-	do {                                                                \
-		if ((ev).res != (int64_t)(expected))                        \
-			FAIL("event res: expected %lld, got %lld%s%s",      \
-			     (long long)(expected), (long long)(ev).res,    \
-			     (ev).res < 0 ? " " : "",                       \
+#define CHECK_RES(ev, expected)                                               \
+	do {                                                                  \
+		if ((ev).res != (int64_t)(expected))                          \
+			FAIL("event res: expected %lld, got %lld%s%s",        \
+			     (long long)(expected), (long long)(ev).res,      \
+			     (ev).res < 0 ? " " : "",                         \
 			     (ev).res < 0 ? errno_name((int)-(ev).res) : ""); \
 	} while (0)
 
@@ -179,8 +180,8 @@ long pat_check(const void *buf, size_t len, uint64_t off, uint32_t seed);
 /* Open name in the test's directory: fd or -errno. */
 int t_open(struct tctx *t, const char *name, int flags);
 /* A file of size bytes of pattern seed, opened with flags: fd or -errno. */
-int t_pattern_file(struct tctx *t, const char *name, size_t size,
-		   uint32_t seed, int flags);
+int t_pattern_file(struct tctx *t, const char *name, size_t size, uint32_t seed,
+		   int flags);
 /* fsync then drop the file's pages from the page cache: 0 or -errno. */
 int t_drop_cache(int fd);
 /* An aligned buffer (4096), or NULL; free with free(). */

@@ -102,13 +102,15 @@ int main(int argc, char **argv)
 			if (conform_opts.nr_include == 16)
 				return usage_error("too many -t patterns: '%s'",
 						   optarg);
-			conform_opts.include[conform_opts.nr_include++] = optarg;
+			conform_opts.include[conform_opts.nr_include++] =
+				optarg;
 			break;
 		case 'T':
 			if (conform_opts.nr_exclude == 16)
 				return usage_error("too many -T patterns: '%s'",
 						   optarg);
-			conform_opts.exclude[conform_opts.nr_exclude++] = optarg;
+			conform_opts.exclude[conform_opts.nr_exclude++] =
+				optarg;
 			break;
 		case 'd':
 			dir = optarg;

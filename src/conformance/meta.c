@@ -104,7 +104,8 @@ static int raw_dmesg(struct tctx *t)
 		SKIP("kernel log scan needs root and /dev/kmsg");
 	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	CHECK(fd >= 0, "open /dev/kmsg: %s", errno_name(errno));
-	n = snprintf(line, sizeof(line), "<4>aio-conform meta: WARNING: "
+	n = snprintf(line, sizeof(line),
+		     "<4>aio-conform meta: WARNING: "
 		     "injected on request by --inject-warning\n");
 	w = write(fd, line, (size_t)n);
 	close(fd);
@@ -199,6 +200,19 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* Copy the JSON string starting at s (after its quote), unescaped. */
+static void json_string(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && *s != '"' && n + 1 < len; s++) {
+		if (*s == '\\' && s[1])
+			s++;
+		out[n++] = *s;
+	}
+	out[n] = '\0';
+}
+
 /*
  * The inner result of a raw test (and variant, or NULL) from the JSON: its
  * "result" and "reason" strings.  0 or -ENOENT.
@@ -229,16 +243,11 @@ static int inner_result(const char *name, const char *variant, char *res,
 			}
 		}
 		q = strstr(p, "\"result\":\"");
-		if (q) {
-			q += 10;
-			snprintf(res, rlen, "%.*s", (int)strcspn(q, "\""), q);
-		}
+		if (q)
+			json_string(q + 10, res, rlen);
 		q = strstr(p, "\"reason\":\"");
-		if (q) {
-			q += 10;
-			snprintf(reason, slen, "%.*s", (int)strcspn(q, "\""),
-				 q);
-		}
+		if (q)
+			json_string(q + 10, reason, slen);
 		ret = 0;
 		break;
 	}
@@ -252,7 +261,8 @@ static int expect_inner(struct tctx *t, const char *name, const char *want,
 	char res[32] = "", reason[512] = "";
 	int ret = T_PASS;
 
-	CHECK(meta_status >= 0, "the inner aio-conform --meta-raw did not finish");
+	CHECK(meta_status >= 0,
+	      "the inner aio-conform --meta-raw did not finish");
 	CHECK(!inner_result(name, NULL, res, sizeof(res), reason,
 			    sizeof(reason)),
 	      "%s is missing from the inner JSON results", name);

@@ -155,12 +155,13 @@ static int test_ring_header(struct tctx *t)
 	CHECK(ring->incompat_features == AIO_RING_INCOMPAT_FEATURES,
 	      "incompat_features %u", ring->incompat_features);
 	CHECK(ring->nr >= 100, "nr %u for 100 asked", ring->nr);
-	CHECK(ring->head == 0 && ring->tail == 0, "head %u tail %u",
-	      ring->head, ring->tail);
+	CHECK(ring->head == 0 && ring->tail == 0, "head %u tail %u", ring->head,
+	      ring->tail);
 	/* The events fill whole pages: one more would not fit. */
 	bytes = sizeof(*ring) + (size_t)ring->nr * sizeof(struct io_event);
 	CHECK(bytes + sizeof(struct io_event) >
-		      ((bytes + (size_t)page - 1) / (size_t)page) * (size_t)page,
+		      ((bytes + (size_t)page - 1) / (size_t)page) *
+			      (size_t)page,
 	      "ring of %u events leaves a whole event unused", ring->nr);
 out:
 	if (ctx)
@@ -206,8 +207,7 @@ static int aio_nr_sequence(struct tctx *t, bool *clean)
 	*clean = false;
 	CHECK(!read_proc_long(AIO_MAX_NR, &max), "read %s", AIO_MAX_NR);
 	CHECK(!read_proc_long(AIO_NR, &base), "read %s", AIO_NR);
-	CHECK(!write_proc_long(AIO_MAX_NR, base + 64), "write %s",
-	      AIO_MAX_NR);
+	CHECK(!write_proc_long(AIO_MAX_NR, base + 64), "write %s", AIO_MAX_NR);
 	errno = 0;
 	v1 = sys_io_setup(128, &ctx);
 	if (v1 != -1 || errno != EAGAIN) {
@@ -232,8 +232,9 @@ static int aio_nr_sequence(struct tctx *t, bool *clean)
 		*clean = true;
 		goto out;
 	}
-	t_diag(t, "aio-nr %ld, after EAGAIN %ld, with 64 more %ld, after "
-		  "io_destroy %ld",
+	t_diag(t,
+	       "aio-nr %ld, after EAGAIN %ld, with 64 more %ld, after "
+	       "io_destroy %ld",
 	       base, v1, v2, v3);
 out:
 	return ret;

@@ -390,6 +390,29 @@ out:
 }
 CONFORM_TEST(test_kernel_buffer, "submit.kernel_buffer", 0)
 
+/* A read into memory the process may not write: EFAULT. */
+static int test_readonly_buffer(struct tctx *t)
+{
+	struct iocb cb;
+	struct fix f;
+	void *ro = MAP_FAILED;
+	int ret;
+
+	ret = fix_init(t, &f, O_RDWR);
+	if (ret)
+		goto out;
+	ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(ro != MAP_FAILED, "mmap: %s", errno_name(errno));
+	prep_rw(&cb, IOCB_CMD_PREAD, f.fd, ro, 4096, 0);
+	ret = expect_efault(t, &f, &cb);
+out:
+	if (ro != MAP_FAILED)
+		munmap(ro, 4096);
+	fix_fini(&f);
+	return ret;
+}
+CONFORM_TEST(test_readonly_buffer, "submit.read_into_readonly_buffer", 0)
+
 static int test_zero_length(struct tctx *t)
 {
 	struct iocb cb;

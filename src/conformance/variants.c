@@ -74,7 +74,8 @@ static bool find_tool(const char *tool, char *path, size_t len)
 
 	snprintf(dirs, sizeof(dirs), "%s:/usr/sbin:/sbin:/usr/local/sbin",
 		 env ? env : "/usr/bin:/bin");
-	for (d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+	for (d = strtok_r(dirs, ":", &save); d;
+	     d = strtok_r(NULL, ":", &save)) {
 		snprintf(path, len, "%s/%s", d, tool);
 		if (!access(path, X_OK))
 			return true;
@@ -183,9 +184,10 @@ static void setup_loop_fs(struct variant *v, const char *scratch)
 	}
 	target_track_dir(v->dir);
 	if (mount(v->loopdev, v->dir, v->name, 0, NULL)) {
-		snprintf(v->skip, sizeof(v->skip),
-			 "cannot mount %s on %s: %s (filesystem not in this kernel?)",
-			 v->name, v->loopdev, strerror(errno));
+		snprintf(
+			v->skip, sizeof(v->skip),
+			"cannot mount %s on %s: %s (filesystem not in this kernel?)",
+			v->name, v->loopdev, strerror(errno));
 		return;
 	}
 	target_track_mount(v->dir);
@@ -205,8 +207,10 @@ void variants_setup(const char *scratch)
 			snprintf(v->dir, sizeof(v->dir), "%s", scratch);
 		} else if (geteuid() != 0) {
 			snprintf(v->skip, sizeof(v->skip),
-				 "not root: %s needs mount and loop devices",
-				 v->name);
+				 "not root: the %s variant needs %s", v->name,
+				 strcmp(v->name, "tmpfs") ?
+					 "a loop device and mount(2)" :
+					 "mount(2)");
 		} else if (!strcmp(v->name, "tmpfs")) {
 			setup_tmpfs(v, scratch);
 		} else {
