@@ -60,7 +60,7 @@ static void usage(FILE *f)
 		"usage: aio-exit [-m exit|kill] [-n INFLIGHT] [-q RING] [-r BYTES]\n"
 		"                [-t TRIALS] [-w SECONDS] FILE\n"
 		"  a child submits INFLIGHT O_DIRECT reads (default 64; 0: none) to a context\n"
-		"  of RING events (default 64), then exits (-m exit, default) or is\n"
+		"  of RING events (default 64; 0: no context), then exits (-m exit, default) or is\n"
 		"  killed (-m kill); prints the time until the parent reaps it as JSON\n"
 		"  -r record size (default 64k)   -t trials (default 5)\n"
 		"  -w watchdog seconds per trial (default 10): longer is a hang\n");
@@ -117,6 +117,8 @@ static void child(const char *path, long n, long ring, uint64_t rec, int wfd,
 		goto out;
 	}
 	memset(buf, 0, rec * (uint64_t)(n + 1));
+	if (!ring) /* the control: a process without an AIO context */
+		goto out;
 	if (sys_io_setup((unsigned int)ring, &ctx)) {
 		rep.err = errno;
 		goto out;
@@ -266,6 +268,7 @@ int main(int argc, char **argv)
 	int c;
 
 	prog_name = "aio-exit";
+	opterr = 0;
 	while ((c = getopt(argc, argv, "m:n:q:r:t:w:h")) != -1) {
 		switch (c) {
 		case 'm':
@@ -279,7 +282,7 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'q':
-			if (parse_long(optarg, 1, 1 << 20, &ring))
+			if (parse_long(optarg, 0, 1 << 20, &ring))
 				goto bad;
 			break;
 		case 'r':
@@ -306,6 +309,8 @@ int main(int argc, char **argv)
 		msg("expected one file (see -h)");
 		return 2;
 	}
+	if (!ring)
+		n = 0;
 	tr = calloc((size_t)trials, sizeof(*tr));
 	sorted = calloc((size_t)trials, sizeof(*sorted));
 	if (!tr || !sorted)

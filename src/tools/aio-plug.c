@@ -73,6 +73,7 @@ int main(int argc, char **argv)
 	int c, fd, ret;
 
 	prog_name = "aio-plug";
+	opterr = 0;
 	while ((c = getopt(argc, argv, "b:o:r:n:h")) != -1) {
 		switch (c) {
 		case 'b':

@@ -35,6 +35,7 @@ int main(int argc, char **argv)
 	int c, fd, i;
 
 	prog_name = "aio-vcheck";
+	opterr = 0;
 	while ((c = getopt(argc, argv, "b:s:h")) != -1) {
 		switch (c) {
 		case 'b':

@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The scenario study context: running the measuring programs and fio,
+collecting points with every repeat's samples, the fio cross-check, and
+writing <scenario>.json in the aio-suite-scenario/1 schema.
+
+Every program is read through its JSON output; nothing here parses the
+human-readable text of a binary.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import store  # noqa: E402
+import study_plot  # noqa: E402
+from study_targets import Cleanup, Targets  # noqa: E402
+
+JOBS = store.TOP / "jobs"
+CROSSCHECK_TOLERANCE = 0.10
+
+
+class PointSkipped(Exception):
+    """The point cannot be measured here; the message is the reason."""
+
+
+class PointFailed(Exception):
+    """The measurement failed; the message is the reason."""
+
+
+class PointHang(Exception):
+    """A run exceeded its watchdog (the exit scenario)."""
+
+
+def run_child(cmd: list[str], timeout: float, env: dict[str, str] | None = None,
+              cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run cmd; on Ctrl-C or a timeout stop it with SIGINT first, so that a
+    program holding a loop device gets to detach it, then SIGKILL."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env, cwd=cwd)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except BaseException:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.communicate(timeout=5)
+        except BaseException:
+            p.kill()
+            p.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def stage_metrics(st: dict[str, Any]) -> dict[str, float]:
+    """The figures every scenario draws from one aio-stress stage."""
+    sub = st["submit"]
+    elapsed = float(st["elapsed_ns"]) or 1.0
+    return {
+        "iops": float(st["iops"]),
+        "bytes_per_s": float(st["bytes_per_s"]),
+        "submit_ns_per_iocb_p50": float(sub["per_iocb_ns"]["p50"]),
+        "submit_ns_per_iocb_p99": float(sub["per_iocb_ns"]["p99"]),
+        "submit_ns_per_iocb_max": float(sub["per_iocb_ns"]["max"]),
+        "submit_ns_per_iocb_mean": float(sub["per_iocb_ns"]["mean"]),
+        "submit_ns_per_call_p50": float(sub["per_call_ns"]["p50"]),
+        "submit_ns_per_call_mean": float(sub["per_call_ns"]["mean"]),
+        "inline_ratio": float(sub["inline_ratio"]),
+        "iocbs_per_call": float(sub["iocbs_per_call"]),
+        # Wall time of the stage spent inside io_submit (one thread).
+        "submit_wall_fraction": min(1.0, float(sub["total_ns"]) / elapsed),
+        "cpu_ns_per_io": float(st["cpu"]["ns_per_io"]),
+        "clat_ns_p50": float(st["completion_latency_ns"]["p50"]),
+        "clat_ns_p99": float(st["completion_latency_ns"]["p99"]),
+    }
+
+
+def job_defaults(job: Path) -> dict[str, str]:
+    """The documented defaults of a job file's ${ENV} parameters: comment
+    lines of the form ';   NAME=value   what it is'."""
+    out: dict[str, str] = {}
+    for line in job.read_text().splitlines():
+        m = re.match(r";\s+([A-Z][A-Z0-9_]*)=(\S+)(\s|$)", line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def fio_iops(data: dict[str, Any]) -> float:
+    total = 0.0
+    for job in data.get("jobs", []):
+        for d in ("read", "write"):
+            total += float(job.get(d, {}).get("iops", 0.0))
+    return total
+
+
+class Scenario:
+    """One scenario's results: points with every sample, charts, checks."""
+
+    def __init__(self, study: "Study", name: str, seed: str, question: str,
+                 params: dict[str, Any], metrics: dict[str, dict[str, str]]) -> None:
+        self.study = study
+        self.name = name
+        self.data: dict[str, Any] = {
+            "schema": "aio-suite-scenario/1",
+            "scenario": name,
+            "seed": seed,
+            "question": question,
+            "params": {**params, "repeat": study.repeat, "quick": study.quick},
+            "metrics": metrics,
+            "points": [],
+            "charts": [],
+            "tables": [],
+            "crosscheck": [],
+            "notes": [],
+            "targets": {},
+        }
+
+    @property
+    def points(self) -> list[dict[str, Any]]:
+        return self.data["points"]
+
+    def note(self, text: str) -> None:
+        if text not in self.data["notes"]:
+            self.data["notes"].append(text)
+            print(f"{self.name}: {text}", flush=True)
+
+    def target(self, t: Any) -> None:
+        self.data["targets"][t.name] = t.describe()
+
+    def skip(self, target: str, labels: dict[str, Any], reason: str) -> dict[str, Any]:
+        return self._add(target, labels, "skipped", reason, {}, [])
+
+    def fail(self, target: str, labels: dict[str, Any], reason: str) -> dict[str, Any]:
+        return self._add(target, labels, "failed", reason, {}, [])
+
+    def _add(self, target: str, labels: dict[str, Any], status: str, reason: str,
+             samples: dict[str, list[float]], raw: list[str]) -> dict[str, Any]:
+        pt = {"target": target, "labels": labels, "status": status, "reason": reason,
+              "samples": samples, "raw": raw}
+        self.points.append(pt)
+        return pt
+
+    def measure(self, target: str, labels: dict[str, Any],
+                fn: Callable[[int], tuple[dict[str, float], list[str]]]) -> dict[str, Any]:
+        """Call fn(repeat index) study.repeat times; keep every sample.
+        fn returns (metrics, raw file names) or raises PointSkipped,
+        PointFailed or PointHang."""
+        samples: dict[str, list[float]] = {}
+        raw: list[str] = []
+        status, reason = "ok", ""
+        for r in range(self.study.repeat):
+            try:
+                m, files = fn(r)
+            except PointSkipped as e:
+                status, reason = "skipped", str(e)
+                break
+            except PointHang as e:
+                status, reason = "hang", str(e)
+                break
+            except PointFailed as e:
+                status, reason = "failed", str(e)
+                break
+            except OSError as e:  # preparing the target (ENOSPC, EACCES...)
+                status, reason = "failed", f"{e.strerror or e}"
+                break
+            for k, v in m.items():
+                samples.setdefault(k, []).append(v)
+            raw += files
+        if status in ("failed", "hang"):
+            print(f"{self.name}: {target} {labels}: {status}: {reason}", flush=True)
+        return self._add(target, labels, status, reason, samples, raw)
+
+    def chart(self, dat: Path) -> None:
+        """Draw plots/<scenario>.gp from dat into <scenario>.png."""
+        png = self.study.out / f"{self.name}.png"
+        why = study_plot.draw(self.name, dat, png)
+        if why:
+            self.note(f"no chart: {why}")
+        elif png.name not in self.data["charts"]:
+            self.data["charts"].append(png.name)
+
+    def ok_points(self, **labels: Any) -> list[dict[str, Any]]:
+        """The ok points whose labels include every given label."""
+        return [p for p in self.points if p["status"] == "ok"
+                and all(p["labels"].get(k) == v for k, v in labels.items())]
+
+    def write(self) -> Path:
+        path = self.study.out / f"{self.name}.json"
+        store.write_json(path, self.data)
+        return path
+
+
+class Study:
+    """What every scenario runs with."""
+
+    def __init__(self, out: Path, targets: Targets, cleanup: Cleanup,
+                 quick: bool, repeat: int) -> None:
+        self.out = out
+        self.targets = targets
+        self.cleanup = cleanup
+        self.quick = quick
+        self.repeat = repeat
+        self.root = os.geteuid() == 0
+        self.build = store.BUILD
+        self.aio_stress_bin = self.build / "aio-stress"
+
+    def aio_stress(self, scen: Scenario, tag: str, args: list[str],
+                   timeout: float = 120) -> tuple[dict[str, Any], str]:
+        """Run aio-stress with --json; return its JSON and the file name.
+        A run whose every request failed with an error the target gives for
+        a missing feature is PointSkipped by the caller, not here."""
+        name = f"aio-stress-{scen.name}-{tag}.json"
+        path = self.out / name
+        cmd = [str(self.aio_stress_bin), "--quiet", *args, "--json", str(path)]
+        try:
+            p = run_child(cmd, timeout)
+        except subprocess.TimeoutExpired:
+            raise PointFailed(f"aio-stress gave no result in {timeout:.0f} s")
+        data: dict[str, Any] | None = None
+        if path.exists():
+            try:
+                data = store.load_json(path)
+            except ValueError:
+                data = None
+        if data is None:
+            raise PointFailed(_last_line(p.stderr) or f"aio-stress exit status {p.returncode}")
+        if p.returncode != 0 and not data.get("stages"):
+            # Nothing ran: a missing feature (engine, O_DIRECT) the run
+            # reports as its reason, as tools/bench.py treats it.
+            if data.get("result") == "failed":
+                raise PointSkipped(data.get("reason") or _last_line(p.stderr))
+            raise PointFailed(data.get("reason") or _last_line(p.stderr))
+        data["_exit_status"] = p.returncode
+        return data, name
+
+    def helper(self, scen: Scenario, prog: str, tag: str, args: list[str],
+               timeout: float = 120) -> tuple[dict[str, Any], str]:
+        """Run one of build/aio-{exit,plug,vcheck}; store and return its JSON."""
+        name = f"{prog}-{scen.name}-{tag}.json"
+        cmd = [str(self.build / prog), *args]
+        try:
+            p = run_child(cmd, timeout)
+        except subprocess.TimeoutExpired:
+            if prog == "aio-exit":  # its own watchdog failed: the parent hung
+                raise PointHang(f"{prog} did not finish in {timeout:.0f} s")
+            raise PointFailed(f"{prog} did not finish in {timeout:.0f} s")
+        try:
+            data = json.loads(p.stdout)
+        except ValueError:
+            raise PointFailed(_last_line(p.stderr) or f"{prog} exit status {p.returncode}")
+        data["_exit_status"] = p.returncode
+        store.write_json(self.out / name, data)
+        return data, name
+
+    def fio(self, scen: Scenario, tag: str, env: dict[str, str],
+            timeout: float = 120) -> tuple[dict[str, Any] | None, str, str]:
+        """Run jobs/<scenario>.fio with the job's defaults overridden by env;
+        return (fio JSON or None, file name, reason when None)."""
+        job = JOBS / f"{scen.name}.fio"
+        name = f"fio-{scen.name}-{tag}.json"
+        path = self.out / name
+        if not job.exists():
+            return None, name, f"{job} is missing"
+        full = {**os.environ, **job_defaults(job), **env}
+        cmd = ["fio", "--output-format=json", f"--output={path}", str(job)]
+        try:
+            # In the run directory: whatever fio leaves (state files) stays there.
+            p = run_child(cmd, timeout, env=full, cwd=self.out)
+        except FileNotFoundError:
+            return None, name, "fio is not installed"
+        except subprocess.TimeoutExpired:
+            return None, name, f"fio gave no result in {timeout:.0f} s"
+        text = path.read_text() if path.exists() else ""
+        start = text.find("{")
+        try:
+            data = json.loads(text[start:]) if start >= 0 else None
+        except ValueError:
+            data = None
+        if p.returncode != 0 or data is None:
+            return None, name, _last_line(p.stderr) or f"fio exit status {p.returncode}"
+        if start > 0:  # fio's own notes before the JSON: keep the JSON only
+            store.write_json(path, data)
+        return data, name, ""
+
+    def crosscheck(self, scen: Scenario, what: str, aio_args: list[str] | None,
+                   env: dict[str, str], runtime: float, device_bound: bool,
+                   why: str = "") -> None:
+        """The same workload through aio-stress and the scenario's fio job,
+        taking turns for the same time (2 rounds with --quick, else 3) and
+        comparing the medians, so that drift and a busy machine weigh on
+        both; print both IOPS and the ratio, flag a disagreement over 10%.
+        With aio_args None only fio runs, once (a workload not compared)."""
+        tag = what.replace(" ", "-")
+        entry: dict[str, Any] = {"what": what, "job": f"jobs/{scen.name}.fio", "env": env,
+                                 "runtime_s": runtime, "device_bound": device_bound,
+                                 "aio_stress_raw": [], "fio_raw": []}
+        scen.data["crosscheck"].append(entry)
+        if not shutil.which("fio"):
+            entry.update(status="skipped", reason="fio is not installed")
+            print(f"{scen.name}: cross-check {what}: skipped: fio is not installed", flush=True)
+            return
+        aio: list[float] = []
+        fio: list[float] = []
+        rounds = 1 if aio_args is None else (2 if self.quick else 3)
+        if aio_args is not None:
+            env = {**env, "RUNTIME": f"{int(runtime * 1000)}ms"}
+        for i in range(rounds):
+            if aio_args is not None:
+                try:
+                    d, raw = self.aio_stress(scen, f"xcheck-{tag}-{i}",
+                                             [*aio_args, "--runtime", str(runtime)])
+                    aio.append(float(first_stage(d)["iops"]))
+                    entry["aio_stress_raw"].append(raw)
+                except PointSkipped as e:
+                    entry.update(status="skipped", reason=f"aio-stress: {e}")
+                    print(f"{scen.name}: cross-check {what}: skipped: {e}", flush=True)
+                    return
+                except PointFailed as e:
+                    entry.update(status="failed", reason=f"aio-stress: {e}")
+                    print(f"{scen.name}: cross-check {what}: aio-stress: {e}", flush=True)
+                    return
+            data, name, reason = self.fio(scen, f"xcheck-{tag}-{i}", env)
+            if data is None:
+                entry.update(status="failed", reason=reason)
+                print(f"{scen.name}: cross-check {what}: fio: {reason}", flush=True)
+                return
+            entry["fio_raw"].append(name)
+            fio.append(fio_iops(data))
+        fiops = statistics.median(fio)
+        entry.update(fio_iops=fiops, fio_samples=fio)
+        if aio_args is None or not device_bound:
+            entry.update(status="not compared", reason=why or "not a device-bound workload")
+            print(f"{scen.name}: fio {what}: {fiops:.0f} IOPS "
+                  f"(not compared: {entry['reason']})", flush=True)
+            return
+        aiops = statistics.median(aio)
+        entry.update(aio_stress_iops=aiops, aio_stress_samples=aio)
+        ratio = aiops / fiops if fiops else 0.0
+        agree = abs(ratio - 1.0) <= CROSSCHECK_TOLERANCE
+        # How much each tool varied against itself: a disagreement inside
+        # that noise says more about the machine than about the tools.
+        spread = max((max(v) - min(v)) / statistics.mean(v) for v in (aio, fio))
+        entry.update(ratio=ratio, agree=agree, self_spread=spread,
+                     status="agree" if agree else "disagree", reason="")
+        flag = "agree"
+        if not agree:
+            entry["reason"] = f"aio-stress and fio differ by {abs(ratio - 1) * 100:.0f}% (> 10%)"
+            flag = "DISAGREE (> 10%)"
+            if spread > CROSSCHECK_TOLERANCE:
+                entry["reason"] += (f"; each tool's own runs spread by up to {spread * 100:.0f}%:"
+                                    " the machine is noisy")
+                flag += f", runs of one tool spread {spread * 100:.0f}%"
+        print(f"{scen.name}: cross-check {what}: aio-stress {aiops:.0f} IOPS, "
+              f"fio {fiops:.0f} IOPS, ratio {ratio:.2f}: {flag}", flush=True)
+
+    def seconds(self, full: float, quick: float) -> float:
+        return quick if self.quick else full
+
+    def pick(self, full: Any, quick: Any) -> Any:
+        return quick if self.quick else full
+
+
+def first_stage(data: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+    for st in data.get("stages", []):
+        if name is None or st["name"] == name:
+            return st
+    raise PointFailed(f"aio-stress reported no {name or ''} stage ({data.get('result', '')})")
+
+
+def check_errors(data: dict[str, Any], st: dict[str, Any]) -> None:
+    """A stage whose every request failed is a missing feature: skip."""
+    if st.get("errors", 0) and st["errors"] >= st.get("ios", 0):
+        raise PointSkipped("every request failed on this target "
+                           "(the feature is not supported here)")
+    if st.get("errors", 0):
+        raise PointFailed(f"{st['errors']} of {st['ios']} requests failed")
