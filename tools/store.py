@@ -26,7 +26,16 @@ def results_root() -> Path:
 
 
 def new_run_dir(tag: str = "") -> Path:
-    """Create and return results/<host>/<release>/<run id>/."""
+    """Create and return results/<host>/<release>/<run id>/.
+
+    When AIO_SUITE_RUN_DIR is set (make bench sets it for the tools it
+    runs), every tool writes into that one directory instead.
+    """
+    shared = os.environ.get("AIO_SUITE_RUN_DIR")
+    if shared:
+        d = Path(shared)
+        d.mkdir(parents=True, exist_ok=True)
+        return d
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     run_id = f"{stamp}-{tag}" if tag else stamp
     d = results_root() / platform.node() / platform.release() / run_id
