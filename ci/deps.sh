@@ -30,7 +30,12 @@ e2fsprogs       ext4 variants
 xfsprogs        xfs variants
 btrfs-progs     btrfs variants
 util-linux      losetup, mount, setpriv
-kmod            modules in the guest kernels
+kmod            modules in the guest kernels (depmod -b on an unpacked kernel)
+qemu-system-x86 make kernels: boots the guest kernels
+busybox-static  make kernels: the guest's shell and tools
+xz-utils        make kernels: decompresses .ko.xz modules
+zstd            make kernels: decompresses .ko.zst modules
+python3-yaml    the YAML check of the CI workflow files
 procps          ps, in the tests
 "
 

@@ -114,6 +114,24 @@ _missing() {
 			echo "io_uring: ${out%%$'\n'*}"
 		fi
 		;;
+	qemu)
+		command -v qemu-system-x86_64 >/dev/null 2>&1 ||
+			echo "qemu-system-x86_64 is not installed (qemu-system-x86)"
+		;;
+	busybox-static)
+		if ! command -v busybox >/dev/null 2>&1; then
+			echo "busybox is not installed (busybox-static)"
+		elif ldd "$(command -v busybox)" >/dev/null 2>&1; then
+			echo "busybox is not static (busybox-static)"
+		fi
+		;;
+	kernel-cache)
+		# Debian's 6.1 kernel, from the cache or fetched into it.
+		python3 "$TOP/ci/fetch_kernels.py" --cached-only 6.1 \
+			>/dev/null 2>&1 ||
+			python3 "$TOP/ci/fetch_kernels.py" 6.1 >/dev/null 2>&1 ||
+			echo "no Debian 6.1 kernel in the cache ($("$TOP/ci/fetch_kernels.py" --cache-dir 2>/dev/null)) and it cannot be fetched"
+		;;
 	fio | gnuplot | python3 | mkfs.ext4 | mkfs.xfs | mkfs.btrfs)
 		command -v "$1" >/dev/null 2>&1 || echo "$1 is not installed"
 		;;
