@@ -77,7 +77,7 @@ def parse_one_line(text: str, origin: str) -> list[Entry]:
 def parse_deb822(text: str, origin: str) -> list[Entry]:
     """Entries of a .sources file (deb822 stanzas)."""
     out = []
-    for stanza in _stanzas(text):
+    for stanza in deb822_stanzas(text):
         if stanza.get("enabled", "yes").lower() == "no":
             continue
         types = stanza.get("types", "").split()
@@ -89,7 +89,9 @@ def parse_deb822(text: str, origin: str) -> list[Entry]:
     return out
 
 
-def _stanzas(text: str) -> list[dict[str, str]]:
+def deb822_stanzas(text: str, lower: bool = True) -> list[dict[str, str]]:
+    """The stanzas of a deb822 text (sources, apt-cache show), keys lower
+    case unless lower is False; # comments are skipped."""
     stanzas: list[dict[str, str]] = []
     cur: dict[str, str] = {}
     key = ""
@@ -106,7 +108,7 @@ def _stanzas(text: str) -> list[dict[str, str]]:
             continue
         if ":" in raw:
             k, v = raw.split(":", 1)
-            key = k.strip().lower()
+            key = k.strip().lower() if lower else k.strip()
             cur[key] = v.strip()
     if cur:
         stanzas.append(cur)

@@ -139,7 +139,7 @@ class Apt:
         r = _run(["apt-cache", *_apt_opts(self.root), "show", pkg])
         if r.returncode != 0:
             return []
-        return _stanzas(r.stdout)
+        return apt_sources.deb822_stanzas(r.stdout, lower=False)
 
     def download(self, pkg: str, version: str, dest: Path) -> Path:
         dest.mkdir(parents=True, exist_ok=True)
@@ -157,26 +157,6 @@ class Apt:
 
 def _tail(text: str, n: int = 3) -> str:
     return " / ".join(text.strip().splitlines()[-n:])
-
-
-def _stanzas(text: str) -> list[dict[str, str]]:
-    out: list[dict[str, str]] = []
-    cur: dict[str, str] = {}
-    key = ""
-    for line in text.splitlines():
-        if not line.strip():
-            if cur:
-                out.append(cur)
-            cur, key = {}, ""
-        elif line[0] in " \t" and key:
-            cur[key] += "\n" + line.strip()
-        elif ":" in line:
-            k, v = line.split(":", 1)
-            key = k.strip()
-            cur[key] = v.strip()
-    if cur:
-        out.append(cur)
-    return out
 
 
 def _vercmp(a: str, b: str) -> int:

@@ -24,7 +24,6 @@ when every kernel booted and sent its results, 1 otherwise, 2 on usage.
 from __future__ import annotations
 
 import argparse
-import datetime
 import gzip
 import json
 import os
@@ -90,20 +89,11 @@ def bzimage_version(path: Path) -> str:
     return text.split()[0] if text else ""
 
 
-def run_id(tag: str) -> str:
-    stamp = datetime.datetime.now(datetime.timezone.utc)
-    return f"{stamp.strftime('%Y%m%dT%H%M%SZ')}-{tag}"
-
-
 def new_run_dir(kver: str, tag: str) -> Path:
+    """results/<host>/<guest kernel>/<run id>/: never AIO_SUITE_RUN_DIR."""
     root: Path = store.results_root()
-    base = root / platform.node() / (kver or "unknown") / run_id(tag)
-    d, n = base, 1
-    while d.exists():
-        n += 1
-        d = base.with_name(f"{base.name}.{n}")
-    d.mkdir(parents=True)
-    return d
+    return store.make_unique_dir(root / platform.node() / (kver or "unknown") /
+                                 store.run_id(tag))
 
 
 def _read(d: Path, name: str) -> str:

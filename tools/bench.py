@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import store  # noqa: E402
+from study_targets import odirect_ok  # noqa: E402
 
 PROG = "bench"
 ENGINES: list[tuple[str, list[str]]] = [
@@ -34,18 +35,6 @@ ENGINES: list[tuple[str, list[str]]] = [
     ("io_uring", ["--engine", "io_uring"]),
     ("sync", ["--engine", "sync"]),
 ]
-
-
-def odirect_ok(directory: Path) -> bool:
-    probe = directory / ".odirect-probe"
-    try:
-        fd = os.open(probe, os.O_CREAT | os.O_RDWR | os.O_DIRECT, 0o600)
-        os.close(fd)
-        return True
-    except OSError:
-        return False
-    finally:
-        probe.unlink(missing_ok=True)
 
 
 def run_one(aio_stress: Path, args: list[str], out: Path, timeout: float) -> dict[str, Any]:

@@ -36,11 +36,18 @@ def new_run_dir(tag: str = "") -> Path:
         d = Path(shared)
         d.mkdir(parents=True, exist_ok=True)
         return d
+    return make_unique_dir(results_root() / platform.node() / platform.release() / run_id(tag))
+
+
+def run_id(tag: str = "") -> str:
+    """The UTC time of now, 20260101T120000Z, and -tag when there is one."""
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    run_id = f"{stamp}-{tag}" if tag else stamp
-    d = results_root() / platform.node() / platform.release() / run_id
-    n = 1
-    base = d
+    return f"{stamp}-{tag}" if tag else stamp
+
+
+def make_unique_dir(base: Path) -> Path:
+    """Create base, or base.2, base.3, ... when it exists; return the one made."""
+    d, n = base, 1
     while d.exists():
         n += 1
         d = base.with_name(f"{base.name}.{n}")

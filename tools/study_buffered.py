@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from study_core import Scenario, Study, first_stage, stage_metrics
-from study_plot import mean, write_series
+from study_plot import mean
 from study_targets import drop_caches, drop_file_cache, warm_file, write_file
 
 NAME = "buffered"
@@ -114,6 +114,4 @@ def chart(study: Study, scen: Scenario) -> None:
                                      mean(s["submit_ns_per_iocb_p99"]) / 1e3,
                                      mean(s["inline_ratio"]), t])
             series.append((f"{ename} {cache}", rows))
-    dat = study.out / f"{NAME}.dat"
-    if write_series(dat, series):
-        scen.chart(dat)
+    scen.chart_series(series)

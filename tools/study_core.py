@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import store  # noqa: E402
@@ -192,6 +192,12 @@ class Scenario:
             self.note(f"no chart: {why}")
         elif png.name not in self.data["charts"]:
             self.data["charts"].append(png.name)
+
+    def chart_series(self, series: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """Write series to <scenario>.dat and draw it, when a block has rows."""
+        dat = self.study.out / f"{self.name}.dat"
+        if study_plot.write_series(dat, series):
+            self.chart(dat)
 
     def ok_points(self, **labels: Any) -> list[dict[str, Any]]:
         """The ok points whose labels include every given label."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from study_core import (PointSkipped, Scenario, Study, check_errors, first_stage,
                         stage_metrics)
-from study_plot import mean, write_series
+from study_plot import mean
 from study_targets import write_file
 
 NAME = "engines"
@@ -131,6 +131,4 @@ def chart(study: Study, scen: Scenario) -> None:
             rows.append([p["labels"]["qd"], mean(s["iops"]) / 1e3, mean(s["iops_per_cpu_s"]) / 1e3,
                          mean(s["clat_ns_p50"]) / 1e3, mean(s["clat_ns_p99"]) / 1e3])
         series.append((ename, rows))
-    dat = study.out / f"{NAME}.dat"
-    if write_series(dat, series):
-        scen.chart(dat)
+    scen.chart_series(series)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from study_core import PointFailed, PointHang, Scenario, Study
-from study_plot import mean, write_series
+from study_plot import mean
 from study_targets import loop_attach, write_file
 
 NAME = "exit"
@@ -145,6 +145,4 @@ def chart(study: Study, scen: Scenario) -> None:
         for p in scen.ok_points(mode=mode, context=False):
             v = mean(p["samples"]["reap_ns_p50"]) / 1e6
             series.append((f"no AIO context, {mode}", [[0, v, v], [right, v, v]]))
-    dat = study.out / f"{NAME}.dat"
-    if write_series(dat, series):
-        scen.chart(dat)
+    scen.chart_series(series)

@@ -36,7 +36,7 @@ def fmt(v: Any) -> str:
     return f'"{s}"' if (" " in s or not s) else s
 
 
-def write_series(path: Path, series: list[tuple[str, list[Sequence[Any]]]]) -> int:
+def write_series(path: Path, series: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> int:
     """Write blocks of rows; return the number of blocks written."""
     out: list[str] = []
     n = 0

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from study_core import PointSkipped, Scenario, Study
-from study_plot import mean, write_series
+from study_plot import mean
 from study_targets import loop_attach
 
 NAME = "plug"
@@ -124,6 +124,4 @@ def chart(study: Study, scen: Scenario) -> None:
                              mean(s["latency_ns_mean"]) / 1e3, mean(s["merges_per_request"]),
                              mean(s["submit_ns_per_call_mean"]) / 1e3])
             series.append((f"{op}, nomerges {nm}", rows))
-    dat = study.out / f"{NAME}.dat"
-    if write_series(dat, series):
-        scen.chart(dat)
+    scen.chart_series(series)

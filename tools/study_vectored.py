@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from study_core import PointFailed, Scenario, Study, first_stage, stage_metrics
-from study_plot import mean, write_series
+from study_plot import mean
 from study_targets import write_file
 
 NAME = "vectored"
@@ -114,6 +114,4 @@ def chart(study: Study, scen: Scenario) -> None:
                 rows.append([p["labels"]["segments"], mean(s[f"{stage}_cpu_ns_per_kib"]),
                              mean(s[f"{stage}_bytes_per_s"]) / 1e6])
             series.append((f"{kind} {stage}", rows))
-    dat = study.out / f"{NAME}.dat"
-    if write_series(dat, series):
-        scen.chart(dat)
+    scen.chart_series(series)

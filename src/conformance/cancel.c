@@ -90,16 +90,16 @@ CONFORM_TEST(test_not_submitted, "cancel.not_submitted", 0)
 static int test_poll(struct tctx *t)
 {
 	int ret = T_PASS, p[2] = { -1, -1 };
-	struct iocb cb, *cbs[1] = { &cb };
+	struct iocb cb;
 	struct timespec ts = { 0, 0 };
 	aio_context_t ctx = 0;
 	struct io_event ev;
 
 	if (t_setup(t, 8, &ctx))
 		return T_FAIL;
-	CHECK(!pipe(p), "pipe: %s", errno_name(errno));
-	prep_poll(&cb, p[0], POLLIN);
-	CHECK_RET(sys_io_submit(ctx, 1, cbs), 1);
+	ret = t_pipe_poll(t, ctx, p, &cb);
+	if (ret)
+		goto out;
 	CHECK_RET(sys_io_getevents(ctx, 0, 1, &ev, &ts), 0);
 	CHECK_ERR(sys_io_cancel(ctx, &cb, &ev), EINPROGRESS);
 	CHECK_RET(t_reap(ctx, 1, &ev), 1);
@@ -110,10 +110,7 @@ static int test_poll(struct tctx *t)
 out:
 	if (ctx)
 		sys_io_destroy(ctx);
-	if (p[0] >= 0) {
-		close(p[0]);
-		close(p[1]);
-	}
+	t_close_pipe(p);
 	return ret;
 }
 CONFORM_TEST(test_poll, "cancel.poll", 0)
@@ -122,15 +119,15 @@ CONFORM_TEST(test_poll, "cancel.poll", 0)
 static int test_wrong_key(struct tctx *t)
 {
 	int ret = T_PASS, p[2] = { -1, -1 };
-	struct iocb cb, *cbs[1] = { &cb };
+	struct iocb cb;
 	aio_context_t ctx = 0;
 	struct io_event ev;
 
 	if (t_setup(t, 8, &ctx))
 		return T_FAIL;
-	CHECK(!pipe(p), "pipe: %s", errno_name(errno));
-	prep_poll(&cb, p[0], POLLIN);
-	CHECK_RET(sys_io_submit(ctx, 1, cbs), 1);
+	ret = t_pipe_poll(t, ctx, p, &cb);
+	if (ret)
+		goto out;
 	cb.aio_key = 0x12345;
 	CHECK_ERR(sys_io_cancel(ctx, &cb, &ev), EINVAL);
 	cb.aio_key = 0;

@@ -65,16 +65,32 @@ int t_submit_wait(aio_context_t ctx, struct iocb *cb, struct io_event *ev)
 	return r < 0 ? r : 0;
 }
 
-void prep_rw(struct iocb *cb, int op, int fd, void *buf, size_t len,
-	     int64_t off)
+long t_result(aio_context_t ctx, struct iocb *cb)
 {
-	memset(cb, 0, sizeof(*cb));
-	cb->aio_lio_opcode = (uint16_t)op;
-	cb->aio_fildes = (uint32_t)fd;
-	cb->aio_buf = (uint64_t)(uintptr_t)buf;
-	cb->aio_nbytes = len;
-	cb->aio_offset = off;
-	cb->aio_data = (uint64_t)(uintptr_t)cb;
+	struct io_event ev;
+	int r = t_submit_wait(ctx, cb, &ev);
+
+	return r ? r : (long)ev.res;
+}
+
+int t_pipe_poll(struct tctx *t, aio_context_t ctx, int p[2], struct iocb *cb)
+{
+	struct iocb *cbs[1] = { cb };
+	int ret = T_PASS;
+
+	CHECK(!pipe(p), "pipe: %s", errno_name(errno));
+	prep_poll(cb, p[0], POLLIN);
+	CHECK_RET(sys_io_submit(ctx, 1, cbs), 1);
+out:
+	return ret;
+}
+
+void t_close_pipe(int p[2])
+{
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
 }
 
 void prep_poll(struct iocb *cb, int fd, short events)

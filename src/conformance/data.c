@@ -243,12 +243,9 @@ static long write_result(aio_context_t ctx, int fd, void *buf, size_t len,
 			 int64_t off)
 {
 	struct iocb cb;
-	struct io_event ev;
-	int r;
 
 	prep_rw(&cb, IOCB_CMD_PWRITE, fd, buf, len, off);
-	r = t_submit_wait(ctx, &cb, &ev);
-	return r ? r : (long)ev.res;
+	return t_result(ctx, &cb);
 }
 
 static int test_rlimit_fsize(struct tctx *t)

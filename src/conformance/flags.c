@@ -39,15 +39,6 @@
 #define IOPRIO_CLASS_SHIFT 13
 #define IOPRIO(class, level) (((class) << IOPRIO_CLASS_SHIFT) | (level))
 
-/* One iocb's result: -errno from io_submit, or the event's res. */
-static long one_result(aio_context_t ctx, struct iocb *cb)
-{
-	struct io_event ev;
-	int r = t_submit_wait(ctx, cb, &ev);
-
-	return r ? r : (long)ev.res;
-}
-
 /*
  * An O_DIRECT read with RWF_NOWAIT over dirty cached pages would have to
  * wait for their writeback: -EAGAIN.  (Over clean cached pages current
@@ -76,7 +67,7 @@ static int test_nowait_direct(struct tctx *t)
 	CHECK(pread(bfd, buf, 65536, 0) == 65536, "buffered read");
 	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, 65536, 0);
 	cb.aio_rw_flags = RWF_NOWAIT;
-	r = one_result(ctx, &cb);
+	r = t_result(ctx, &cb);
 	if (r == -EOPNOTSUPP)
 		SKIP("%s does not take RWF_NOWAIT with O_DIRECT (EOPNOTSUPP)",
 		     t->var ? t->var->fstype : "this filesystem");
@@ -87,7 +78,7 @@ static int test_nowait_direct(struct tctx *t)
 	memset(buf, 0, 65536);
 	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, 65536, 0);
 	cb.aio_rw_flags = RWF_NOWAIT;
-	r = one_result(ctx, &cb);
+	r = t_result(ctx, &cb);
 	if (r == 65536 && pat_check(buf, 65536, 0, 13) < 0)
 		SKIP("the dirty pages were written back before the read "
 		     "(it returned the data without waiting)");
@@ -120,12 +111,12 @@ static int test_nowait_pipe(struct tctx *t)
 		return T_FAIL;
 	prep_rw(&cb, IOCB_CMD_PREAD, p[0], buf, sizeof(buf), 0);
 	cb.aio_rw_flags = RWF_NOWAIT;
-	r = one_result(ctx, &cb);
+	r = t_result(ctx, &cb);
 	if (r == -EOPNOTSUPP)
 		SKIP("pipes do not take RWF_NOWAIT on this kernel (EOPNOTSUPP)");
 	CHECK(r == -EAGAIN, "empty pipe: expected -EAGAIN, got %ld", r);
 	CHECK(write(p[1], "abc", 3) == 3, "write pipe");
-	r = one_result(ctx, &cb);
+	r = t_result(ctx, &cb);
 	CHECK(r == 3, "pipe with data: expected 3, got %ld", r);
 out:
 	if (ctx)
@@ -148,7 +139,7 @@ static int test_unknown(struct tctx *t)
 		return T_FAIL;
 	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, sizeof(buf), 0);
 	cb.aio_rw_flags = 0x40000000;
-	r = one_result(ctx, &cb);
+	r = t_result(ctx, &cb);
 	if (r == -EINVAL)
 		XFAIL("unknown RWF_* bits give EINVAL: kernels before 4.13 "
 		      "answer so (aio_rw_flags arrived with \"fs: Introduce "
@@ -184,7 +175,7 @@ static int test_sync_flags(struct tctx *t)
 		pat_fill(buf, 4096, i * 4096, 14);
 		prep_rw(&cb, IOCB_CMD_PWRITE, fd, buf, 4096, (int64_t)i * 4096);
 		cb.aio_rw_flags = fl[i];
-		r = one_result(ctx, &cb);
+		r = t_result(ctx, &cb);
 		CHECK(r == 4096, "write with rw_flags 0x%x: %ld", fl[i], r);
 		CHECK(pread(fd, buf, 4096, (off_t)i * 4096) == 4096, "pread");
 		CHECK(pat_check(buf, 4096, i * 4096, 14) < 0,
@@ -192,7 +183,7 @@ static int test_sync_flags(struct tctx *t)
 	}
 	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, 4096, 0);
 	cb.aio_rw_flags = RWF_HIPRI;
-	r = one_result(ctx, &cb);
+	r = t_result(ctx, &cb);
 	CHECK(r == 4096, "read with RWF_HIPRI: %ld", r);
 out:
 	if (ctx)
@@ -219,7 +210,7 @@ static int test_append(struct tctx *t)
 	pat_fill(buf, 1000, 1000, 15);
 	prep_rw(&cb, IOCB_CMD_PWRITE, fd, buf, 1000, 0);
 	cb.aio_rw_flags = RWF_APPEND;
-	r = one_result(ctx, &cb);
+	r = t_result(ctx, &cb);
 	if (r == -EOPNOTSUPP)
 		SKIP("RWF_APPEND absent (EOPNOTSUPP)");
 	CHECK(r == 1000, "RWF_APPEND write: %ld", r);
@@ -252,7 +243,7 @@ static int test_noappend(struct tctx *t)
 	pat_fill(buf, 1000, 1000, 16);
 	prep_rw(&cb, IOCB_CMD_PWRITE, fd, buf, 1000, 1000);
 	cb.aio_rw_flags = AIO_RWF_NOAPPEND;
-	r = one_result(ctx, &cb);
+	r = t_result(ctx, &cb);
 	if (r == -EOPNOTSUPP || r == -EINVAL)
 		SKIP("RWF_NOAPPEND absent (%s)", errno_name((int)-r));
 	CHECK(r == 1000, "RWF_NOAPPEND write: %ld", r);
@@ -282,7 +273,7 @@ static int test_dontcache(struct tctx *t)
 	pat_fill(buf, sizeof(buf), 0, 17);
 	prep_rw(&cb, IOCB_CMD_PWRITE, fd, buf, sizeof(buf), 0);
 	cb.aio_rw_flags = AIO_RWF_DONTCACHE;
-	r = one_result(ctx, &cb);
+	r = t_result(ctx, &cb);
 	if (r == -EOPNOTSUPP)
 		SKIP("RWF_DONTCACHE not supported on %s (EOPNOTSUPP)",
 		     t->var ? t->var->fstype : "this filesystem");
@@ -290,7 +281,7 @@ static int test_dontcache(struct tctx *t)
 	memset(buf, 0, sizeof(buf));
 	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, sizeof(buf), 0);
 	cb.aio_rw_flags = AIO_RWF_DONTCACHE;
-	r = one_result(ctx, &cb);
+	r = t_result(ctx, &cb);
 	CHECK(r == (long)sizeof(buf), "RWF_DONTCACHE read: %ld", r);
 	CHECK(pat_check(buf, sizeof(buf), 0, 17) < 0, "wrong data");
 out:
@@ -310,7 +301,7 @@ static long ioprio_read(aio_context_t ctx, int fd, int prio)
 	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, sizeof(buf), 0);
 	cb.aio_flags = IOCB_FLAG_IOPRIO;
 	cb.aio_reqprio = (int16_t)prio;
-	return one_result(ctx, &cb);
+	return t_result(ctx, &cb);
 }
 
 static int test_ioprio(struct tctx *t)

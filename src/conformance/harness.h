@@ -157,6 +157,9 @@ const char *errno_name(int err);
 			     (ev).res < 0 ? errno_name((int)-(ev).res) : ""); \
 	} while (0)
 
+/* A kernel address: user pointers to it must be EFAULT. */
+#define KERNEL_ADDR ((void *)(uintptr_t)0xffffffff81000000ull)
+
 /* Shared helpers (common.c).  Actions return 0 or -errno. */
 
 /* io_setup with a message on failure. */
@@ -165,9 +168,17 @@ int t_setup(struct tctx *t, unsigned int nr, aio_context_t *ctx);
 int t_reap(aio_context_t ctx, int n, struct io_event *ev);
 /* Submit one iocb and reap its event: 0, or -errno from io_submit. */
 int t_submit_wait(aio_context_t ctx, struct iocb *cb, struct io_event *ev);
+/* One iocb's result: -errno from io_submit, or the event's res. */
+long t_result(aio_context_t ctx, struct iocb *cb);
+/*
+ * A new pipe p and a POLLIN poll (cb) on its read end, submitted to ctx;
+ * it completes when p[1] is written.  T_PASS or a recorded failure.
+ */
+int t_pipe_poll(struct tctx *t, aio_context_t ctx, int p[2], struct iocb *cb);
+/* Close both ends of pipe p, unless p[0] < 0 (none was made). */
+void t_close_pipe(int p[2]);
 
-void prep_rw(struct iocb *cb, int op, int fd, void *buf, size_t len,
-	     int64_t off);
+/* prep_rw() is in aio_sys.h: the tools use it too. */
 void prep_poll(struct iocb *cb, int fd, short events);
 void prep_fsync(struct iocb *cb, int fd, bool data_only);
 

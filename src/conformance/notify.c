@@ -119,7 +119,7 @@ static bool have_poll(aio_context_t ctx, char *why, size_t len)
 static int test_poll_pipe(struct tctx *t)
 {
 	int ret = T_PASS, p[2] = { -1, -1 };
-	struct iocb cb, *cbs[1] = { &cb };
+	struct iocb cb;
 	struct timespec ts = { 0, 0 };
 	aio_context_t ctx = 0;
 	struct io_event ev;
@@ -129,9 +129,9 @@ static int test_poll_pipe(struct tctx *t)
 		return T_FAIL;
 	if (!have_poll(ctx, why, sizeof(why)))
 		SKIP("%s", why);
-	CHECK(!pipe(p), "pipe: %s", errno_name(errno));
-	prep_poll(&cb, p[0], POLLIN);
-	CHECK_RET(sys_io_submit(ctx, 1, cbs), 1);
+	ret = t_pipe_poll(t, ctx, p, &cb);
+	if (ret)
+		goto out;
 	CHECK_RET(sys_io_getevents(ctx, 0, 1, &ev, &ts), 0);
 	CHECK(write(p[1], "x", 1) == 1, "write pipe");
 	CHECK_RET(t_reap(ctx, 1, &ev), 1);
@@ -148,10 +148,7 @@ static int test_poll_pipe(struct tctx *t)
 out:
 	if (ctx)
 		sys_io_destroy(ctx);
-	if (p[0] >= 0) {
-		close(p[0]);
-		close(p[1]);
-	}
+	t_close_pipe(p);
 	return ret;
 }
 CONFORM_TEST(test_poll_pipe, "notify.poll_pipe", 0)
@@ -192,10 +189,7 @@ static int test_poll_fields(struct tctx *t)
 out:
 	if (ctx)
 		sys_io_destroy(ctx);
-	if (p[0] >= 0) {
-		close(p[0]);
-		close(p[1]);
-	}
+	t_close_pipe(p);
 	return ret;
 }
 CONFORM_TEST(test_poll_fields, "notify.poll_nonzero_fields", 0)

@@ -18,8 +18,6 @@
 
 #include "harness.h"
 
-#define KERNEL_ADDR ((void *)(uintptr_t)0xffffffff81000000ull)
-
 /* n reads from /dev/zero: each completes at once with res len. */
 static int zero_reads(struct tctx *t, aio_context_t ctx, int zfd, int n,
 		      struct iocb *cb, char *buf)
@@ -146,15 +144,15 @@ static int test_timeout_expires(struct tctx *t)
 {
 	struct timespec ts = { 0, 20000000 };
 	int ret = T_PASS, p[2] = { -1, -1 };
-	struct iocb cb, *cbs[1] = { &cb };
+	struct iocb cb;
 	aio_context_t ctx = 0;
 	struct io_event ev;
 
 	if (t_setup(t, 8, &ctx))
 		return T_FAIL;
-	CHECK(!pipe(p), "pipe: %s", errno_name(errno));
-	prep_poll(&cb, p[0], POLLIN);
-	CHECK_RET(sys_io_submit(ctx, 1, cbs), 1);
+	ret = t_pipe_poll(t, ctx, p, &cb);
+	if (ret)
+		goto out;
 	CHECK_RET(sys_io_getevents(ctx, 1, 1, &ev, &ts), 0);
 out:
 	if (ctx)
@@ -177,7 +175,7 @@ static void *writer(void *arg)
 static int test_null_timeout(struct tctx *t)
 {
 	int ret = T_PASS, p[2] = { -1, -1 };
-	struct iocb cb, *cbs[1] = { &cb };
+	struct iocb cb;
 	aio_context_t ctx = 0;
 	struct io_event ev;
 	pthread_t th;
@@ -185,9 +183,9 @@ static int test_null_timeout(struct tctx *t)
 
 	if (t_setup(t, 8, &ctx))
 		return T_FAIL;
-	CHECK(!pipe(p), "pipe: %s", errno_name(errno));
-	prep_poll(&cb, p[0], POLLIN);
-	CHECK_RET(sys_io_submit(ctx, 1, cbs), 1);
+	ret = t_pipe_poll(t, ctx, p, &cb);
+	if (ret)
+		goto out;
 	CHECK(!pthread_create(&th, NULL, writer, &p[1]), "pthread_create");
 	joined = false;
 	CHECK_RET(sys_io_getevents(ctx, 1, 1, &ev, NULL), 1);
@@ -221,7 +219,7 @@ static void *signaller(void *arg)
 static int test_eintr(struct tctx *t)
 {
 	int ret = T_PASS, p[2] = { -1, -1 };
-	struct iocb cb, *cbs[1] = { &cb };
+	struct iocb cb;
 	struct sigaction sa = { .sa_handler = on_sig };
 	pthread_t self = pthread_self(), th;
 	aio_context_t ctx = 0;
@@ -230,9 +228,9 @@ static int test_eintr(struct tctx *t)
 	sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART */
 	if (t_setup(t, 8, &ctx))
 		return T_FAIL;
-	CHECK(!pipe(p), "pipe: %s", errno_name(errno));
-	prep_poll(&cb, p[0], POLLIN);
-	CHECK_RET(sys_io_submit(ctx, 1, cbs), 1);
+	ret = t_pipe_poll(t, ctx, p, &cb);
+	if (ret)
+		goto out;
 	CHECK(!pthread_create(&th, NULL, signaller, &self), "pthread_create");
 	pthread_detach(th);
 	CHECK_ERR(sys_io_getevents(ctx, 1, 1, &ev, NULL), EINTR);

@@ -18,8 +18,6 @@
 
 #include "harness.h"
 
-#define KERNEL_ADDR ((void *)(uintptr_t)0xffffffff81000000ull)
-
 /* A context and a small file of pattern 1 to read from. */
 struct fix {
 	aio_context_t ctx;
@@ -540,10 +538,7 @@ static int test_ring_full(struct tctx *t)
 out:
 	if (ctx)
 		sys_io_destroy(ctx);
-	if (p[0] >= 0) {
-		close(p[0]);
-		close(p[1]);
-	}
+	t_close_pipe(p);
 	free(cb);
 	free(cbs);
 	free(ev);

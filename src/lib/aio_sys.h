@@ -11,6 +11,7 @@
 #include <linux/aio_abi.h>
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,6 +85,19 @@ static inline int sys_io_cancel(aio_context_t ctx, struct iocb *iocb,
 static inline struct aio_ring_hdr *aio_ring_of(aio_context_t ctx)
 {
 	return (struct aio_ring_hdr *)(uintptr_t)ctx;
+}
+
+/* A read or write iocb (op IOCB_CMD_*); aio_data points at the iocb. */
+static inline void prep_rw(struct iocb *cb, int op, int fd, void *buf,
+			   size_t len, int64_t off)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->aio_lio_opcode = (uint16_t)op;
+	cb->aio_fildes = (uint32_t)fd;
+	cb->aio_buf = (uint64_t)(uintptr_t)buf;
+	cb->aio_nbytes = len;
+	cb->aio_offset = off;
+	cb->aio_data = (uint64_t)(uintptr_t)cb;
 }
 
 #endif

@@ -88,4 +88,42 @@ static inline int io_req_check(const struct io_req *r)
 	return __builtin_expect(r->op > IO_OP_FDSYNC, 0) ? -EINVAL : 0;
 }
 
+/*
+ * The start of every submit() (the rule in engine.h): *n of q's requests
+ * fit under the depth, counting pending ones the engine holds but has not
+ * passed to the kernel yet.  1: go on and submit; 0: nothing to do;
+ * -EAGAIN: nothing fits.
+ */
+static inline int engine_submit_room(const struct engine *e,
+				     const struct req_queue *q,
+				     unsigned int pending, unsigned int *n)
+{
+	unsigned int room = e->opts.depth - e->inflight - pending;
+
+	*n = req_queue_len(q);
+	if (!*n && !pending)
+		return 0;
+	if (*n > room)
+		*n = room;
+	if (!*n && !pending)
+		return -EAGAIN;
+	return 1;
+}
+
+/*
+ * What every prep() does once its own checks pass: check the op, queue the
+ * request on q and count it in e->queued.  0 or -errno.
+ */
+static inline int engine_prep_queue(struct engine *e, struct req_queue *q,
+				    struct io_req *r)
+{
+	int ret = io_req_check(r);
+
+	if (!ret)
+		ret = req_queue_push(q, r);
+	if (!ret)
+		e->queued++;
+	return ret;
+}
+
 #endif

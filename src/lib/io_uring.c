@@ -248,15 +248,11 @@ static void ur_cleanup(struct engine *e)
 static int ur_prep(struct engine *e, struct io_req *req)
 {
 	struct uring *ur = e->priv;
-	int ret = io_req_check(req);
 
-	if (!ret && !req->vectored && req->len > UINT_MAX)
-		ret = -EINVAL;
-	if (!ret)
-		ret = req_queue_push(&ur->queue, req);
-	if (!ret)
-		e->queued++;
-	return ret;
+	/* One SQE carries a 32-bit length. */
+	if (!req->vectored && req->len > UINT_MAX)
+		return -EINVAL;
+	return engine_prep_queue(e, &ur->queue, req);
 }
 
 static inline void ur_fill(struct uring *ur, struct io_uring_sqe *sqe,
@@ -311,18 +307,13 @@ static inline void ur_fill(struct uring *ur, struct io_uring_sqe *sqe,
 static int ur_submit(struct engine *e)
 {
 	struct uring *ur = e->priv;
-	unsigned int i, n = req_queue_len(&ur->queue);
-	unsigned int room = e->opts.depth - e->inflight - ur->sq_unsub;
 	struct io_req **reqs = req_queue_first(&ur->queue);
 	struct io_uring_sqe *sqe;
-	int ret;
+	unsigned int i, n;
+	int ret = engine_submit_room(e, &ur->queue, ur->sq_unsub, &n);
 
-	if (!n && !ur->sq_unsub)
-		return 0;
-	if (n > room)
-		n = room;
-	if (!n && !ur->sq_unsub)
-		return -EAGAIN;
+	if (ret <= 0)
+		return ret;
 	for (i = 0; i < n; i++) {
 		sqe = io_uring_get_sqe(&ur->ring);
 		if (!sqe)

@@ -123,13 +123,8 @@ static void la_cleanup(struct engine *e)
 static int la_prep(struct engine *e, struct io_req *req)
 {
 	struct libaio *la = e->priv;
-	int ret = io_req_check(req);
 
-	if (!ret)
-		ret = req_queue_push(&la->queue, req);
-	if (!ret)
-		e->queued++;
-	return ret;
+	return engine_prep_queue(e, &la->queue, req);
 }
 
 static inline void la_fill(struct iocb *cb, struct io_req *r)
@@ -162,17 +157,12 @@ static inline void la_fill(struct iocb *cb, struct io_req *r)
 static int la_submit(struct engine *e)
 {
 	struct libaio *la = e->priv;
-	unsigned int i, n = req_queue_len(&la->queue);
-	unsigned int room = e->opts.depth - e->inflight;
 	struct io_req **reqs = req_queue_first(&la->queue);
-	int ret;
+	unsigned int i, n;
+	int ret = engine_submit_room(e, &la->queue, 0, &n);
 
-	if (!n)
-		return 0;
-	if (n > room)
-		n = room;
-	if (!n)
-		return -EAGAIN;
+	if (ret <= 0)
+		return ret;
 	for (i = 0; i < n; i++)
 		la_fill(&la->iocbs[i], reqs[i]);
 

@@ -50,13 +50,8 @@ static void sync_cleanup(struct engine *e)
 static int sync_prep(struct engine *e, struct io_req *req)
 {
 	struct sync_engine *s = e->priv;
-	int ret = io_req_check(req);
 
-	if (!ret)
-		ret = req_queue_push(&s->queue, req);
-	if (!ret)
-		e->queued++;
-	return ret;
+	return engine_prep_queue(e, &s->queue, req);
 }
 
 /* Bytes done or -errno. */
@@ -94,17 +89,12 @@ static int64_t sync_do(const struct io_req *r)
 static int sync_submit(struct engine *e)
 {
 	struct sync_engine *s = e->priv;
-	unsigned int i, n = req_queue_len(&s->queue);
-	unsigned int room = e->opts.depth - e->inflight;
 	struct io_req **reqs = req_queue_first(&s->queue);
-	int ret = 0;
+	unsigned int i, n;
+	int ret = engine_submit_room(e, &s->queue, 0, &n);
 
-	if (!n)
-		return 0;
-	if (n > room)
-		n = room;
-	if (!n)
-		return -EAGAIN;
+	if (ret <= 0)
+		return ret;
 	for (i = 0; i < n; i++) {
 		ret = req_queue_push(&s->done, reqs[i]);
 		if (ret)

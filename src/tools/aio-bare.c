@@ -18,6 +18,7 @@
 
 #include "aio_sys.h"
 #include "clock.h"
+#include "tool.h"
 #include "util.h"
 
 static void usage(FILE *f)
@@ -35,9 +36,7 @@ int main(int argc, char **argv)
 	uint64_t rec = 4096, ios = 0, t0, t1, deadline;
 	long depth = 32, batch = 32, op = 0;
 	double secs = 3;
-	struct iocb *cbs, **ptrs;
-	struct io_event *evs;
-	aio_context_t ctx = 0;
+	struct tool_ring ring;
 	unsigned int i;
 	long inflight = 0;
 	char *buf;
@@ -78,10 +77,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind + 1 != argc) {
-		msg("expected one file (see -h)");
+	if (tool_one_operand(argc, "file"))
 		return 2;
-	}
 	if (batch > depth)
 		batch = depth;
 	fd = open(argv[optind], op ? O_RDONLY : O_WRONLY | O_CREAT, 0600);
@@ -92,27 +89,19 @@ int main(int argc, char **argv)
 	if (posix_memalign((void **)&buf, 4096, rec * (uint64_t)depth))
 		return 1;
 	memset(buf, 0, rec * (uint64_t)depth);
-	cbs = calloc((size_t)depth, sizeof(*cbs));
-	ptrs = calloc((size_t)depth, sizeof(*ptrs));
-	evs = calloc((size_t)depth, sizeof(*evs));
-	if (!cbs || !ptrs || !evs)
+	if (tool_ring_init(&ring, (unsigned int)depth))
 		return 1;
 	for (i = 0; i < depth; i++) {
-		cbs[i].aio_lio_opcode = op ? IOCB_CMD_PREAD : IOCB_CMD_PWRITE;
-		cbs[i].aio_fildes = (uint32_t)fd;
-		cbs[i].aio_buf = (uint64_t)(uintptr_t)(buf + i * rec);
-		cbs[i].aio_nbytes = rec;
-		ptrs[i] = &cbs[i];
-	}
-	if (sys_io_setup((unsigned int)depth, &ctx)) {
-		msg("io_setup failed: %s", strerror(errno));
-		return 1;
+		prep_rw(&ring.cbs[i], op ? IOCB_CMD_PREAD : IOCB_CMD_PWRITE, fd,
+			buf + i * rec, rec, 0);
+		ring.ptrs[i] = &ring.cbs[i];
 	}
 	t0 = now_ns();
 	deadline = t0 + (uint64_t)(secs * 1e9);
 	for (;;) {
 		while (inflight + batch <= depth) {
-			ret = sys_io_submit(ctx, batch, ptrs + inflight);
+			ret = sys_io_submit(ring.ctx, batch,
+					    ring.ptrs + inflight);
 			if (ret <= 0) {
 				msg("io_submit failed: %s",
 				    ret ? strerror(errno) : "no iocb taken");
@@ -120,7 +109,7 @@ int main(int argc, char **argv)
 			}
 			inflight += ret;
 		}
-		ret = sys_io_getevents(ctx, batch, depth, evs, NULL);
+		ret = sys_io_getevents(ring.ctx, batch, depth, ring.evs, NULL);
 		if (ret < 0) {
 			msg("io_getevents failed: %s", strerror(errno));
 			return 1;
@@ -135,14 +124,14 @@ int main(int argc, char **argv)
 		}
 	}
 	while (inflight > 0) {
-		ret = sys_io_getevents(ctx, 1, depth, evs, NULL);
+		ret = sys_io_getevents(ring.ctx, 1, depth, ring.evs, NULL);
 		if (ret <= 0)
 			break;
 		inflight -= ret;
 		ios += (uint64_t)ret;
 	}
 	t1 = now_ns();
-	sys_io_destroy(ctx);
+	sys_io_destroy(ring.ctx);
 	printf("{\"tool\": \"aio-bare\", \"ios\": %llu, \"elapsed_ns\": %llu, \"iops\": %.1f}\n",
 	       (unsigned long long)ios, (unsigned long long)(t1 - t0),
 	       ios * 1e9 / (double)(t1 - t0));

@@ -35,6 +35,7 @@
 #include "aio_sys.h"
 #include "clock.h"
 #include "json.h"
+#include "tool.h"
 #include "util.h"
 
 #ifndef SYS_pidfd_open
@@ -125,11 +126,8 @@ static void child(const char *path, long n, long ring, uint64_t rec, int wfd,
 	}
 	rnd_state ^= (uint64_t)getpid() * 2654435761u;
 	for (i = 0; i < n; i++) {
-		cbs[i].aio_lio_opcode = IOCB_CMD_PREAD;
-		cbs[i].aio_fildes = (uint32_t)fd;
-		cbs[i].aio_buf = (uint64_t)(uintptr_t)(buf + i * rec);
-		cbs[i].aio_nbytes = rec;
-		cbs[i].aio_offset = (int64_t)((rnd() % blocks) * rec);
+		prep_rw(&cbs[i], IOCB_CMD_PREAD, fd, buf + i * rec, rec,
+			(int64_t)((rnd() % blocks) * rec));
 		ptrs[i] = &cbs[i];
 	}
 	while (done < n) {
@@ -250,13 +248,6 @@ static void run_trial(const char *path, long n, long ring, uint64_t rec,
 	t->status = rep.err ? "failed" : "ok";
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
 	long n = 64, ring = 64, trials = 5, i, ok = 0, hangs = 0;
@@ -301,14 +292,11 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			msg("unknown option '%s' (see -h)", argv[optind - 1]);
-			return 2;
+			return tool_unknown_option(argv);
 		}
 	}
-	if (optind + 1 != argc) {
-		msg("expected one file (see -h)");
+	if (tool_one_operand(argc, "file"))
 		return 2;
-	}
 	if (!ring)
 		n = 0;
 	tr = calloc((size_t)trials, sizeof(*tr));

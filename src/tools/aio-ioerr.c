@@ -211,18 +211,6 @@ static int reap(aio_context_t ctx, struct io_event *ev, int nr)
 	return 0;
 }
 
-static void prep(struct iocb *cb, int fd, int write, void *buf, uint64_t off,
-		 uint64_t data)
-{
-	memset(cb, 0, sizeof(*cb));
-	cb->aio_fildes = (uint32_t)fd;
-	cb->aio_lio_opcode = write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
-	cb->aio_buf = (uint64_t)(uintptr_t)buf;
-	cb->aio_nbytes = BS;
-	cb->aio_offset = (int64_t)off;
-	cb->aio_data = data;
-}
-
 /*
  * The common frame: make the DM device, submit nr iocbs made by fill(),
  * reap them, check each with expect(), destroy, remove.
@@ -276,8 +264,9 @@ static void run(const struct plan *p)
 		uint64_t off;
 
 		p->iocb(i, &write, &off);
-		prep(&cbs[i], fd, write, (char *)buf + (size_t)BS * i, off,
-		     (uint64_t)i);
+		prep_rw(&cbs[i], write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD, fd,
+			(char *)buf + (size_t)BS * i, BS, (int64_t)off);
+		cbs[i].aio_data = (uint64_t)i;
 		ptrs[i] = &cbs[i];
 	}
 	ret = sys_io_submit(ctx, p->nr, ptrs);

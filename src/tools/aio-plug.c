@@ -25,6 +25,7 @@
 #include "aio_sys.h"
 #include "clock.h"
 #include "json.h"
+#include "tool.h"
 #include "util.h"
 
 static void usage(FILE *f)
@@ -34,13 +35,6 @@ static void usage(FILE *f)
 		"  BATCH sequential O_DIRECT requests per io_submit (default 8),\n"
 		"  write (-o 0, default) or read (-o 1), record size (default 4k),\n"
 		"  ROUNDS batches (default 200); prints first-iocb latency as JSON\n");
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static void pcts(struct json *j, const char *key, uint64_t *v, long n)
@@ -65,9 +59,7 @@ int main(int argc, char **argv)
 {
 	long batch = 8, op = 0, rounds = 200, r, i, got, nall = 0;
 	uint64_t rec = 4096, off = 0, size, *first, *all, *sub, t0;
-	struct iocb *cbs, **ptrs;
-	struct io_event *evs;
-	aio_context_t ctx = 0;
+	struct tool_ring ring;
 	struct json j;
 	char *buf;
 	int c, fd, ret;
@@ -96,14 +88,11 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			msg("unknown option '%s' (see -h)", argv[optind - 1]);
-			return 2;
+			return tool_unknown_option(argv);
 		}
 	}
-	if (optind + 1 != argc) {
-		msg("expected one device or file (see -h)");
+	if (tool_one_operand(argc, "device or file"))
 		return 2;
-	}
 	fd = open(argv[optind], (op ? O_RDONLY : O_WRONLY) | O_DIRECT);
 	if (fd < 0) {
 		msg("cannot open %s with O_DIRECT: %s", argv[optind],
@@ -115,37 +104,29 @@ int main(int argc, char **argv)
 		msg("%s is smaller than one batch", argv[optind]);
 		return 1;
 	}
-	cbs = calloc((size_t)batch, sizeof(*cbs));
-	ptrs = calloc((size_t)batch, sizeof(*ptrs));
-	evs = calloc((size_t)batch, sizeof(*evs));
 	first = calloc((size_t)rounds, sizeof(*first));
 	sub = calloc((size_t)rounds, sizeof(*sub));
 	all = calloc((size_t)(rounds * batch), sizeof(*all));
-	if (!cbs || !ptrs || !evs || !first || !sub || !all ||
+	if (!first || !sub || !all ||
 	    posix_memalign((void **)&buf, 4096, rec * (uint64_t)batch))
 		return 1;
 	memset(buf, 0x5a, rec * (uint64_t)batch);
-	if (sys_io_setup((unsigned int)batch, &ctx)) {
-		msg("io_setup failed: %s", strerror(errno));
+	if (tool_ring_init(&ring, (unsigned int)batch))
 		return 1;
-	}
 	for (r = 0; r < rounds; r++) {
 		if (off + rec * (uint64_t)batch > size)
 			off = 0;
 		for (i = 0; i < batch; i++) {
-			memset(&cbs[i], 0, sizeof(cbs[i]));
-			cbs[i].aio_lio_opcode = op ? IOCB_CMD_PREAD :
-						     IOCB_CMD_PWRITE;
-			cbs[i].aio_fildes = (uint32_t)fd;
-			cbs[i].aio_buf = (uint64_t)(uintptr_t)(buf + i * rec);
-			cbs[i].aio_nbytes = rec;
-			cbs[i].aio_offset = (int64_t)off;
-			cbs[i].aio_data = (uint64_t)i;
-			ptrs[i] = &cbs[i];
+			struct iocb *cb = &ring.cbs[i];
+
+			prep_rw(cb, op ? IOCB_CMD_PREAD : IOCB_CMD_PWRITE, fd,
+				buf + i * rec, rec, (int64_t)off);
+			cb->aio_data = (uint64_t)i;
+			ring.ptrs[i] = cb;
 			off += rec;
 		}
 		t0 = now_ns();
-		ret = sys_io_submit(ctx, batch, ptrs);
+		ret = sys_io_submit(ring.ctx, batch, ring.ptrs);
 		sub[r] = now_ns() - t0;
 		if (ret != batch) {
 			msg("io_submit took %d of %ld: %s", ret, batch,
@@ -155,7 +136,8 @@ int main(int argc, char **argv)
 		for (got = 0; got < batch;) {
 			uint64_t t;
 
-			ret = sys_io_getevents(ctx, 1, batch, evs, NULL);
+			ret = sys_io_getevents(ring.ctx, 1, batch, ring.evs,
+					       NULL);
 			t = now_ns();
 			if (ret < 0) {
 				if (errno == EINTR)
@@ -164,21 +146,22 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			for (i = 0; i < ret; i++) {
-				if (evs[i].res != (int64_t)rec) {
+				if (ring.evs[i].res != (int64_t)rec) {
 					msg("request failed: %s",
-					    evs[i].res < 0 ?
-						    strerror((int)-evs[i].res) :
+					    ring.evs[i].res < 0 ?
+						    strerror((int)-ring.evs[i]
+								     .res) :
 						    "short");
 					return 1;
 				}
-				if (evs[i].data == 0)
+				if (ring.evs[i].data == 0)
 					first[r] = t - t0;
 				all[nall++] = t - t0;
 			}
 			got += ret;
 		}
 	}
-	sys_io_destroy(ctx);
+	sys_io_destroy(ring.ctx);
 
 	json_init(&j, stdout, true);
 	json_obj_begin(&j, NULL);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "tool.h"
 #include "util.h"
 #include "verify.h"
 
@@ -51,14 +52,11 @@ int main(int argc, char **argv)
 			       "  check every block of a file aio-stress --verify wrote\n");
 			return 0;
 		default:
-			msg("unknown option '%s' (see -h)", argv[optind - 1]);
-			return 2;
+			return tool_unknown_option(argv);
 		}
 	}
-	if (optind + 1 != argc) {
-		msg("expected one file (see -h)");
+	if (tool_one_operand(argc, "file"))
 		return 2;
-	}
 	fd = open(argv[optind], O_RDONLY);
 	if (fd < 0) {
 		msg("cannot open %s: %s", argv[optind], strerror(errno));
