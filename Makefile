@@ -6,7 +6,8 @@
 #   make deps       install missing Debian packages (root) or print the line
 #   make check      deps, build, then every test: C unit tests, aio-conform,
 #                   bats; ends with "N passed, N failed, N skipped"
-#   make bench      deps, build, then the main benchmark job into results/
+#   make bench      deps, build, then the main job: conformance, the engines,
+#                   the scenario studies and the report [QUICK=1] [REPEAT=N]
 #   make bench-overhead
 #                   aio-stress against fio and a bare io_submit loop on
 #                   /dev/null, side by side, with the ratios
@@ -123,7 +124,7 @@ unit: all
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)python3 tools/bench.py
+	$(Q)python3 tools/bench.py $(if $(QUICK),--quick) $(if $(REPEAT),--repeat $(REPEAT))
 
 bench-overhead: deps
 	$(Q)$(MAKE) --no-print-directory all

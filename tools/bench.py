@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""make bench: aio-stress's four classic stages with every engine.
+"""make bench: the main job on the running kernel, into one run directory.
 
-Runs write, read, random write and random read (4 KiB records, depth 32,
-batches of 32) with each engine -- libaio, libaio reaping from the user ring,
-io_uring, sync -- on the scratch target: a file in a scratch directory
-(O_DIRECT where the filesystem allows it) and, when root, a loop device with
-direct I/O over a scratch file.  Each run's JSON goes to
-results/<host>/<kernel release>/<run id>/, with env.json and summary.json,
-and a table of the figures is printed.  Scratch files and loop devices are
-removed on every exit path, also on Ctrl-C.
+1. conform  aio-conform over every target variant (KTAP and JSON);
+2. engines  aio-stress's four classic stages (write, read, random write,
+            random read; 4 KiB, depth 32, batches of 32) with each engine --
+            libaio, libaio reaping from the user ring, io_uring, sync -- on
+            a scratch file (O_DIRECT where the filesystem allows it) and, as
+            root, a loop device with direct I/O, each --repeat times;
+3. study    every scenario study (tools/study.py --repeat N all);
+4. report   tools/report.py: this run against every kernel and run in the
+            store, with charts, into results/report/.
+
+Everything goes to results/<host>/<kernel release>/<run id>/ with env.json
+and summary.json.  Scratch files, loop devices and mounts are removed on
+every exit path, also on Ctrl-C.
 """
 from __future__ import annotations
 
@@ -72,14 +77,53 @@ def table(rows: list[dict[str, Any]], results: Path) -> None:
                   f"{st['completion_latency_ns']['p99'] / 1e3:>11.1f}")
 
 
+PARTS = ("conform", "engines", "study", "report")
+
+
+def run_part(name: str, cmd: list[str], run_dir: Path, log: Path | None = None,
+             timeout: float = 3600) -> dict[str, Any]:
+    """Run one part with the shared run directory; its status for summary.json."""
+    env = dict(os.environ, AIO_SUITE_RUN_DIR=str(run_dir))
+    print(f"{PROG}: {name}: {' '.join(cmd)}", flush=True)
+    out = open(log, "w") if log else None
+    try:
+        p = subprocess.run(cmd, env=env, stdout=out, timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        rc = -1
+    finally:
+        if out:
+            out.close()
+    status = {0: "ok", -1: "timeout"}.get(rc, "failed")
+    print(f"{PROG}: {name}: {status}" + (f" (exit status {rc})" if rc > 0 else ""), flush=True)
+    return {"part": name, "cmd": cmd, "status": status, "exit_status": rc}
+
+
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
+                                 epilog=__doc__.split("\n\n", 1)[1],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--parts", default=",".join(PARTS),
+                    help=f"comma-separated parts to run, default all: {','.join(PARTS)}")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="samples per point (the report needs 3 to call a change significant)")
+    ap.add_argument("--quick", action="store_true", help="small sizes and short runs")
     ap.add_argument("--scratch", help="directory for the scratch files (default: a new one under the checkout)")
-    ap.add_argument("--size", default="128m", help="file size per run (aio-stress -s), default 128m")
+    ap.add_argument("--size", default="128m", help="file size per engine run (aio-stress -s), default 128m")
     ap.add_argument("--engines", default=",".join(e for e, _ in ENGINES),
                     help="comma-separated engines, default all")
-    ap.add_argument("--timeout", type=float, default=300, help="seconds allowed per run")
+    ap.add_argument("--timeout", type=float, default=300, help="seconds allowed per aio-stress run")
     args = ap.parse_args(argv)
+    parts = args.parts.split(",")
+    bad = [p for p in parts if p not in PARTS]
+    if bad:
+        print(f"{PROG}: unknown part '{bad[0]}' (known: {', '.join(PARTS)})", file=sys.stderr)
+        return 2
+    if args.repeat < 1:
+        print(f"{PROG}: bad value for --repeat: '{args.repeat}' (1 or more)", file=sys.stderr)
+        return 2
+    if args.quick and args.size == "128m":
+        args.size = "16m"
 
     aio_stress = store.BUILD / "aio-stress"
     if not aio_stress.exists():
@@ -120,31 +164,57 @@ def main(argv: list[str]) -> int:
         print(f"{PROG}: {n}")
 
     rows: list[dict[str, Any]] = []
+    done: list[dict[str, Any]] = []
     status = 0
+    py = sys.executable or "python3"
+    tools = Path(__file__).resolve().parent
     try:
-        for tname, targs, path in targets:
-            for ename, eargs in ENGINES:
-                if ename not in wanted:
-                    continue
-                out = results / f"aio-stress-{tname}-{ename}.json"
-                cmd = ["-s", args.size, "-r", "4k", "-d", "32", "-b", "32", "-i", "32",
-                       "--quiet", *targs, *eargs, path]
-                print(f"{PROG}: {tname} {ename}: aio-stress {' '.join(cmd)}", flush=True)
-                r = run_one(aio_stress, cmd, out, args.timeout)
-                r.update(target=tname, engine=ename)
-                rows.append(r)
-                if r["status"] in ("failed", "timeout"):
-                    status = 1
-                Path(path).unlink(missing_ok=True)
+        if "conform" in parts:
+            conform = store.BUILD / "aio-conform"
+            r = run_part("conform", [str(conform), "--json", str(results / "conform.json"),
+                                     "-d", str(scratch)],
+                         results, log=results / "conform.ktap", timeout=1800)
+            done.append(r)
+            status |= r["status"] != "ok"
+        if "engines" in parts:
+            for tname, targs, path in targets:
+                for ename, eargs in ENGINES:
+                    if ename not in wanted:
+                        continue
+                    for rep in range(args.repeat):
+                        out = results / f"aio-stress-{tname}-{ename}-r{rep}.json"
+                        cmd = ["-s", args.size, "-r", "4k", "-d", "32", "-b", "32", "-i", "32",
+                               "--quiet", *targs, *eargs, path]
+                        print(f"{PROG}: engines: {tname} {ename} #{rep + 1}: "
+                              f"aio-stress {' '.join(cmd)}", flush=True)
+                        r = run_one(aio_stress, cmd, out, args.timeout)
+                        r.update(target=tname, engine=ename, repeat=rep)
+                        rows.append(r)
+                        if r["status"] in ("failed", "timeout"):
+                            status = 1
+                        Path(path).unlink(missing_ok=True)
+            table([r for r in rows if r.get("repeat") == 0], results)
+        if "study" in parts:
+            cmd = [py, str(tools / "study.py"), "--repeat", str(args.repeat),
+                   "--scratch", str(scratch)]
+            r = run_part("study", cmd + (["--quick"] if args.quick else []) + ["all"], results)
+            done.append(r)
+            status |= r["status"] != "ok"
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; partial results in {results}", file=sys.stderr)
         status = 130
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-    store.write_json(results / "summary.json",
-                     {"schema": "aio-suite-bench/1", "notes": notes, "runs": rows})
-    table(rows, results)
+        store.write_json(results / "summary.json",
+                         {"schema": "aio-suite-bench/1", "notes": notes, "parts": done,
+                          "engine_runs": rows})
+    if "report" in parts and status != 130:
+        r = run_part("report", [py, str(tools / "report.py"), "compare"], results)
+        done.append(r)
+        status |= r["status"] != "ok"
+        store.write_json(results / "summary.json",
+                         {"schema": "aio-suite-bench/1", "notes": notes, "parts": done,
+                          "engine_runs": rows})
     print(f"{PROG}: results in {results}")
     return status
 
