@@ -39,10 +39,13 @@ def run_aio_stress(secs: float, target: str, out: Path) -> float:
 def run_fio(secs: float, target: str, out: Path) -> float:
     cmd = ["fio", "--name=overhead", f"--filename={target}", "--ioengine=libaio",
            "--rw=write", "--bs=4k", "--iodepth=32", "--iodepth_batch_submit=32",
-           "--iodepth_batch_complete_min=32", "--time_based", f"--runtime={secs}",
+           "--iodepth_batch_complete_min=32", "--time_based",
+           f"--runtime={max(1, int(secs * 1000))}ms",
            "--size=1g", "--output-format=json", f"--output={out}"]
     subprocess.run(cmd, check=True, timeout=secs * 10 + 30, capture_output=True)
-    return float(store.load_json(out)["jobs"][0]["write"]["iops"])
+    text = out.read_text()
+    # fio may print notes before its JSON document.
+    return float(json.loads(text[text.find("{"):])["jobs"][0]["write"]["iops"])
 
 
 def run_bare(secs: float, target: str, out: Path) -> float:

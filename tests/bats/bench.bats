@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# make bench's driver (tools/bench.py) and the overhead benchmark.
+
+load helpers
+
+setup() {
+	common_setup
+	export AIO_SUITE_RESULTS=$SCRATCH/results
+}
+
+teardown() {
+	common_teardown
+}
+
+run_dir() {
+	ls -d "$AIO_SUITE_RESULTS"/*/*/*-bench* | head -1
+}
+
+@test "bench rejects an unknown part with one line and status 2" {
+	run python3 "$TOP/tools/bench.py" --parts conform,nonsense
+	assert_one_line_error bench
+	assert_output_has "'nonsense'"
+}
+
+@test "bench rejects an unknown engine with one line and status 2" {
+	run python3 "$TOP/tools/bench.py" --engines libaio,warp
+	assert_one_line_error bench
+	assert_output_has "'warp'"
+}
+
+@test "bench runs the engine stages with repeats into one run directory" {
+	run python3 "$TOP/tools/bench.py" --parts engines --engines sync,libaio \
+		--repeat 2 --size 2m --scratch "$SCRATCH"
+	assert_status 0
+	d=$(run_dir)
+	[ -f "$d/env.json" ]
+	[ -f "$d/aio-stress-file-sync-r0.json" ]
+	[ -f "$d/aio-stress-file-sync-r1.json" ]
+	[ -f "$d/aio-stress-file-libaio-r1.json" ]
+	json_true "$d/summary.json" "len([r for r in d['engine_runs'] if r['status'] == 'ok']) >= 4"
+	json_true "$d/aio-stress-file-libaio-r0.json" "[s['name'] for s in d['stages']] == ['write', 'read', 'random write', 'random read']"
+	# the scratch directory bench made is gone
+	[ -z "$(ls -A "$SCRATCH" | grep -v '^results$')" ]
+}
+
+@test "bench records the conformance run as KTAP and JSON" {
+	run python3 "$TOP/tools/bench.py" --parts conform --scratch "$SCRATCH"
+	assert_status 0
+	d=$(run_dir)
+	grep -q '^KTAP version 1' "$d/conform.ktap"
+	json_true "$d/conform.json" "len(d['results']) > 60"
+}
+
+@test "bench-overhead prints the ratios against the bare loop and writes them" {
+	run python3 "$TOP/tools/bench_overhead.py" --seconds 0.3 --rounds 1
+	assert_status 0
+	assert_output_has "aio-stress / bare loop:"
+	f=$(ls "$AIO_SUITE_RESULTS"/*/*/*-overhead/overhead.json)
+	json_true "$f" "d['ratio_vs_bare'] > 0 and d['iops_median']['aio-stress'] > 0"
+}
+
+@test "bench-overhead rejects --rounds 0 with status 2" {
+	run python3 "$TOP/tools/bench_overhead.py" --rounds 0
+	assert_one_line_error bench-overhead
+}
