@@ -1,0 +1,624 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The report's charts: write each chart's data (.dat) and draw it with
+gnuplot through the templates in plots/report-*.gp, as PNG and SVG.
+
+Charts are drawn from whatever data the comparison holds; one without data
+is skipped with a note saying why, never an error.  Performance charts use
+the performance columns only, so emulated (TCG) runs never appear in them;
+the conformance matrix shows every kernel.
+
+  iops-qd-<source>        IOPS against queue depth, a line per column/engine
+  latency-qd-<source>     submit and completion percentiles against depth
+  blocking-<column>       the io_submit blocking matrix of one column
+  batch-cost-<source>     io_submit cost per iocb against batch size
+  change                  % change against the baseline, significant outlined
+  conform                 the conformance matrix, test x kernel
+  latency-cdf             completion latency CDF at one depth, overlaid
+"""
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import stats  # noqa: E402
+from collect import FAILING, AIO_STRESS_SCHEMA, Point, read_json, stage_of  # noqa: E402
+from compare import Comparison, Row  # noqa: E402
+
+PLOTS = Path(__file__).resolve().parent.parent / "plots"
+DEPTH_LABELS = ("depth", "qd", "iodepth", "queue_depth")
+BATCH_LABELS = ("batch", "batch_size", "iodepth_batch")
+MAX_SERIES = 14
+MAX_CHANGE_ROWS = 40
+PCTS = (("p50", "p50"), ("p99", "p99"), ("p99_9", "p99.9"))
+CONF_CODE = {"pass": 0, "xfail": 1, "skip": 2, "fail": 3}  # FAILING others: 4
+
+
+@dataclass
+class Chart:
+    name: str  # file stem under the charts directory
+    title: str
+    caption: str
+    files: list[Path] = field(default_factory=list)  # .png first, then .svg
+
+
+@dataclass
+class Charts:
+    made: list[Chart] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # charts skipped and why
+
+
+@dataclass
+class Series:
+    title: str
+    pts: list[tuple[float, float, float]]  # x, y, stddev
+
+
+# ---- drawing ----
+
+def gp_str(s: str) -> str:
+    """A gnuplot single-quoted string literal."""
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def gp_tics(names: list[str]) -> str:
+    """A tic list for `set xtics @var`: ("a" 0, "b" 1)."""
+    return "(" + ", ".join(f'"{n.replace(chr(34), chr(39))}" {i}' for i, n in enumerate(names)) + ")"
+
+
+class Drawer:
+    def __init__(self, outdir: Path, formats: Iterable[str]):
+        self.dir = outdir
+        self.formats = list(formats)
+        self.result = Charts()
+        self.gnuplot = shutil.which("gnuplot")
+
+    def skip(self, name: str, why: str) -> None:
+        self.result.notes.append(f"chart {name}: not drawn: {why}")
+
+    def draw(self, name: str, template: str, title: str, caption: str,
+             args: dict[str, Any]) -> None:
+        if not self.gnuplot:
+            self.skip(name, "gnuplot is not installed")
+            return
+        chart = Chart(name, title, caption)
+        for fmt in self.formats:
+            out = self.dir / f"{name}.{fmt}"
+            out.unlink(missing_ok=True)
+            v = {**args, "out": str(out), "fmt": fmt, "title": title}
+            assigns = "; ".join(
+                f"{k}={gp_str(x) if isinstance(x, (str, Path)) else x}" for k, x in v.items())
+            try:
+                p = subprocess.run([self.gnuplot, "-e", assigns, str(PLOTS / template)],
+                                   capture_output=True, text=True, timeout=120)
+            except subprocess.TimeoutExpired:
+                self.skip(name, f"gnuplot took more than 120 s ({fmt})")
+                return
+            if p.returncode != 0 or not out.exists() or out.stat().st_size == 0:
+                err = (p.stderr.strip().splitlines() or ["no output"])[-1]
+                self.skip(name, f"gnuplot failed ({fmt}): {err}")
+                return
+            chart.files.append(out)
+        self.result.made.append(chart)
+
+    def write_blocks(self, name: str, series: list[Series]) -> Path:
+        path = self.dir / f"{name}.dat"
+        with path.open("w") as f:
+            for s in series:
+                f.write(f'"{s.title.replace(chr(34), chr(39))}" -\n')
+                pts = s.pts or [(1.0, math.nan, 0.0)]
+                for x, y, sd in sorted(pts):
+                    f.write(f"{x:g} {y:.6g} {sd:.6g}\n")
+                f.write("\n\n")
+        return path
+
+
+def key_height(n: int) -> int:
+    """Pixels for a chart whose key lists n series below the plot."""
+    return 440 + 17 * n
+
+
+# ---- data helpers ----
+
+def label_value(p: Point, names: tuple[str, ...]) -> float | None:
+    for n in names:
+        v = p.labels.get(n)
+        if isinstance(v, bool):
+            continue
+        if isinstance(v, (int, float)):
+            return float(v)
+        if isinstance(v, str) and re.fullmatch(r"\d+(\.\d+)?", v):
+            return float(v)
+    return None
+
+
+def safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "x"
+
+
+class RawCache:
+    """aio-stress documents behind points, read once."""
+
+    def __init__(self) -> None:
+        self.docs: dict[Path, dict[str, Any] | None] = {}
+
+    def doc(self, path: Path) -> dict[str, Any] | None:
+        if path not in self.docs:
+            try:
+                d = read_json(path)
+                self.docs[path] = d if isinstance(d, dict) and d.get("schema") == AIO_STRESS_SCHEMA else None
+            except (OSError, ValueError):
+                self.docs[path] = None
+        return self.docs[path]
+
+    def stages(self, p: Point) -> list[dict[str, Any]]:
+        out = []
+        for r in p.raw:
+            d = self.doc(r)
+            st = stage_of(d, p.stage) if d else None
+            if st:
+                out.append(st)
+        return out
+
+
+def _mean(xs: list[float]) -> float:
+    return math.fsum(xs) / len(xs) if xs else math.nan
+
+
+def group_series(cmp: Comparison, xnames: tuple[str, ...],
+                 value: Callable[[Point], list[tuple[str, list[float]]]]
+                 ) -> dict[str, list[tuple[tuple[str, ...], str, float, list[float]]]]:
+    """source -> [(series key parts, column, x, samples)] for points with x."""
+    out: dict[str, list[tuple[tuple[str, ...], str, float, list[float]]]] = {}
+    for col in cmp.perf_columns:
+        for p in cmp.pooled.get(col.id, {}).values():
+            if p.status != "ok":
+                continue
+            x = label_value(p, xnames)
+            if x is None:
+                continue
+            others = tuple(f"{k}={v}" for k, v in sorted(p.labels.items()) if k not in xnames)
+            # Raw files of one family differ only in numbers (-qd1, -qd32);
+            # a scenario's variant (its parameters) is the same for all.
+            others += (re.sub(r"\d+", "#", p.variant),)
+            for what, ys in value(p):
+                if ys:
+                    out.setdefault(p.source, []).append(
+                        ((col.id, p.target, *others, what), col.id, x, ys))
+    return out
+
+
+def to_series(entries: list[tuple[tuple[str, ...], str, float, list[float]]]) -> list[Series]:
+    """Name series by the parts of their keys that vary; drop constant parts."""
+    keys = sorted({e[0] for e in entries}, key=str)
+    width = max(len(k) for k in keys)
+    vary = [i for i in range(width) if len({k[i] if i < len(k) else "" for k in keys}) > 1]
+    if 0 not in vary:
+        vary.insert(0, 0)  # always name the column (kernel or run)
+    pooled: dict[tuple[str, ...], dict[float, list[float]]] = {}
+    for e in entries:
+        pooled.setdefault(e[0], {}).setdefault(e[2], []).extend(e[3])
+    out = []
+    for k in keys:
+        title = " ".join(k[i] for i in vary if i < len(k) and k[i] and "#" not in k[i])
+        pts = []
+        for x, ys in pooled[k].items():
+            s = stats.summarize(ys)
+            pts.append((x, s.mean, s.stddev))
+        out.append(Series(title, pts))
+    # A "line" of one point says nothing about the x axis: leave it out.
+    return [s for s in out if len({x for x, _, _ in s.pts}) >= 2]
+
+
+# ---- the charts ----
+
+def chart_iops_qd(cmp: Comparison, d: Drawer) -> None:
+    def value(p: Point) -> list[tuple[str, list[float]]]:
+        for m in ("iops", "read_iops", "write_iops"):
+            if p.samples.get(m):
+                return [("", p.samples[m])]
+        return []
+
+    groups = group_series(cmp, DEPTH_LABELS, value)
+    drawn = False
+    for source, entries in sorted(groups.items()):
+        if len({e[2] for e in entries}) < 2:
+            continue
+        series = to_series(entries)
+        if not series:
+            continue
+        if len(series) > MAX_SERIES:
+            d.result.notes.append(f"chart iops-qd-{source}: {len(series)} series, only the first {MAX_SERIES} drawn")
+            series = series[:MAX_SERIES]
+        name = f"iops-qd-{safe(source)}"
+        dat = d.write_blocks(name, series)
+        err = int(any(sd > 0 for s in series for _, _, sd in s.pts))
+        d.draw(name, "report-lines.gp", f"IOPS against queue depth: {source}",
+               "A line per kernel (or run) and engine; error bars: one standard deviation "
+               "over the repeats.",
+               {"data": dat, "n": len(series), "h": key_height(len(series)), "xl": "queue depth (iocbs in flight, log scale)",
+                "yl": "IOPS (I/O per second)", "err": err})
+        drawn = True
+    if not drawn:
+        d.skip("iops-qd", "no point has IOPS at two or more queue depths")
+
+
+def chart_latency_qd(cmp: Comparison, d: Drawer, raw: RawCache) -> None:
+    def values(kind: str) -> Callable[[Point], list[tuple[str, list[float]]]]:
+        def value(p: Point) -> list[tuple[str, list[float]]]:
+            sts = raw.stages(p)
+            out = []
+            for key, show in PCTS:
+                if sts:
+                    path = ("submit", "per_iocb_ns") if kind == "submit" else ("completion_latency_ns",)
+                    xs = []
+                    for st in sts:
+                        v: Any = st
+                        for k in path:
+                            v = v.get(k, {}) if isinstance(v, dict) else {}
+                        if isinstance(v, dict) and isinstance(v.get(key), (int, float)):
+                            xs.append(v[key] / 1e3)
+                else:
+                    names = ([f"submit_ns_per_iocb_{key}"] if kind == "submit" else
+                             [f"clat_ns_{key}", f"read_clat_ns_{key}", f"write_clat_ns_{key}"])
+                    xs = next(([x / 1e3 for x in p.samples[n]] for n in names if p.samples.get(n)), [])
+                out.append((show, xs or [math.nan]))
+            # Three blocks per series or none: the template styles by position.
+            return out if any(not math.isnan(x) for _, xs in out for x in xs) else []
+        return value
+
+    sub = group_series(cmp, DEPTH_LABELS, values("submit"))
+    clat = group_series(cmp, DEPTH_LABELS, values("clat"))
+    drawn = False
+    for source in sorted(set(sub) | set(clat)):
+        parts = {}
+        for kind, groups in (("sub", sub), ("clat", clat)):
+            entries = groups.get(source, [])
+            if len({e[2] for e in entries}) < 2:
+                entries = []
+            # Keep all three percentiles of a series together, in order.
+            series = to_series(entries) if entries else []
+            order = {show: i for i, (_, show) in enumerate(PCTS)}
+            series.sort(key=lambda s: (s.title.rsplit(" ", 1)[0], order.get(s.title.rsplit(" ", 1)[-1], 9)))
+            limit = (MAX_SERIES // 2) * 3
+            if len(series) > limit:
+                d.result.notes.append(f"chart latency-qd-{source}: {len(series) // 3} series, only the first {limit // 3} drawn")
+                series = series[:limit]
+            parts[kind] = series
+        if not parts["sub"] and not parts["clat"]:
+            continue
+        name = f"latency-qd-{safe(source)}"
+        args: dict[str, Any] = {"ns": len(parts["sub"]), "nc": len(parts["clat"]), "w": 1200,
+                                "h": key_height(max(len(parts["sub"]), len(parts["clat"])))}
+        for kind in ("sub", "clat"):
+            args[kind] = d.write_blocks(f"{name}-{kind}", parts[kind]) if parts[kind] else "/dev/null"
+        d.draw(name, "report-latency-qd.gp", f"Latency percentiles against queue depth: {source}",
+               "Left: io_submit time per iocb; right: completion latency (submit to reap). "
+               "Solid p50, dashed p99, dotted p99.9; means over the repeats.", args)
+        drawn = True
+    if not drawn:
+        d.skip("latency-qd", "no point has latency percentiles at two or more queue depths")
+
+
+def _heat_dims(rows: list[str], cols: list[str], cell_w: int = 64, cell_h: int = 22,
+               extra_w: int = 200) -> dict[str, Any]:
+    """Size and margins of a heatmap: the cells, the tic labels, the colour box."""
+    lm = max((len(r) for r in rows), default=10) + 4
+    # Column names are rotated by 30 degrees: about a quarter of their length
+    # in lines of text, plus the axis label.
+    bm = int(max((len(c) for c in cols), default=6) * 0.25) + 4
+    w = max(600, int(lm * 7.6) + max(len(cols) * cell_w, 240) + extra_w)
+    h = max(300, len(rows) * cell_h + bm * 17 + 90)
+    return {"lm": lm, "bm": bm, "w": w, "h": h, "nx": len(cols), "ny": len(rows),
+            "xt": gp_tics(cols), "yt": gp_tics(rows)}
+
+
+def chart_blocking(cmp: Comparison, d: Drawer) -> None:
+    drawn = False
+    for col in cmp.perf_columns:
+        pts = [p for p in cmp.pooled.get(col.id, {}).values()
+               if {"mode", "op", "state"} <= set(p.labels)]
+        if not pts:
+            continue
+        rowkeys = ["mode"]
+        colkeys = [k for k in ("op", "state", "cache") if any(k in p.labels for p in pts)]
+        colkeys += sorted({k for p in pts for k in p.labels} - set(rowkeys) - set(colkeys))
+
+        def rname(p: Point) -> str:
+            return " ".join([p.target] + [str(p.labels.get(k, "")) for k in rowkeys])
+
+        def cname(p: Point) -> str:
+            return " ".join(str(p.labels.get(k, "")) for k in colkeys)
+
+        rows = sorted({rname(p) for p in pts})
+        cols = sorted({cname(p) for p in pts}, key=lambda c: [
+            (0, x) for x in c.split()])
+        metric = "inline_ratio" if any(p.samples.get("inline_ratio") for p in pts) else ""
+        if not metric:
+            d.skip(f"blocking-{col.id}", "the blocking points have no inline_ratio")
+            continue
+        name = f"blocking-{safe(col.id)}"
+        path = d.dir / f"{name}.dat"
+        with path.open("w") as f:
+            for p in pts:
+                x, y = cols.index(cname(p)), rows.index(rname(p))
+                v = _mean(p.samples.get(metric, [])) if p.status == "ok" else math.nan
+                lab = _mean(p.samples.get("submit_ns_per_iocb_p50", [])) / 1e3
+                text = "n/a" if p.status != "ok" else ("" if math.isnan(lab) else f"{lab:.3g}")
+                f.write(f"{x}\t{y}\t{v:.4g}\t{text}\n")
+        dims = _heat_dims(rows, cols, cell_w=58, cell_h=24, extra_w=300)
+        d.draw(name, "report-heatmap.gp", f"Does io_submit block? {col.id}",
+               "Colour: inline-completion ratio (share of iocbs already complete when "
+               "io_submit returned: the call did the I/O synchronously); label: io_submit "
+               "time per iocb, p50, in µs; n/a: the cell was skipped.",
+               {"data": path, **dims, "pal": "heat", "cbmin": 0, "cbmax": 1,
+                "cbl": "inline-completion ratio (0 to 1)",
+                "xl": "operation, file state, page cache (label: io_submit µs per iocb, p50)",
+                "yl": "target filesystem, mode"})
+        drawn = True
+    if not drawn:
+        d.skip("blocking", "no performance run has points labelled mode, op and state")
+
+
+def chart_batch_cost(cmp: Comparison, d: Drawer) -> None:
+    def value(p: Point) -> list[tuple[str, list[float]]]:
+        out: list[tuple[str, list[float]]] = []
+        for m, show in (("submit_ns_per_iocb_p50", "io_submit p50"),
+                        ("submit_ns_per_iocb_mean", "io_submit mean"),
+                        ("cpu_ns_per_io", "CPU per I/O")):
+            if p.samples.get(m):
+                if show == "io_submit mean" and out:
+                    continue
+                out.append((show, p.samples[m]))
+        return out
+
+    groups = group_series(cmp, BATCH_LABELS, value)
+    drawn = False
+    for source, entries in sorted(groups.items()):
+        if len({e[2] for e in entries}) < 2:
+            continue
+        series = to_series(entries)
+        if not series:
+            continue
+        if len(series) > MAX_SERIES:
+            d.result.notes.append(f"chart batch-cost-{source}: {len(series)} series, only the first {MAX_SERIES} drawn")
+            series = series[:MAX_SERIES]
+        name = f"batch-cost-{safe(source)}"
+        dat = d.write_blocks(name, series)
+        d.draw(name, "report-lines.gp", f"Cost per iocb against batch size: {source}",
+               "io_submit time per iocb (p50, or the mean) and CPU time per I/O, "
+               "against the iocbs given to one io_submit call.",
+               {"data": dat, "n": len(series), "h": key_height(len(series)), "xl": "batch size (iocbs per io_submit call, log scale)",
+                "yl": "ns per iocb (log scale)", "logy": 10, "yfmt": "%g"})
+        drawn = True
+    if not drawn:
+        d.skip("batch-cost", "no point has a per-iocb cost at two or more batch sizes")
+
+
+def row_name(r: Row, omit: set[str] | None = None) -> str:
+    p = r.point
+    lab = " ".join(f"{k}={v}" for k, v in p.labels.items()
+                   if k != "file" and k not in (omit or set()))
+    return " ".join(x for x in (p.source, p.target, lab) if x) + f": {r.metric}"
+
+
+def chart_change(cmp: Comparison, d: Drawer) -> None:
+    if cmp.baseline is None:
+        d.skip("change", "no performance data")
+        return
+    cols = [c.id for c in cmp.perf_columns if c.id != cmp.baseline.id]
+    if not cols:
+        d.skip("change", f"only one {'run' if cmp.by == 'run' else 'kernel'} with performance "
+               "data: nothing to compare with the baseline")
+        return
+    sig = (stats.REGRESSION, stats.IMPROVEMENT, stats.CHANGED)
+
+    def has_change(r: Row, c: str) -> bool:
+        cell = r.cells.get(c)
+        return bool(cell and cell.cmp and not math.isnan(cell.cmp.change_pct))
+
+    # Only columns that share a point with the baseline.
+    cols = [c for c in cols if any(has_change(r, c) for r in cmp.rows)]
+    if not cols:
+        d.skip("change", "no point of another column is also in the baseline")
+        return
+    cand = []
+    for r in cmp.rows:
+        if r.mdef.better not in ("higher", "lower"):
+            continue
+        changes = [cc.change_pct for cc in (r.cells[c].cmp for c in cols if c in r.cells)
+                   if cc is not None and not math.isnan(cc.change_pct)]
+        if not changes:
+            continue
+        nsig = sum(1 for c in cols if c in r.cells and r.cells[c].verdict in sig)
+        # Headline figures before tails: a p99.9 moves most and says least.
+        tail = int(bool(re.search(r"(p99|p99_9|max)$", r.metric)))
+        cand.append((-nsig, tail, -max(abs(x) for x in changes), row_name(r), r))
+    if not cand:
+        d.skip("change", "no metric with a direction is present in the baseline and another column")
+        return
+    cand.sort(key=lambda t: (t[0], t[1], t[2], t[3]))
+    shown = cand[:MAX_CHANGE_ROWS]
+    # Labels every row shares go to the caption, not into each row's name.
+    common = set.intersection(*(set(t[4].point.labels.items()) for t in shown))
+    rows = [row_name(t[4], {k for k, _ in common}) for t in shown]
+    name = "change"
+    path, marks = d.dir / "change.dat", d.dir / "change-marks.dat"
+    with path.open("w") as f, marks.open("w") as fm:
+        for y, (_, _, _, _, r) in enumerate(shown):
+            for x, c in enumerate(cols):
+                cell = r.cells.get(c)
+                if not cell or not cell.cmp or math.isnan(cell.cmp.change_pct):
+                    f.write(f"{x}\t{y}\tNaN\t-\n")
+                    continue
+                ch = cell.cmp.change_pct
+                good = ch if r.mdef.better == "higher" else -ch
+                text = (f"{ch:+.0f}%" if abs(ch) >= 100 else f"{ch:+.1f}%") + (
+                    "?" if cell.cmp.verdict == stats.FEW else "")
+                f.write(f"{x}\t{y}\t{max(-20.0, min(20.0, good)):.3f}\t{text}\n")
+                if cell.verdict in sig:
+                    fm.write(f"{x}\t{y}\n")
+    dims = _heat_dims(rows, cols, cell_w=96, cell_h=22, extra_w=260)
+    args: dict[str, Any] = {"data": path, **dims, "pal": "diverge", "cbmin": -20, "cbmax": 20,
+                            "xl": f"{cmp.by} compared with {cmp.baseline.id}",
+                            "cbl": "change for the better (%, clipped at 20)"}
+    if marks.stat().st_size:
+        args["marks"] = marks
+    more = f" The {len(cand) - len(shown)} smaller changes are in the CSV." if len(cand) > len(shown) else ""
+    d.draw(name, "report-heatmap.gp", f"% change against {cmp.baseline.id}",
+           "Green is better, red worse, whatever the metric's direction; outlined cells are "
+           f"significant (Welch p < {cmp.alpha:g} and at least the noise floor, {cmp.noise_pct:g}% "
+           "or the metric's run-to-run drift); "
+           f"?: fewer than 3 samples, shown but never called. Headline figures come "
+           f"before tail percentiles.{more}"
+           + (" Every row has " + ", ".join(f"{k}={v}" for k, v in sorted(common, key=str)) + "."
+              if common else ""), args)
+
+
+def conform_code(results: list[str]) -> tuple[int, str]:
+    if any(r in FAILING for r in results):
+        worst = next(r for r in ("fail", "timeout", "crash", "stuck") if r in results)
+        return (3 if worst == "fail" else 4), worst
+    for r in ("pass", "xfail", "skip"):
+        if r in results:
+            return CONF_CODE[r], "" if r == "pass" else r
+    return 2, results[0] if results else ""
+
+
+def chart_conform(cmp: Comparison, d: Drawer) -> None:
+    cols = [c for c in cmp.columns if c.id in cmp.conf]
+    if not cols:
+        d.skip("conform", "no run has conformance results")
+        return
+    per: dict[str, dict[str, list[str]]] = {}  # test -> column -> results of its variants
+    for c in cols:
+        for r in cmp.conf[c.id].values():
+            per.setdefault(r.name, {}).setdefault(c.id, []).append(r.result)
+    cells = {t: {c: conform_code(v) for c, v in byc.items()} for t, byc in per.items()}
+    rows: list[tuple[str, dict[str, tuple[int, str]]]] = []
+    if len(cells) > 60:
+        # Fold the groups whose tests pass everywhere into one row each.
+        groups: dict[str, list[str]] = {}
+        for t in sorted(cells):
+            groups.setdefault(t.split(".")[0], []).append(t)
+        for g, ts in groups.items():
+            clean = [t for t in ts if all(cells[t].get(c.id, (0, ""))[0] == 0 for c in cols)
+                     and len(cells[t]) == len(cols)]
+            if len(clean) > 1:
+                rows.append((f"{g}.* ({len(clean)} passing)", {c.id: (0, "") for c in cols}))
+            else:
+                clean = []
+            rows.extend((t, cells[t]) for t in ts if t not in clean)
+    else:
+        rows = [(t, cells[t]) for t in sorted(cells)]
+    names = [c.id + (" (TCG)" if any(r.emulated for r in c.runs if r.conform) else "") for c in cols]
+    path = d.dir / "conform.dat"
+    with path.open("w") as f:
+        for y, (_, byc) in enumerate(rows):
+            for x, c in enumerate(cols):
+                code, text = byc.get(c.id, (math.nan, "absent"))
+                f.write(f"{x}\t{y}\t{code}\t{text}\n")
+    dims = _heat_dims([r[0] for r in rows], names, cell_w=110, cell_h=16, extra_w=200)
+    d.draw("conform", "report-heatmap.gp", "Conformance: test x kernel",
+           "A test with variants (one per filesystem) is fail when a variant failed, else "
+           "pass when a variant passed (variant skips are in the report's lists); groups "
+           "whose tests pass on every kernel are folded into one row. The latest run of "
+           "each kernel; emulated kernels (TCG) count for conformance.",
+           {"data": path, **dims, "pal": "conform", "cbl": "",
+            "cbt": '("pass" 0, "xfail" 1, "skip" 2, "fail" 3, "hang/crash" 4)'})
+
+
+def chart_cdf(cmp: Comparison, d: Drawer, raw: RawCache, depth: int | None) -> None:
+    cands: list[tuple[str, Point, float]] = []  # column, point, depth
+    for col in cmp.perf_columns:
+        for p in cmp.pooled.get(col.id, {}).values():
+            x = label_value(p, DEPTH_LABELS)
+            if x is not None and p.status == "ok" and raw.stages(p):
+                cands.append((col.id, p, x))
+    if not cands:
+        d.skip("latency-cdf", "no point has aio-stress completion latency histograms")
+        return
+    depths = sorted({x for _, _, x in cands})
+    want = float(depth) if depth is not None else (32.0 if 32.0 in depths else
+                                                    max(depths, key=lambda v: sum(1 for c in cands if c[2] == v)))
+    at = [c for c in cands if c[2] == want]
+    if not at:
+        d.skip("latency-cdf", f"no histogram at queue depth {want:g} "
+               f"(there are: {', '.join(f'{x:g}' for x in depths)})")
+        return
+    # One family of points (source, target, stage): the one most columns have,
+    # preferring the engines study, then random reads.
+    fams: dict[tuple[str, str, str], list[tuple[str, Point]]] = {}
+    for cid, p, _ in at:
+        fams.setdefault((p.source, p.target, p.stage), []).append((cid, p))
+
+    def rank(k: tuple[str, str, str]) -> tuple[int, int, int, int]:
+        cols = {c for c, _ in fams[k]}
+        return (len(cols), k[0] == "engines", "rand" in k[2] and "read" in k[2], len(fams[k]))
+
+    fam = max(fams, key=rank)
+    series = []
+    for cid, p in fams[fam]:
+        counts: dict[tuple[int, int], int] = {}
+        for st in raw.stages(p):
+            for lo, hi, n in st.get("completion_latency_ns", {}).get("buckets", []):
+                counts[(lo, hi)] = counts.get((lo, hi), 0) + n
+        total = sum(counts.values())
+        if not total:
+            continue
+        pts: list[tuple[float, float, float]] = []
+        acc = 0
+        for (lo, hi), n in sorted(counts.items()):
+            if not pts:
+                pts.append((lo / 1e3, 0.0, 0.0))
+            acc += n
+            pts.append((hi / 1e3, acc / total, 0.0))
+        others = " ".join(f"{v}" for k, v in p.labels.items()
+                          if k not in DEPTH_LABELS and k not in ("stage", "file"))
+        series.append(Series(f"{cid} {others}".strip(), pts))
+    if not series:
+        d.skip("latency-cdf", "the histograms are empty")
+        return
+    series.sort(key=lambda s: s.title)
+    series = series[:MAX_SERIES]
+    dat = d.write_blocks("latency-cdf", series)
+    src, tgt, stage = fam
+    d.draw("latency-cdf", "report-lines.gp",
+           f"Completion latency CDF at queue depth {want:g}: {src} {tgt} {stage}".strip(),
+           "Share of I/Os completed within a latency (submit to reap), from aio-stress's "
+           "completion_latency_ns histogram, repeats merged; a line per kernel (or run) "
+           "and engine.",
+           {"data": dat, "n": len(series), "h": key_height(len(series)), "xl": "completion latency (µs, log scale)",
+            "yl": "fraction of I/Os completed", "logx": 10, "ymin": 0, "ymax": 1.0,
+            "yfmt": "%.1f", "w": 1000, "pts": 0})
+
+
+def draw_all(cmp: Comparison, outdir: Path, formats: Iterable[str] = ("png", "svg"),
+             cdf_depth: int | None = None) -> Charts:
+    outdir.mkdir(parents=True, exist_ok=True)
+    d = Drawer(outdir, formats)
+    raw = RawCache()
+    chart_iops_qd(cmp, d)
+    chart_latency_qd(cmp, d, raw)
+    chart_blocking(cmp, d)
+    chart_batch_cost(cmp, d)
+    chart_change(cmp, d)
+    chart_conform(cmp, d)
+    chart_cdf(cmp, d, raw, cdf_depth)
+    return d.result
+
+
+def main(argv: list[str]) -> int:
+    print("charts.py is a module of tools/report.py", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

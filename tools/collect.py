@@ -1,0 +1,440 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Read the results store into runs, points and conformance results.
+
+results/<host>/<kernel release>/<run id>/ (see docs/RESULTS-FORMAT.md).  Each
+JSON file of a run is recognised by its content, never by scraping text:
+
+  aio-suite-scenario/1  one point per entry of "points", samples as given
+  aio-stress/1          one point per stage; files that differ only by a
+                        trailing repeat number (-0, -r1) are repeats of one
+                        point; files a scenario lists in "raw" are left to
+                        the scenario
+  fio JSON              one point per job, read and write metrics apart;
+                        repeats by file name as for aio-stress
+  aio-bare              the bare io_submit loop's IOPS
+  aio-conform           conformance results ("tool": "aio-conform" or
+                        "schema": "aio-conform/1")
+
+env.json says whether the run was emulated (qemu TCG): such runs keep their
+conformance results but their timings are never used as performance.
+
+Directions of the metrics this module defines itself (aio-stress, fio,
+aio-bare): IOPS and bytes/s higher is better; latencies, submit cost and
+CPU per I/O lower is better; ratios and CPU percentages are informational
+(a CPU percentage rises with throughput, so it has no direction by itself:
+cpu_ns_per_io is the comparable figure).
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import store  # noqa: E402
+
+SCENARIO_SCHEMA = "aio-suite-scenario/1"
+AIO_STRESS_SCHEMA = "aio-stress/1"
+FAILING = ("fail", "timeout", "crash", "stuck")
+# Top-level directories of the store that are not hosts.
+NOT_HOSTS = {"report", "check"}
+
+
+@dataclass
+class MetricDef:
+    unit: str = ""
+    better: str = ""  # "higher", "lower" or "" (informational)
+
+
+@dataclass
+class Point:
+    source: str  # scenario name, "aio-stress", "fio", "aio-bare"
+    target: str
+    labels: dict[str, Any]
+    variant: str = ""  # what else must match: scenario params, file stem
+    status: str = "ok"
+    reason: str = ""
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    metrics: dict[str, MetricDef] = field(default_factory=dict)
+    raw: list[Path] = field(default_factory=list)  # aio-stress files behind it
+    stage: str = ""  # aio-stress stage the point reads from its raw files
+
+    @property
+    def key(self) -> str:
+        lab = ",".join(f"{k}={self.labels[k]}" for k in sorted(self.labels))
+        return f"{self.source}|{self.target}|{lab}|{self.variant}"
+
+    @property
+    def title(self) -> str:
+        lab = " ".join(f"{k}={v}" for k, v in self.labels.items())
+        # A raw file's stem tells which run of a tool it was; a scenario's
+        # parameters are the same for all its points.
+        raw = self.source in ("aio-stress", "fio", "aio-bare")
+        parts = [self.source, self.target, lab, f"[{self.variant}]" if raw and self.variant else ""]
+        return " ".join(p for p in parts if p)
+
+
+@dataclass
+class ConfResult:
+    name: str
+    variant: str
+    result: str
+    reason: str
+
+    @property
+    def test(self) -> str:
+        return f"{self.name}[{self.variant}]" if self.variant else self.name
+
+
+@dataclass
+class Run:
+    host: str
+    release: str
+    run_id: str
+    path: Path
+    env: dict[str, Any]
+    points: dict[str, Point] = field(default_factory=dict)
+    conform: list[ConfResult] | None = None
+    conform_file: str = ""
+    files: dict[str, int] = field(default_factory=dict)  # kind -> count
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def emulated(self) -> bool:
+        return bool(self.env.get("emulated")) or self.env.get("accelerator") == "tcg"
+
+    @property
+    def name(self) -> str:
+        return f"{self.host}/{self.release}/{self.run_id}"
+
+
+# ---- helpers ----
+
+def version_key(release: str) -> list[tuple[int, Any]]:
+    """Sort key that orders 5.10 < 6.1 < 6.12 < 6.18.44-foo."""
+    key: list[tuple[int, Any]] = []
+    for part in re.split(r"(\d+)", release):
+        if not part:
+            continue
+        key.append((0, int(part)) if part.isdigit() else (1, part))
+    return key
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file; fio may print notes before its JSON object."""
+    text = path.read_text(errors="replace")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        i = text.find("{")
+        if i <= 0:
+            raise
+        return json.loads(text[i:])
+
+
+_REPEAT = re.compile(r"-(?:r|rep|repeat)?\d+$")
+
+
+def repeat_stem(path: Path) -> str:
+    """The file's name without .json and without a trailing repeat number."""
+    return _REPEAT.sub("", path.stem)
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, str) and re.fullmatch(r"\d+", v):
+        return int(v)
+    return v
+
+
+def _size(n: Any) -> str:
+    if not isinstance(n, int) or n <= 0:
+        return ""
+    for div, suf in ((1 << 30, "g"), (1 << 20, "m"), (1 << 10, "k")):
+        if n % div == 0:
+            return f"{n // div}{suf}"
+    return str(n)
+
+
+def _get(d: Any, *keys: str) -> Any:
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+# ---- aio-stress/1 ----
+
+# name -> (unit, better, path into a stage)
+AIO_STRESS_METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "iops": ("IO/s", "higher", ("iops",)),
+    "bytes_per_s": ("B/s", "higher", ("bytes_per_s",)),
+    "submit_ns_per_iocb_mean": ("ns", "lower", ("submit", "per_iocb_ns", "mean")),
+    "submit_ns_per_iocb_p50": ("ns", "lower", ("submit", "per_iocb_ns", "p50")),
+    "submit_ns_per_iocb_p99": ("ns", "lower", ("submit", "per_iocb_ns", "p99")),
+    "submit_ns_per_iocb_p99_9": ("ns", "lower", ("submit", "per_iocb_ns", "p99_9")),
+    "submit_ns_per_call_p50": ("ns", "lower", ("submit", "per_call_ns", "p50")),
+    "submit_ns_per_call_p99": ("ns", "lower", ("submit", "per_call_ns", "p99")),
+    "clat_ns_p50": ("ns", "lower", ("completion_latency_ns", "p50")),
+    "clat_ns_p99": ("ns", "lower", ("completion_latency_ns", "p99")),
+    "clat_ns_p99_9": ("ns", "lower", ("completion_latency_ns", "p99_9")),
+    "cpu_ns_per_io": ("ns", "lower", ("cpu", "ns_per_io")),
+    "inline_ratio": ("ratio", "", ("submit", "inline_ratio")),
+    "submit_fraction": ("ratio", "", ("wall_split", "submit_fraction")),
+}
+
+
+def aio_stress_engine(opts: dict[str, Any]) -> str:
+    eng = str(opts.get("engine", ""))
+    if opts.get("user_reap"):
+        eng += "-user-reap"
+    for flag in ("sqpoll", "iopoll", "fixed_files", "fixed_bufs"):
+        if opts.get(flag):
+            eng += f"+{flag}"
+    return eng
+
+
+def aio_stress_target(d: dict[str, Any]) -> str:
+    tg = (d.get("targets") or [{}])[0]
+    kind = tg.get("kind", "")
+    what = tg.get("fstype") or kind or "?"
+    if "loop_backing" in tg:
+        what = "loop-" + ("dio" if tg.get("loop_direct_io") else "buffered")
+    elif kind in ("char", "block"):
+        what = Path(str(tg.get("path", kind))).name
+    direct = (d.get("options") or {}).get("o_direct")
+    return f"{what}{' O_DIRECT' if direct else ''}"
+
+
+def aio_stress_points(path: Path, d: dict[str, Any]) -> list[Point]:
+    opts = d.get("options") or {}
+    pts = []
+    for st in d.get("stages") or []:
+        p = Point(
+            source="aio-stress",
+            target=aio_stress_target(d),
+            labels={"engine": aio_stress_engine(opts), "depth": opts.get("depth"),
+                    "batch": opts.get("max_io_submit"),
+                    "record_bytes": opts.get("record_bytes"), "stage": st.get("name"),
+                    # A quick run's smaller file is another workload.
+                    "size": _size(opts.get("file_size_bytes"))},
+            variant=repeat_stem(path),
+            status="ok" if d.get("result", "ok") == "ok" else str(d.get("result")),
+            reason=str(d.get("reason", "")),
+            raw=[path], stage=str(st.get("name", "")))
+        for name, (unit, better, keys) in AIO_STRESS_METRICS.items():
+            v = _get(st, *keys)
+            if isinstance(v, (int, float)):
+                p.samples[name] = [float(v)]
+                p.metrics[name] = MetricDef(unit, better)
+        pts.append(p)
+    return pts
+
+
+# ---- fio ----
+
+FIO_PCTS = {"p50": "50.000000", "p99": "99.000000", "p99_9": "99.900000"}
+
+
+def fio_points(path: Path, d: dict[str, Any]) -> list[Point]:
+    glob = d.get("global options") or {}
+    pts = []
+    for job in d.get("jobs") or []:
+        o = {**glob, **(job.get("job options") or {})}
+        p = Point(
+            source="fio", target=Path(str(o.get("filename", o.get("directory", "?")))).name,
+            labels={"engine": o.get("ioengine", "psync"), "depth": _num(o.get("iodepth", 1)),
+                    "batch": _num(o.get("iodepth_batch", o.get("iodepth_batch_submit", 1))),
+                    "rw": o.get("rw", o.get("readwrite", "read")), "bs": o.get("bs", "4k"),
+                    "size": o.get("size", ""),
+                    "job": job.get("jobname", "")},
+            variant=repeat_stem(path), raw=[path],
+            status="ok" if not job.get("error") else "failed",
+            reason=f"fio error {job.get('error')}" if job.get("error") else "")
+
+        def put(name: str, unit: str, better: str, v: Any) -> None:
+            if isinstance(v, (int, float)):
+                p.samples[name] = [float(v)]
+                p.metrics[name] = MetricDef(unit, better)
+
+        ios = 0
+        for dirn in ("read", "write", "trim"):
+            s = job.get(dirn) or {}
+            if not s.get("total_ios") and not s.get("io_bytes"):
+                continue
+            ios += int(s.get("total_ios") or 0)
+            put(f"{dirn}_iops", "IO/s", "higher", s.get("iops"))
+            put(f"{dirn}_bw_bytes", "B/s", "higher", s.get("bw_bytes"))
+            for short, key in FIO_PCTS.items():
+                put(f"{dirn}_clat_ns_{short}", "ns", "lower",
+                    _get(s, "clat_ns", "percentile", key))
+            put(f"{dirn}_lat_ns_mean", "ns", "lower", _get(s, "lat_ns", "mean"))
+            put(f"{dirn}_slat_ns_mean", "ns", "lower", _get(s, "slat_ns", "mean"))
+        put("usr_cpu", "%", "", job.get("usr_cpu"))
+        put("sys_cpu", "%", "", job.get("sys_cpu"))
+        rt_ms = job.get("job_runtime") or _get(job, "read", "runtime") or 0
+        if ios and rt_ms and isinstance(job.get("usr_cpu"), (int, float)):
+            cpu_ns = (job["usr_cpu"] + job.get("sys_cpu", 0)) / 100.0 * rt_ms * 1e6
+            put("cpu_ns_per_io", "ns", "lower", cpu_ns / ios)
+        pts.append(p)
+    return pts
+
+
+def bare_points(path: Path, d: dict[str, Any]) -> list[Point]:
+    p = Point(source="aio-bare", target="", labels={}, variant=repeat_stem(path), raw=[path])
+    if isinstance(d.get("iops"), (int, float)):
+        p.samples["iops"] = [float(d["iops"])]
+        p.metrics["iops"] = MetricDef("IO/s", "higher")
+    return [p]
+
+
+# ---- scenarios ----
+
+def scenario_points(path: Path, d: dict[str, Any]) -> list[Point]:
+    name = str(d.get("scenario") or path.stem)
+    params = d.get("params") or {}
+    # What must match for two runs' points to be comparable: the scenario's
+    # parameters except the repeat count and anything that looks like a path.
+    var = ",".join(f"{k}={params[k]}" for k in sorted(params)
+                   if k not in ("repeat", "seed")
+                   and not (isinstance(params[k], str) and "/" in params[k]))
+    mdefs = {m: MetricDef(str(v.get("unit", "")), str(v.get("better", "")))
+             for m, v in (d.get("metrics") or {}).items() if isinstance(v, dict)}
+    pts = []
+    for pt in d.get("points") or []:
+        p = Point(source=name, target=str(pt.get("target", "")),
+                  labels=dict(pt.get("labels") or {}), variant=var,
+                  status=str(pt.get("status", "ok")), reason=str(pt.get("reason", "")),
+                  raw=[path.parent / r for r in pt.get("raw") or []])
+        for m, xs in (pt.get("samples") or {}).items():
+            if isinstance(xs, (int, float)):
+                xs = [xs]
+            vals = [float(x) for x in xs if isinstance(x, (int, float))]
+            if vals:
+                p.samples[m] = vals
+                p.metrics[m] = mdefs.get(m, MetricDef())
+        for k in ("stage", "op"):
+            if isinstance(p.labels.get(k), str):
+                p.stage = p.labels[k]
+        pts.append(p)
+    return pts
+
+
+# ---- runs ----
+
+def _merge(run: Run, pts: Iterable[Point]) -> None:
+    for p in pts:
+        have = run.points.get(p.key)
+        if have is None:
+            run.points[p.key] = p
+            continue
+        for m, xs in p.samples.items():
+            have.samples.setdefault(m, []).extend(xs)
+            have.metrics.setdefault(m, p.metrics[m])
+        have.raw.extend(p.raw)
+        if p.status != "ok" and have.status == "ok":
+            have.status, have.reason = p.status, p.reason
+
+
+def conform_results(d: dict[str, Any]) -> list[ConfResult]:
+    return [ConfResult(str(r.get("name", "?")), str(r.get("variant") or ""),
+                       str(r.get("result", "?")), str(r.get("reason") or ""))
+            for r in d.get("results") or [] if isinstance(r, dict)]
+
+
+def load_run(path: Path, host: str, release: str) -> Run:
+    env: dict[str, Any] = {}
+    run = Run(host, release, path.name, path, env)
+    envf = path / "env.json"
+    if envf.exists():
+        try:
+            run.env = read_json(envf)
+        except (OSError, ValueError) as e:
+            run.warnings.append(f"{envf.name}: {e}")
+    docs: list[tuple[Path, Any]] = []
+    for f in sorted(path.glob("*.json")):
+        if f.name == "env.json":
+            continue
+        try:
+            docs.append((f, read_json(f)))
+        except (OSError, ValueError) as e:
+            run.warnings.append(f"{f.name}: unreadable JSON ({e})")
+    # Files a scenario covers are not points of their own.
+    covered: set[Path] = set()
+    for f, d in docs:
+        if isinstance(d, dict) and d.get("schema") == SCENARIO_SCHEMA:
+            for pt in d.get("points") or []:
+                covered.update(path / r for r in pt.get("raw") or [])
+    readers: list[tuple[str, Callable[[dict[str, Any]], bool],
+                        Callable[[Path, dict[str, Any]], list[Point]]]] = [
+        ("scenario", lambda d: d.get("schema") == SCENARIO_SCHEMA, scenario_points),
+        ("aio-stress", lambda d: d.get("schema") == AIO_STRESS_SCHEMA, aio_stress_points),
+        ("fio", lambda d: "fio version" in d, fio_points),
+        ("aio-bare", lambda d: d.get("tool") == "aio-bare", bare_points),
+    ]
+    for f, d in docs:
+        if not isinstance(d, dict):
+            continue
+        if d.get("tool") == "aio-conform" or d.get("schema") == "aio-conform/1":
+            if run.conform is None or f.name == "conform.json":
+                run.conform = conform_results(d)
+                run.conform_file = f.name
+            run.files["conform"] = run.files.get("conform", 0) + 1
+            continue
+        for kind, match, reader in readers:
+            if match(d):
+                run.files[kind] = run.files.get(kind, 0) + 1
+                if f not in covered:
+                    _merge(run, reader(f, d))
+                break
+    return run
+
+
+def load_store(root: Path | None = None, skip: Path | None = None) -> list[Run]:
+    """Every run under root (default: the store), oldest run id first."""
+    root = root or store.results_root()
+    runs: list[Run] = []
+    if not root.is_dir():
+        return runs
+    skip_r = skip.resolve() if skip else None
+    for host in sorted(p for p in root.iterdir() if p.is_dir()):
+        if host.name in NOT_HOSTS or host.name.startswith("."):
+            continue
+        for rel in sorted(p for p in host.iterdir() if p.is_dir()):
+            for rd in sorted(p for p in rel.iterdir() if p.is_dir()):
+                if skip_r and (rd.resolve() == skip_r or skip_r in rd.resolve().parents):
+                    continue
+                if not any(rd.glob("*.json")):
+                    continue
+                runs.append(load_run(rd, host.name, rel.name))
+    runs.sort(key=lambda r: (r.run_id, r.host, version_key(r.release)))
+    return runs
+
+
+def stage_of(d: dict[str, Any], stage: str) -> dict[str, Any] | None:
+    """The named stage of an aio-stress document (the last one if unnamed)."""
+    stages: list[dict[str, Any]] = d.get("stages") or []
+    for st in stages:
+        if st.get("name") == stage:
+            return st
+    return stages[-1] if stages and not stage else None
+
+
+def main(argv: list[str]) -> int:
+    """collect.py [DIR]: print what the store holds, point by point."""
+    root = Path(argv[0]) if argv else None
+    for r in load_store(root):
+        print(f"{r.name} emulated={r.emulated} files={r.files}")
+        for p in r.points.values():
+            print(f"  {p.title}: " + ", ".join(f"{m}={len(x)}" for m, x in p.samples.items()))
+        for w in r.warnings:
+            print(f"  warning: {w}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Group runs into columns (kernels or runs) and compare each column with
+the baseline column: per metric of every point, and conformance test by test.
+
+A kernel column pools the samples of all its runs for each point; a run
+column holds one run.  Emulated runs (qemu TCG) take part in the
+conformance comparison only.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import stats  # noqa: E402
+from collect import FAILING, ConfResult, MetricDef, Point, Run, version_key  # noqa: E402
+
+
+@dataclass
+class Column:
+    id: str  # what the report calls it: a release, host/release or run id
+    host: str
+    release: str
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def perf_runs(self) -> list[Run]:
+        return [r for r in self.runs if not r.emulated]
+
+    @property
+    def emulated(self) -> bool:
+        return bool(self.runs) and not self.perf_runs
+
+    def conform_run(self) -> Run | None:
+        """The latest run of the column with conformance results."""
+        have = [r for r in self.runs if r.conform is not None]
+        return have[-1] if have else None
+
+
+def make_columns(runs: list[Run], by: str) -> list[Column]:
+    """Kernel columns in version order, or run columns in time order."""
+    cols: dict[tuple[str, str, str], Column] = {}
+    hosts = {r.host for r in runs}
+    for r in runs:
+        if by == "run":
+            key = (r.host, r.release, r.run_id)
+            cid = r.run_id if len(hosts) == 1 else f"{r.host}/{r.run_id}"
+        else:
+            key = (r.host, r.release, "")
+            cid = r.release if len(hosts) == 1 else f"{r.host}/{r.release}"
+        cols.setdefault(key, Column(cid, r.host, r.release)).runs.append(r)
+    out = list(cols.values())
+    if by == "run":
+        out.sort(key=lambda c: (c.runs[0].run_id, c.host))
+    else:
+        out.sort(key=lambda c: (version_key(c.release), c.host))
+    return out
+
+
+@dataclass
+class Cell:
+    samples: list[float]
+    summary: stats.Summary
+    cmp: stats.Comparison | None  # None in the baseline column
+    status: str = "ok"  # the point's status in this column
+    reason: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.cmp is None:
+            return stats.BASE if self.summary.n else stats.MISSING
+        return self.cmp.verdict
+
+
+@dataclass
+class Row:
+    key: str
+    point: Point  # a representative point (labels, raw files of the latest run)
+    metric: str
+    mdef: MetricDef
+    cells: dict[str, Cell]  # column id -> cell
+    floor_pct: float = stats.DEFAULT_NOISE_PCT  # the noise floor this row was judged with
+    drift_pct: float = 0.0  # the largest change between runs of one kernel
+    drift_kernel: str = ""  # where that drift was seen
+
+    @property
+    def title(self) -> str:
+        return self.point.title
+
+
+@dataclass
+class ConfDiff:
+    column: str
+    baseline: str
+    new_failures: list[tuple[str, str, str]] = field(default_factory=list)  # test, was, now
+    fixed: list[tuple[str, str, str]] = field(default_factory=list)
+    skip_changes: list[tuple[str, str, str]] = field(default_factory=list)
+    other: list[tuple[str, str, str]] = field(default_factory=list)  # added/removed/xfail
+
+
+@dataclass
+class Comparison:
+    by: str
+    columns: list[Column]  # every column (performance and conformance)
+    perf_columns: list[Column]
+    baseline: Column | None  # performance baseline
+    conf_baseline: Column | None
+    rows: list[Row]
+    conf: dict[str, dict[str, ConfResult]]  # column id -> test -> result
+    conf_diffs: list[ConfDiff]
+    noise_pct: float
+    alpha: float
+    pooled: dict[str, dict[str, Point]]  # column id -> point key -> pooled point
+    notes: list[str] = field(default_factory=list)
+    fdr: bool = True
+    drift: bool = True
+
+    @property
+    def regressions(self) -> list[tuple[Row, str]]:
+        return [(r, c) for r in self.rows for c, cell in r.cells.items()
+                if cell.verdict == stats.REGRESSION]
+
+    @property
+    def improvements(self) -> list[tuple[Row, str]]:
+        return [(r, c) for r in self.rows for c, cell in r.cells.items()
+                if cell.verdict == stats.IMPROVEMENT]
+
+    @property
+    def new_failures(self) -> int:
+        return sum(len(d.new_failures) for d in self.conf_diffs)
+
+
+def pooled_points(col: Column) -> dict[str, Point]:
+    """Point key -> a point whose samples pool the column's non-emulated runs."""
+    out: dict[str, Point] = {}
+    for r in col.perf_runs:
+        for k, p in r.points.items():
+            have = out.get(k)
+            if have is None:
+                out[k] = Point(p.source, p.target, dict(p.labels), p.variant, p.status,
+                               p.reason, {m: list(x) for m, x in p.samples.items()},
+                               dict(p.metrics), list(p.raw), p.stage)
+                continue
+            for m, xs in p.samples.items():
+                have.samples.setdefault(m, []).extend(xs)
+            have.metrics.update(p.metrics)  # the latest run's definitions win
+            have.raw = list(p.raw)  # the latest run's raw files
+            if p.status != "ok":
+                have.status, have.reason = p.status, p.reason
+    return out
+
+
+def run_drift(runs: list[Run]) -> dict[tuple[str, str], tuple[float, str]]:
+    """(point key, metric) -> (largest % change between the means of two runs
+    of the same kernel on the same host, that kernel).
+
+    Repeats inside one run share the machine's state of the moment; two runs
+    of one kernel differ by everything that drifts in between (page cache,
+    device and host state).  That difference is noise by definition, and the
+    rule never calls a change smaller than it.
+    """
+    groups: dict[tuple[str, str], list[Run]] = {}
+    for r in runs:
+        if not r.emulated:
+            groups.setdefault((r.host, r.release), []).append(r)
+    out: dict[tuple[str, str], tuple[float, str]] = {}
+    for (_, release), rs in groups.items():
+        if len(rs) < 2:
+            continue
+        means: dict[tuple[str, str], list[float]] = {}
+        for r in rs:
+            for k, p in r.points.items():
+                if p.status != "ok":
+                    continue
+                for m, xs in p.samples.items():
+                    if xs:
+                        means.setdefault((k, m), []).append(stats.summarize(xs).mean)
+        for km, ms in means.items():
+            if len(ms) < 2:
+                continue
+            # Against the smaller mean: the largest % change either run shows
+            # against the other.
+            ref = min(abs(x) for x in ms)
+            if ref == 0.0:
+                continue
+            d = 100.0 * (max(ms) - min(ms)) / ref
+            if d > out.get(km, (0.0, ""))[0]:
+                out[km] = (d, release)
+    return out
+
+
+def conf_diff(base: dict[str, ConfResult], cand: dict[str, ConfResult],
+              cid: str, bid: str) -> ConfDiff:
+    d = ConfDiff(cid, bid)
+    for t in sorted(set(base) | set(cand)):
+        was = base[t].result if t in base else "absent"
+        now = cand[t].result if t in cand else "absent"
+        if was == now:
+            continue
+        entry = (t, was, now)
+        if now in FAILING and was not in FAILING:
+            d.new_failures.append(entry)
+        elif was in FAILING and now not in FAILING:
+            d.fixed.append(entry)
+        elif "skip" in (was, now):
+            d.skip_changes.append(entry)
+        else:
+            d.other.append(entry)
+    return d
+
+
+def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
+                 noise_pct: float = stats.DEFAULT_NOISE_PCT,
+                 alpha: float = stats.DEFAULT_ALPHA, drift: bool = True,
+                 fdr: bool = True) -> Comparison:
+    """Compare every column with the baseline column.
+
+    baseline is a column id (release or run id); "" takes the oldest column.
+    With drift, a metric's noise floor is raised to the largest change seen
+    between two runs of one kernel (run_drift()).  With fdr, the t-tests of
+    one column are a family: Benjamini-Hochberg at alpha decides which
+    p-values count (hundreds of metrics at 5% each would otherwise give
+    false regressions on a noisy machine).
+    """
+    cols = make_columns(runs, by)
+    notes: list[str] = []
+    perf_cols = [c for c in cols if c.perf_runs]
+    for c in cols:
+        if c.emulated:
+            notes.append(f"{c.id}: emulated (TCG) runs only, used for conformance, "
+                         "never as performance")
+    chosen = next((c for c in cols if c.id == baseline), None) if baseline else None
+    if chosen is not None and not chosen.perf_runs:
+        base = perf_cols[0] if perf_cols else None
+        if base:
+            notes.append(f"baseline {chosen.id} has no performance data; "
+                         f"performance is compared with {base.id}")
+    else:
+        base = chosen or (perf_cols[0] if perf_cols else None)
+    conf_cols = [c for c in cols if c.conform_run() is not None]
+    if chosen is not None and chosen.conform_run() is not None:
+        conf_base: Column | None = chosen
+    else:
+        conf_base = conf_cols[0] if conf_cols else None
+
+    pooled = {c.id: pooled_points(c) for c in perf_cols}
+    drifts = run_drift(runs) if drift else {}
+    keys: list[str] = []
+    seen: set[str] = set()
+    for c in perf_cols:
+        for k in pooled[c.id]:
+            if k not in seen:
+                seen.add(k)
+                keys.append(k)
+    rows: list[Row] = []
+    tested: list[tuple[Row, str, list[float], list[float]]] = []
+    for k in keys:
+        rep = next(pooled[c.id][k] for c in reversed(perf_cols) if k in pooled[c.id])
+        metrics: list[str] = []
+        for c in perf_cols:
+            p = pooled[c.id].get(k)
+            for m in (p.samples if p else {}):
+                if m not in metrics:
+                    metrics.append(m)
+        for m in metrics:
+            defs = [rep.metrics.get(m)] + [pooled[c.id][k].metrics.get(m) for c in perf_cols
+                                           if k in pooled[c.id]]
+            mdef = next((x for x in defs if x is not None), MetricDef())
+            bp = pooled[base.id].get(k) if base else None
+            bs = bp.samples.get(m, []) if bp and bp.status == "ok" else []
+            dpct, dkern = drifts.get((k, m), (0.0, ""))
+            # A change must reach --noise and exceed the drift.
+            floor = max(noise_pct, dpct * (1 + 1e-6) + 1e-6 if dpct else 0.0)
+            cells: dict[str, Cell] = {}
+            for c in perf_cols:
+                p = pooled[c.id].get(k)
+                if p is None:
+                    continue
+                xs = p.samples.get(m, []) if p.status == "ok" else []
+                if base is not None and c.id == base.id:
+                    cmp = None
+                else:
+                    cmp = stats.compare(bs, xs, mdef.better, floor, alpha)
+                cells[c.id] = Cell(xs, stats.summarize(xs), cmp, p.status, p.reason)
+            row = Row(k, rep, m, mdef, cells, floor, dpct, dkern)
+            rows.append(row)
+            for cid, cell in cells.items():
+                if cell.cmp is not None and not math.isnan(cell.cmp.p):
+                    tested.append((row, cid, bs, cell.samples))
+    if fdr:
+        for col in perf_cols:
+            fam = [t for t in tested if t[1] == col.id]
+            ps = [c.p for c in (t[0].cells[col.id].cmp for t in fam) if c is not None]
+            level = stats.bh_alpha(ps, alpha)
+            for row, cid, bs, xs in fam:
+                row.cells[cid].cmp = stats.compare(bs, xs, row.mdef.better, row.floor_pct,
+                                                   min(alpha, level))
+
+    conf: dict[str, dict[str, ConfResult]] = {}
+    for c in conf_cols:
+        r = c.conform_run()
+        assert r is not None and r.conform is not None
+        conf[c.id] = {x.test: x for x in r.conform}
+    diffs = []
+    if conf_base is not None:
+        for c in conf_cols:
+            if c.id != conf_base.id:
+                diffs.append(conf_diff(conf[conf_base.id], conf[c.id], c.id, conf_base.id))
+    for r in runs:
+        for w in r.warnings:
+            notes.append(f"{r.name}: {w}")
+    return Comparison(by, cols, perf_cols, base, conf_base, rows, conf, diffs,
+                      noise_pct, alpha, pooled, notes, fdr, drift)
+
+
+def main(argv: list[str]) -> int:
+    print("compare.py is a module of tools/report.py", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""JUnit XML of the conformance results, for CI systems.
+
+One <testsuite> per column (kernel or run) with conformance results, one
+<testcase> per test and variant: fail, timeout, crash and stuck are
+<failure>s, skip is <skipped> with its reason, xfail passes with the reason
+in <system-out>.
+"""
+from __future__ import annotations
+
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from collect import FAILING  # noqa: E402
+from compare import Comparison  # noqa: E402
+
+
+def junit_xml(cmp: Comparison) -> bytes:
+    root = ET.Element("testsuites", name="aio-conform")
+    total = fails = skips = 0
+    for col in cmp.columns:
+        results = cmp.conf.get(col.id)
+        if results is None:
+            continue
+        run = col.conform_run()
+        suite = ET.SubElement(root, "testsuite", name=f"aio-conform {col.id}")
+        nf = ns = 0
+        props = ET.SubElement(suite, "properties")
+        if run is not None:
+            ET.SubElement(props, "property", name="run", value=run.name)
+            ET.SubElement(props, "property", name="emulated", value=str(run.emulated).lower())
+        for test, r in results.items():
+            tc = ET.SubElement(suite, "testcase", name=test,
+                               classname=f"aio-conform.{col.id}.{r.name.split('.')[0]}")
+            if r.result in FAILING:
+                nf += 1
+                ET.SubElement(tc, "failure", message=r.reason or r.result, type=r.result)
+            elif r.result == "skip":
+                ns += 1
+                ET.SubElement(tc, "skipped", message=r.reason or "skipped")
+            elif r.result != "pass":
+                ET.SubElement(tc, "system-out").text = f"{r.result}: {r.reason}"
+        suite.set("tests", str(len(results)))
+        suite.set("failures", str(nf))
+        suite.set("errors", "0")
+        suite.set("skipped", str(ns))
+        total, fails, skips = total + len(results), fails + nf, skips + ns
+    root.set("tests", str(total))
+    root.set("failures", str(fails))
+    root.set("errors", "0")
+    root.set("skipped", str(skips))
+    ET.indent(root)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"
+
+
+def main(argv: list[str]) -> int:
+    print("junit.py is a module of tools/report.py", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

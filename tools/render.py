@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn a comparison into documents: Markdown, one self-contained HTML page
+(charts embedded as base64 PNG) and CSV of every compared metric.
+
+The report is built once as a list of blocks (headings, paragraphs, lists,
+tables, images); the Markdown and HTML writers only format blocks.  Long
+tables are cut in the Markdown (the HTML and the CSV have every row).
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import stats  # noqa: E402
+from charts import Charts  # noqa: E402
+from collect import FAILING, Run, version_key  # noqa: E402
+from compare import Comparison, Row  # noqa: E402
+
+MD_TABLE_ROWS = 25
+
+Cell = Union[str, tuple[str, str]]  # text, or (text, css class)
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[Cell]]
+    md_limit: int = MD_TABLE_ROWS
+    more: str = "the HTML report and report.csv have every row"
+
+
+@dataclass
+class Image:
+    path: Path  # PNG
+    title: str
+    caption: str
+    svg: Path | None = None
+
+
+@dataclass
+class Details:
+    summary: str
+    blocks: list[Any] = field(default_factory=list)
+
+
+Block = Union[tuple[str, int, str], tuple[str, str], tuple[str, list[str]], Table, Image, Details]
+
+
+# ---- numbers ----
+
+def fmt_value(v: float, unit: str = "") -> str:
+    """A number in three significant digits, SI prefixes for big values."""
+    if v is None or math.isnan(v):
+        return "-"
+    a = abs(v)
+    if unit not in ("%", "ratio"):
+        for div, suf in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if a >= div:
+                return f"{v / div:.3g}{suf}"
+    if a >= 100 or v == int(v):
+        return f"{v:.0f}"
+    return f"{v:.3g}"
+
+
+def fmt_pct(v: float) -> str:
+    return "-" if v is None or math.isnan(v) else f"{v:+.1f}%"
+
+
+def fmt_p(p: float) -> str:
+    if p is None or math.isnan(p):
+        return "-"
+    return f"{p:.2g}" if p >= 0.001 else "<0.001"
+
+
+MARK = {stats.REGRESSION: "▼ regression", stats.IMPROVEMENT: "▲ improvement",
+        stats.CHANGED: "changed", stats.SAME: "", stats.FEW: "n<3", stats.BASE: "baseline",
+        stats.MISSING: "-"}
+
+
+def labels_text(labels: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in labels.items() if k != "file")
+
+
+# ---- building the report ----
+
+def run_contents(r: Run) -> str:
+    parts = [f"{n} {k}" for k, n in sorted(r.files.items())]
+    return ", ".join(parts) if parts else "no results"
+
+
+def cmp_cell(row: Row, cid: str) -> Cell:
+    cell = row.cells.get(cid)
+    if cell is None:
+        return "-"
+    if cell.status != "ok":
+        return (f"{cell.status}", "skip")
+    s = cell.summary
+    text = fmt_value(s.mean, row.mdef.unit)
+    if s.n > 1:
+        text += f" ±{s.cv_pct:.1f}%"
+    if cell.cmp is not None and not math.isnan(cell.cmp.change_pct):
+        text += f" ({fmt_pct(cell.cmp.change_pct)})"
+    v = cell.verdict
+    if v == stats.REGRESSION:
+        return (text + " ▼", "bad")
+    if v == stats.IMPROVEMENT:
+        return (text + " ▲", "good")
+    if v == stats.CHANGED:
+        return (text + " *", "changed")
+    if v == stats.FEW and cell.cmp is not None:
+        return (text + " n<3", "few")
+    return text
+
+
+def verdict_rows(cmp: Comparison, which: list[tuple[Row, str]]) -> list[list[Cell]]:
+    out: list[list[Cell]] = []
+    for r, cid in which:
+        c = r.cells[cid]
+        assert c.cmp is not None
+        out.append([f"{r.point.source} {r.point.target}", labels_text(r.point.labels), r.metric,
+                    f"{r.mdef.better} is better", cid,
+                    f"{fmt_value(c.cmp.base.mean, r.mdef.unit)} ±{c.cmp.base.cv_pct:.1f}% (n={c.cmp.base.n})",
+                    f"{fmt_value(c.cmp.cand.mean, r.mdef.unit)} ±{c.cmp.cand.cv_pct:.1f}% (n={c.cmp.cand.n})",
+                    fmt_pct(c.cmp.change_pct), fmt_p(c.cmp.p)])
+    return out
+
+
+def conform_counts(cmp: Comparison, cid: str) -> str:
+    res = cmp.conf.get(cid, {})
+    n: dict[str, int] = {}
+    for r in res.values():
+        k = "fail" if r.result in FAILING else r.result
+        n[k] = n.get(k, 0) + 1
+    return ", ".join(f"{n[k]} {k}" for k in ("pass", "fail", "skip", "xfail") if n.get(k))
+
+
+def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]) -> list[Any]:
+    B: list[Any] = []
+    unit = "run" if cmp.by == "run" else "kernel"
+    B.append(("h", 1, "aio-suite report"))
+    B.append(("p", f"Generated {meta.get('time', '')} from {meta.get('root', '')}: "
+                   f"{len(runs)} runs, {len({r.release for r in runs})} kernels. "
+                   f"Columns are {unit}s"
+                   + (" (a kernel pools the samples of all its runs)" if unit == "kernel" else "")
+                   + ". Performance baseline: "
+                   + (cmp.baseline.id if cmp.baseline else "none (no performance data)")
+                   + "; conformance baseline: "
+                   + (cmp.conf_baseline.id if cmp.conf_baseline else "none") + "."))
+    B.append(("p", f"The rule: a change is significant when both sides have at least "
+                   f"{stats.MIN_SAMPLES} samples, Welch's t-test is significant at "
+                   f"{cmp.alpha:g} ("
+                   + ("Benjamini-Hochberg over all metrics of a column" if cmp.fdr
+                      else "each metric on its own: --no-fdr")
+                   + f") and the means differ by at least the noise floor, {cmp.noise_pct:g}%"
+                   + (" or the metric's run-to-run drift" if cmp.drift else "") + ". "
+                   "A significant change is a regression or an improvement according to "
+                   "the metric's direction; a metric without a direction is informational. "
+                   "Changes with fewer samples are shown (n<3) but never called. Emulated "
+                   "(TCG) runs count for conformance only."))
+    raised = [r for r in cmp.rows if r.floor_pct > cmp.noise_pct]
+    if raised:
+        big = sorted(r.floor_pct for r in raised)
+        B.append(("p", f"Run-to-run drift: for {len(raised)} of {len(cmp.rows)} metrics the "
+                       "floor is raised to the largest change seen between two runs of one "
+                       f"kernel (median {big[len(big) // 2]:.1f}%, largest {big[-1]:.1f}%): "
+                       "repeats inside a run share the machine's state of the moment and "
+                       "understate the noise between runs. --no-drift-floor turns this off."))
+    regs, imps = cmp.regressions, cmp.improvements
+    few = sum(1 for r in cmp.rows for c in r.cells.values() if c.verdict == stats.FEW)
+    B.append(("h", 2, "Verdict"))
+    B.append(("ul", [
+        f"Performance: {len(regs)} significant regressions, {len(imps)} improvements, "
+        f"{few} comparisons with fewer than {stats.MIN_SAMPLES} samples (not called), "
+        f"{len(cmp.rows)} metrics compared.",
+        "Conformance: " + (", ".join(
+            f"{d.column}: {len(d.new_failures)} new failures, {len(d.fixed)} fixed, "
+            f"{len(d.skip_changes)} skip changes" for d in cmp.conf_diffs)
+            if cmp.conf_diffs else "nothing to compare (fewer than two columns with results)") + ".",
+    ]))
+
+    B.append(("h", 2, "Runs"))
+    B.append(Table(["host", "kernel", "run", "emulated", "contents"],
+                   [[r.host, r.release, r.run_id, ("TCG", "skip") if r.emulated else "no",
+                     run_contents(r)] for r in sorted(
+                        runs, key=lambda r: (version_key(r.release), r.run_id))], md_limit=60))
+
+    vh = ["point", "labels", "metric", "direction", unit, "baseline", "now", "change", "p"]
+    B.append(("h", 2, "Regressions"))
+    if regs:
+        B.append(Table(vh, verdict_rows(cmp, regs), md_limit=100))
+    else:
+        B.append(("p", "None."))
+    B.append(("h", 2, "Improvements"))
+    if imps:
+        B.append(Table(vh, verdict_rows(cmp, imps), md_limit=50))
+    else:
+        B.append(("p", "None."))
+
+    B.append(("h", 2, "Conformance"))
+    ccols = [c for c in cmp.columns if c.id in cmp.conf]
+    if ccols:
+        trows: list[list[Cell]] = []
+        for c in ccols:
+            cr = c.conform_run()
+            trows.append([c.id + (" (TCG)" if cr and cr.emulated else ""),
+                          cr.run_id if cr else "", conform_counts(cmp, c.id)])
+        B.append(Table([unit, "run", "results"], trows))
+        for d in cmp.conf_diffs:
+            items = []
+            for what, lst in (("new failure", d.new_failures), ("fixed", d.fixed),
+                              ("skip change", d.skip_changes), ("other change", d.other)):
+                items += [f"{what}: {t}: {was} → {now}" for t, was, now in lst]
+            B.append(("p", f"{d.column} against {d.baseline}: "
+                           + ("no change." if not items else f"{len(items)} changes:")))
+            if items:
+                B.append(("ul", items))
+    else:
+        B.append(("p", "No run has conformance results (aio-conform --json)."))
+
+    B.append(("h", 2, "Charts"))
+    for ch in charts.made:
+        png = next((f for f in ch.files if f.suffix == ".png"), None)
+        svg = next((f for f in ch.files if f.suffix == ".svg"), None)
+        if png:
+            B.append(Image(png, ch.title, ch.caption, svg))
+    if charts.notes:
+        B.append(("ul", charts.notes))
+
+    B.append(("h", 2, "All metrics"))
+    pcols = [c.id for c in cmp.perf_columns]
+    B.append(("p", "Mean ±CV over the samples, (% change against the baseline); "
+                   "▼ significant regression, ▲ significant improvement, * significant change "
+                   "of an informational metric, n<3 too few samples to call."))
+    by_source: dict[str, list[Row]] = {}
+    for r in cmp.rows:
+        by_source.setdefault(r.point.source, []).append(r)
+    for source, rows in by_source.items():
+        # Markdown shows the biggest changes first; HTML keeps the order.
+        def weight(r: Row) -> float:
+            ch = [abs(c.cmp.change_pct) for c in r.cells.values()
+                  if c.cmp and not math.isnan(c.cmp.change_pct)]
+            return -(max(ch) if ch else 0.0) - (1000.0 if any(
+                c.verdict in (stats.REGRESSION, stats.IMPROVEMENT) for c in r.cells.values()) else 0)
+        ordered = sorted(rows, key=weight) if len(pcols) > 1 else rows
+        trows = []
+        for r in ordered:
+            cells: list[Cell] = [r.point.target, labels_text(r.point.labels), r.metric,
+                                 r.mdef.unit, r.mdef.better or "info"]
+            trows.append(cells + [cmp_cell(r, c) for c in pcols])
+        t = Table(["target", "labels", "metric", "unit", "better"] + pcols, trows, md_limit=15)
+        B.append(Details(f"{source}: {len(rows)} metrics", [t]))
+
+    if cmp.notes:
+        B.append(("h", 2, "Notes"))
+        B.append(("ul", cmp.notes))
+    return B
+
+
+# ---- Markdown ----
+
+def _md_cell(c: Cell) -> str:
+    text = c[0] if isinstance(c, tuple) else c
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(blocks: list[Any], base: Path) -> str:
+    out: list[str] = []
+
+    def emit(b: Any) -> None:
+        if isinstance(b, Table):
+            out.append("| " + " | ".join(b.headers) + " |")
+            out.append("|" + "---|" * len(b.headers))
+            for row in b.rows[:b.md_limit]:
+                out.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+            if len(b.rows) > b.md_limit:
+                out.append("")
+                out.append(f"... {len(b.rows) - b.md_limit} more rows: {b.more}.")
+            out.append("")
+        elif isinstance(b, Image):
+            rel = b.path.relative_to(base) if b.path.is_relative_to(base) else b.path
+            out.append(f"### {b.title}")
+            out.append("")
+            out.append(f"![{b.title}]({rel})")
+            out.append("")
+            out.append(b.caption + (f" ([SVG]({b.svg.relative_to(base)}))"
+                                    if b.svg and b.svg.is_relative_to(base) else ""))
+            out.append("")
+        elif isinstance(b, Details):
+            out.append(f"### {b.summary}")
+            out.append("")
+            for x in b.blocks:
+                emit(x)
+        elif b[0] == "h":
+            out.append("#" * b[1] + " " + b[2])
+            out.append("")
+        elif b[0] == "p":
+            out.append(b[1])
+            out.append("")
+        elif b[0] == "ul":
+            out.extend(f"- {x}" for x in b[1])
+            out.append("")
+
+    for b in blocks:
+        emit(b)
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ---- HTML ----
+
+CSS = """
+body{font:14px/1.45 'DejaVu Sans',sans-serif;margin:2em auto;max-width:1400px;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:12px}
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
+th{background:#f0f0f0;position:sticky;top:0}
+td.bad{background:#f8d0d0} td.good{background:#d3efd3} td.few{color:#888}
+td.skip{color:#777;background:#f4f4f4} td.changed{background:#fff3c4}
+figure{margin:1em 0 2em} figcaption{color:#444;max-width:900px}
+img{max-width:100%;height:auto;border:1px solid #eee}
+details{margin:.3em 0} summary{cursor:pointer;font-weight:bold}
+"""
+
+
+def _html_cell(c: Cell, tag: str = "td") -> str:
+    if isinstance(c, tuple):
+        return f'<{tag} class="{c[1]}">{html.escape(str(c[0]))}</{tag}>'
+    return f"<{tag}>{html.escape(str(c))}</{tag}>"
+
+
+def to_html(blocks: list[Any]) -> str:
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           "<title>aio-suite report</title>", f"<style>{CSS}</style></head><body>"]
+
+    def emit(b: Any) -> None:
+        if isinstance(b, Table):
+            out.append("<table><thead><tr>" + "".join(_html_cell(h, "th") for h in b.headers)
+                       + "</tr></thead><tbody>")
+            for row in b.rows:
+                out.append("<tr>" + "".join(_html_cell(c) for c in row) + "</tr>")
+            out.append("</tbody></table>")
+        elif isinstance(b, Image):
+            data = base64.b64encode(b.path.read_bytes()).decode("ascii")
+            out.append(f'<figure><img alt="{html.escape(b.title)}" '
+                       f'src="data:image/png;base64,{data}">'
+                       f"<figcaption><b>{html.escape(b.title)}</b>. "
+                       f"{html.escape(b.caption)}</figcaption></figure>")
+        elif isinstance(b, Details):
+            out.append(f"<details><summary>{html.escape(b.summary)}</summary>")
+            for x in b.blocks:
+                emit(x)
+            out.append("</details>")
+        elif b[0] == "h":
+            out.append(f"<h{b[1]}>{html.escape(b[2])}</h{b[1]}>")
+        elif b[0] == "p":
+            out.append(f"<p>{html.escape(b[1])}</p>")
+        elif b[0] == "ul":
+            out.append("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in b[1]) + "</ul>")
+
+    for b in blocks:
+        emit(b)
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+# ---- CSV ----
+
+CSV_FIELDS = ["column", "baseline", "source", "target", "labels", "variant", "metric", "unit",
+              "better", "status", "n", "mean", "stddev", "cv_pct", "base_n", "base_mean",
+              "base_stddev", "change_pct", "p_value", "floor_pct", "drift_kernel", "verdict"]
+
+
+def to_csv(cmp: Comparison) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_FIELDS)
+
+    def num(v: float) -> str:
+        return "" if v is None or math.isnan(v) else f"{v:.6g}"
+
+    for r in cmp.rows:
+        for cid, c in r.cells.items():
+            b = c.cmp.base if c.cmp else None
+            w.writerow([cid, cmp.baseline.id if cmp.baseline else "", r.point.source,
+                        r.point.target, ";".join(f"{k}={v}" for k, v in r.point.labels.items()),
+                        r.point.variant, r.metric, r.mdef.unit, r.mdef.better, c.status,
+                        c.summary.n, num(c.summary.mean), num(c.summary.stddev),
+                        num(c.summary.cv_pct) if c.summary.n else "",
+                        b.n if b else "", num(b.mean) if b else "", num(b.stddev) if b else "",
+                        num(c.cmp.change_pct) if c.cmp else "", num(c.cmp.p) if c.cmp else "",
+                        num(r.floor_pct), r.drift_kernel, c.verdict])
+    return buf.getvalue()
+
+
+def main(argv: list[str]) -> int:
+    print("render.py is a module of tools/report.py", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""report: list the runs in the results store and compare kernels and runs.
+
+  report.py list                      the runs: host, kernel, run id, contents
+  report.py [compare] [options]       compare every column with a baseline and
+                                      write report.md, report.html (charts
+                                      embedded), report.csv, conform-junit.xml
+                                      and charts/ (PNG, SVG, .dat) into --out
+
+A column is a kernel (its runs' samples pooled) or, with --by run, one run.
+Per metric: mean, stddev, CV and % change against the baseline (default:
+the oldest kernel, or the oldest run).  A change is significant with at
+least 3 samples on each side, Welch's t-test significant at --alpha (with
+the Benjamini-Hochberg correction over all metrics of a column, unless
+--no-fdr) and a change of at
+least the noise floor: --noise percent, raised for a metric to the largest
+change seen between two runs of one kernel (--no-drift-floor keeps it at
+--noise); it is a regression or an improvement by the metric's direction.  Conformance: new failures, fixed tests and changed skips against
+the baseline.  Emulated (TCG) runs count for conformance only.
+
+Exit status: 0; 1 with --fail-on-regression when a significant regression
+or a new conformance failure was found; 2 on a usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import fnmatch
+import signal
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import charts  # noqa: E402
+import collect  # noqa: E402
+import compare  # noqa: E402
+import junit  # noqa: E402
+import render  # noqa: E402
+import stats  # noqa: E402
+import store  # noqa: E402
+
+PROG = "report"
+FORMATS = ("md", "html", "csv", "junit")
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: "report: <what is wrong>", status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def parser() -> Parser:
+    ap = Parser(prog=PROG, description=__doc__.split("\n\n")[0],
+                epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("command", nargs="?", default="compare", choices=("compare", "list"),
+                    help="compare (default) or list")
+    ap.add_argument("--results", metavar="DIR",
+                    help="the results store (default $AIO_SUITE_RESULTS or results/)")
+    ap.add_argument("--out", metavar="DIR", help="where the report goes (default <results>/report/)")
+    ap.add_argument("--by", choices=("kernel", "run"),
+                    help="columns: kernels (default) or single runs")
+    ap.add_argument("--baseline", metavar="RELEASE|RUN",
+                    help="the column to compare with: a kernel release or a run id "
+                         "(a run id implies --by run); default the oldest")
+    ap.add_argument("--runs", metavar="GLOB", action="append", default=[],
+                    help="only runs whose id, release or host/release/id matches (repeatable)")
+    ap.add_argument("--noise", type=float, default=stats.DEFAULT_NOISE_PCT, metavar="PCT",
+                    help=f"noise floor in percent (default {stats.DEFAULT_NOISE_PCT:g})")
+    ap.add_argument("--no-drift-floor", action="store_true",
+                    help="do not raise a metric's noise floor to the largest change seen "
+                         "between two runs of one kernel")
+    ap.add_argument("--no-fdr", action="store_true",
+                    help="test each metric at --alpha on its own, without the "
+                         "Benjamini-Hochberg correction over all metrics of a column")
+    ap.add_argument("--alpha", type=float, default=stats.DEFAULT_ALPHA, metavar="P",
+                    help=f"significance level of Welch's t-test (default {stats.DEFAULT_ALPHA:g})")
+    ap.add_argument("--formats", default=",".join(FORMATS), metavar="LIST",
+                    help=f"outputs to write, comma-separated (default {','.join(FORMATS)})")
+    ap.add_argument("--no-charts", action="store_true", help="write no charts")
+    ap.add_argument("--cdf-depth", type=int, metavar="QD",
+                    help="queue depth of the latency CDF (default 32 when measured)")
+    ap.add_argument("--fail-on-regression", action="store_true",
+                    help="exit 1 on a significant regression or a new conformance failure")
+    ap.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+    return ap
+
+
+def select(runs: list[collect.Run], globs: list[str]) -> list[collect.Run]:
+    if not globs:
+        return runs
+    return [r for r in runs if any(fnmatch.fnmatchcase(x, g) for g in globs
+                                   for x in (r.run_id, r.release, r.name))]
+
+
+def resolve_baseline(runs: list[collect.Run], want: str, by: str | None) -> tuple[str, str]:
+    """(by, column id) for --baseline; raises UsageError when nothing matches."""
+    releases = sorted({r.release for r in runs}, key=collect.version_key)
+    hosts = {r.host for r in runs}
+    kernel_ids = set(releases) | {f"{r.host}/{r.release}" for r in runs}
+    if want in kernel_ids and by != "run":
+        if len(hosts) > 1 and want in releases:
+            hs = sorted(r.host for r in runs if r.release == want)
+            if len(set(hs)) > 1:
+                raise UsageError(f"--baseline '{want}': the release ran on several hosts "
+                                 f"({', '.join(sorted(set(hs)))}); say HOST/{want}")
+            want = f"{hs[0]}/{want}"
+        return "kernel", want
+    matches = [r for r in runs if r.run_id == want or r.name == want]
+    if not matches:
+        matches = [r for r in runs if r.run_id.startswith(want)]
+    if len(matches) == 1:
+        if by == "kernel":
+            raise UsageError(f"--baseline '{want}' names a run; use --by run")
+        r = matches[0]
+        return "run", (r.run_id if len(hosts) == 1 else f"{r.host}/{r.run_id}")
+    if len(matches) > 1:
+        raise UsageError(f"--baseline '{want}' matches {len(matches)} runs; give more of the run id")
+    if want in kernel_ids:  # a release with --by run: its oldest run
+        r = next(r for r in runs if r.release == want or f"{r.host}/{r.release}" == want)
+        return "run", (r.run_id if len(hosts) == 1 else f"{r.host}/{r.run_id}")
+    known = ", ".join(releases[:8]) + (" ..." if len(releases) > 8 else "")
+    raise UsageError(f"--baseline '{want}' matches no kernel or run (kernels: {known or 'none'})")
+
+
+def cmd_list(runs: list[collect.Run]) -> int:
+    if not runs:
+        print(f"{PROG}: no runs in {store.results_root()}")
+        return 0
+    print(f"{'host':<10} {'kernel':<24} {'run':<32} {'emulated':<8} contents")
+    for r in sorted(runs, key=lambda r: (collect.version_key(r.release), r.run_id)):
+        print(f"{r.host:<10} {r.release:<24} {r.run_id:<32} {'TCG' if r.emulated else 'no':<8} "
+              f"{render.run_contents(r)}")
+    return 0
+
+
+def run(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    if args.noise < 0:
+        raise UsageError(f"argument --noise: must be 0 or more, not '{args.noise:g}'")
+    if not 0 < args.alpha < 1:
+        raise UsageError(f"argument --alpha: must be between 0 and 1, not '{args.alpha:g}'")
+    formats = [f for f in args.formats.split(",") if f]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise UsageError(f"argument --formats: unknown format '{bad[0] if bad else ''}' "
+                         f"(known: {', '.join(FORMATS)})")
+    if args.cdf_depth is not None and args.cdf_depth < 1:
+        raise UsageError(f"argument --cdf-depth: must be 1 or more, not '{args.cdf_depth}'")
+    root = Path(args.results) if args.results else store.results_root()
+    if args.results and not root.is_dir():
+        raise UsageError(f"argument --results: '{args.results}' is not a directory")
+    out = Path(args.out) if args.out else root / "report"
+    runs = select(collect.load_store(root, skip=out), args.runs)
+    if args.command == "list":
+        return cmd_list(runs)
+
+    by = args.by or "kernel"
+    baseline = ""
+    if args.baseline:
+        if not runs:
+            raise UsageError(f"--baseline '{args.baseline}' matches no kernel or run (no runs)")
+        by, baseline = resolve_baseline(runs, args.baseline, args.by)
+    cmp = compare.compare_runs(runs, by, baseline, args.noise, args.alpha,
+                               drift=not args.no_drift_floor, fdr=not args.no_fdr)
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"{PROG}: cannot create {out}: {e.strerror}", file=sys.stderr)
+        return 2
+    ch = charts.Charts()
+    if args.no_charts:
+        ch.notes.append("charts: none drawn (--no-charts)")
+    else:
+        ch = charts.draw_all(cmp, out / "charts", ("png", "svg"), args.cdf_depth)
+    meta = {"time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "root": str(root)}
+    blocks = render.build(cmp, runs, ch, meta)
+    written = []
+    if "md" in formats:
+        (out / "report.md").write_text(render.to_markdown(blocks, out))
+        written.append("report.md")
+    if "html" in formats:
+        (out / "report.html").write_text(render.to_html(blocks))
+        written.append("report.html")
+    if "csv" in formats:
+        (out / "report.csv").write_text(render.to_csv(cmp))
+        written.append("report.csv")
+    if "junit" in formats:
+        (out / "conform-junit.xml").write_bytes(junit.junit_xml(cmp))
+        written.append("conform-junit.xml")
+
+    regs, newf = cmp.regressions, cmp.new_failures
+    if not args.quiet:
+        for r, cid in regs:
+            c = r.cells[cid]
+            assert c.cmp is not None
+            print(f"{PROG}: regression: {r.title}: {r.metric} {render.fmt_pct(c.cmp.change_pct)} "
+                  f"on {cid} (p={render.fmt_p(c.cmp.p)})")
+        for d in cmp.conf_diffs:
+            for t, was, now in d.new_failures:
+                print(f"{PROG}: new conformance failure: {t} on {d.column} ({was} on {d.baseline})")
+        for n in ch.notes:
+            print(f"{PROG}: {n}")
+    print(f"{PROG}: {len(runs)} runs, {len(cmp.columns)} {by}s, baseline "
+          f"{cmp.baseline.id if cmp.baseline else '-'}: {len(regs)} regressions, "
+          f"{len(cmp.improvements)} improvements, {newf} new conformance failures; "
+          f"{len(ch.made)} charts; wrote {', '.join(written)} in {out}")
+    if args.fail_on_regression and (regs or newf):
+        return 1
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    try:
+        return run(argv)
+    except UsageError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main(sys.argv[1:]))

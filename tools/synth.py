@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""synth: write a synthetic run with known answers into a results store.
+
+  synth.py DIR --release 6.1 [--repeat 5] [--cv 1] [--slowdown 5] [--seed 1]
+
+writes DIR/<host>/<release>/<run id>/ with env.json, three scenario files in
+the aio-suite-scenario/1 schema (synth-engines: IOPS and completion latency
+against queue depth; synth-blocking: an inline-ratio matrix; synth-batching:
+io_submit cost against batch size), one aio-stress/1 file per engine at
+queue depth 32 with a completion latency histogram, and conform.json.
+
+The samples of each point have exactly the given coefficient of variation
+and exactly the base mean times the slowdown (the draws are standardised),
+so a test knows the answer: --slowdown 5 makes every IOPS figure exactly 5%
+lower and every latency exactly 5% higher.  --random draws plain normal
+samples instead (for A/A tests over many seeds).  Informational metrics
+(inline_ratio) never change.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+PROG = "synth"
+ENGINES = {"libaio": 1.0, "io_uring": 1.15}
+DEPTHS = (1, 4, 16, 32, 64)
+BATCHES = (1, 2, 4, 8, 16, 32)
+CONFORM = [("submit.basic", ""), ("submit.bad_fd", ""), ("reap.timeout", ""),
+           ("data.roundtrip", "ext4"), ("data.roundtrip", "xfs"), ("flags.nowait", ""),
+           ("cancel.read", "")]
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"{PROG}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+class Gen:
+    def __init__(self, a: argparse.Namespace):
+        self.rng = random.Random(a.seed)
+        self.n, self.cv, self.s = a.repeat, a.cv / 100.0, a.slowdown / 100.0
+        self.random = a.random
+
+    def draws(self) -> list[float]:
+        z = [self.rng.gauss(0.0, 1.0) for _ in range(self.n)]
+        if self.random or self.n < 2:
+            return z if self.n >= 2 or self.random else [0.0]
+        m = sum(z) / self.n
+        sd = math.sqrt(sum((x - m) ** 2 for x in z) / (self.n - 1))
+        return [(x - m) / sd for x in z] if sd else [0.0] * self.n
+
+    def samples(self, base: float, better: str) -> list[float]:
+        f = 1.0 - self.s if better == "higher" else 1.0 + self.s if better == "lower" else 1.0
+        return [base * f * (1.0 + self.cv * z) for z in self.draws()]
+
+
+def scenario(name: str, metrics: dict[str, tuple[str, str]], points: list[dict[str, Any]],
+             n: int) -> dict[str, Any]:
+    return {"schema": "aio-suite-scenario/1", "scenario": name, "seed": "synthetic",
+            "question": "synthetic data with a known answer",
+            "params": {"repeat": n, "quick": False},
+            "metrics": {m: {"unit": u, "better": b} for m, (u, b) in metrics.items()},
+            "points": points, "charts": []}
+
+
+def point(target: str, labels: dict[str, Any], samples: dict[str, list[float]],
+          raw: list[str] | None = None) -> dict[str, Any]:
+    return {"target": target, "labels": labels, "status": "ok", "reason": "",
+            "samples": samples, "raw": raw or []}
+
+
+def engines(g: Gen, run: Path) -> dict[str, Any]:
+    met = {"iops": ("IO/s", "higher"), "clat_ns_p50": ("ns", "lower"),
+           "clat_ns_p99": ("ns", "lower"), "inline_ratio": ("ratio", "")}
+    pts = []
+    for eng, speed in ENGINES.items():
+        for qd in DEPTHS:
+            iops = 40000.0 * speed * min(qd, 16) ** 0.7
+            lat = qd / iops * 1e9
+            raw = []
+            if qd == 32:
+                raw = [f"aio-stress-synth-engines-{eng}-qd32.json"]
+                write_aio_stress(run / raw[0], g, eng, qd, lat)
+            pts.append(point("ext4", {"engine": eng, "qd": qd}, {
+                "iops": g.samples(iops, "higher"), "clat_ns_p50": g.samples(lat, "lower"),
+                "clat_ns_p99": g.samples(lat * 3, "lower"),
+                "inline_ratio": g.samples(0.1, "")}, raw))
+    return scenario("synth-engines", met, pts, g.n)
+
+
+def blocking(g: Gen) -> dict[str, Any]:
+    met = {"inline_ratio": ("ratio", "lower"), "submit_ns_per_iocb_p50": ("ns", "lower")}
+    pts = []
+    for i, mode in enumerate(("odirect", "buffered")):
+        for j, op in enumerate(("read", "write")):
+            for k, state in enumerate(("overwrite", "sparse")):
+                ratio = 0.05 + 0.9 * ((i + j + k) % 2)
+                pts.append(point("ext4", {"mode": mode, "op": op, "state": state, "cache": "cold"},
+                                 {"inline_ratio": g.samples(ratio, "lower"),
+                                  "submit_ns_per_iocb_p50": g.samples(800 + 9000 * ratio, "lower")}))
+    return scenario("synth-blocking", met, pts, g.n)
+
+
+def batching(g: Gen) -> dict[str, Any]:
+    met = {"submit_ns_per_iocb_p50": ("ns", "lower"), "cpu_ns_per_io": ("ns", "lower")}
+    pts = [point("null", {"engine": "libaio", "batch": b},
+                 {"submit_ns_per_iocb_p50": g.samples(200 + 400 / b, "lower"),
+                  "cpu_ns_per_io": g.samples(300 + 500 / b, "lower")}) for b in BATCHES]
+    return scenario("synth-batching", met, pts, g.n)
+
+
+def write_aio_stress(path: Path, g: Gen, eng: str, qd: int, lat_ns: float) -> None:
+    """A minimal aio-stress/1 document: one stage with a latency histogram."""
+    f = 1.0 + g.s
+    buckets, lo = [], int(lat_ns * f * 0.5)
+    for i in range(40):
+        w = max(1, lo // 16)
+        x = (lo + w / 2) / (lat_ns * f)
+        buckets.append([lo, lo + w - 1, int(1000 * math.exp(-((x - 1.0) ** 2) / 0.08)) + 1])
+        lo += w
+    pcts = {"p50": int(lat_ns * f), "p90": int(lat_ns * f * 1.3), "p99": int(lat_ns * f * 1.8),
+            "p99_9": int(lat_ns * f * 2.2), "p99_99": int(lat_ns * f * 2.5)}
+    doc = {"schema": "aio-stress/1", "tool": "aio-stress", "version": "synthetic",
+           "options": {"engine": eng, "depth": qd, "max_io_submit": qd, "record_bytes": 4096,
+                       "o_direct": True},
+           "targets": [{"path": "/synthetic", "kind": "file", "fstype": "ext4"}],
+           "stages": [{"name": "random read", "iops": qd / lat_ns * 1e9 / f,
+                       "submit": {"per_iocb_ns": {"mean": 900.0 * f, **{k: int(v / 40) for k, v in pcts.items()}}},
+                       "completion_latency_ns": {"mean": lat_ns * f, **pcts, "buckets": buckets},
+                       "cpu": {"ns_per_io": 1500.0 * f}}],
+           "result": "ok", "reason": ""}
+    path.write_text(json.dumps(doc) + "\n")
+
+
+def conform(a: argparse.Namespace) -> dict[str, Any]:
+    res = []
+    for name, var in CONFORM:
+        r = "fail" if name in a.conform_fail else "skip" if name in a.conform_skip else "pass"
+        res.append({"name": name, "variant": var or None, "result": r,
+                    "reason": "synthetic" if r != "pass" else "", "duration_ns": 1000})
+    tot = {k: sum(1 for r in res if r["result"] == v)
+           for k, v in (("passed", "pass"), ("failed", "fail"), ("skipped", "skip"))}
+    return {"schema": "aio-conform/1", "tool": "aio-conform", "kernel": a.release,
+            "results": res, "totals": tot}
+
+
+def main(argv: list[str]) -> int:
+    ap = Parser(prog=PROG, description=__doc__.split("\n\n")[0],
+                epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dir", help="the results store to write into")
+    ap.add_argument("--release", required=True, help="kernel release of the run")
+    ap.add_argument("--host", default="synth", help="host name (default synth)")
+    ap.add_argument("--run-id", help="run id (default 20260101T000000Z-synth-<seed>)")
+    ap.add_argument("--repeat", type=int, default=5, help="samples per point (default 5)")
+    ap.add_argument("--cv", type=float, default=1.0, help="coefficient of variation, %% (default 1)")
+    ap.add_argument("--slowdown", type=float, default=0.0,
+                    help="%% worse in every metric with a direction (negative: better)")
+    ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    ap.add_argument("--random", action="store_true", help="plain normal draws, not standardised")
+    ap.add_argument("--emulated", action="store_true", help='env.json "emulated": true (TCG)')
+    ap.add_argument("--conform-fail", action="append", default=[], metavar="TEST",
+                    help="this conformance test fails (repeatable)")
+    ap.add_argument("--conform-skip", action="append", default=[], metavar="TEST",
+                    help="this conformance test is skipped (repeatable)")
+    ap.add_argument("--no-conform", action="store_true", help="write no conform.json")
+    a = ap.parse_args(argv)
+    if a.repeat < 1:
+        ap.error(f"argument --repeat: must be 1 or more, not '{a.repeat}'")
+    run = Path(a.dir) / a.host / a.release / (a.run_id or f"20260101T000000Z-synth-{a.seed}")
+    run.mkdir(parents=True, exist_ok=True)
+    env = {"host": a.host, "kernel_release": a.release, "synthetic": True, "cpus_online": 2}
+    if a.emulated:
+        env.update(emulated=True, accelerator="tcg")
+    (run / "env.json").write_text(json.dumps(env, indent=2) + "\n")
+    g = Gen(a)
+    for doc in (engines(g, run), blocking(g), batching(g)):
+        (run / f"{doc['scenario']}.json").write_text(json.dumps(doc, indent=1) + "\n")
+    if not a.no_conform:
+        (run / "conform.json").write_text(json.dumps(conform(a), indent=1) + "\n")
+    print(run)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
