@@ -219,8 +219,8 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
     """Compare every column with the baseline column.
 
     baseline is a column id (release or run id); "" takes the oldest column.
-    With drift, a metric's noise floor is raised to the largest change seen
-    between two runs of one kernel (run_drift()).  With fdr, the t-tests of
+    With drift and by == "kernel", a metric's noise floor is raised to the
+    largest change seen between two runs of one kernel (run_drift()).  With fdr, the t-tests of
     one column are a family: Benjamini-Hochberg at alpha decides which
     p-values count (hundreds of metrics at 5% each would otherwise give
     false regressions on a noisy machine).
@@ -247,7 +247,10 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
         conf_base = conf_cols[0] if conf_cols else None
 
     pooled = {c.id: pooled_points(c) for c in perf_cols}
-    drifts = run_drift(runs) if drift else {}
+    # The drift of a kernel's runs is the floor for comparing kernels.  Between
+    # single runs (--by run) it would be computed from the very pair under
+    # comparison and hide every change between them, so it is not used.
+    drifts = run_drift(runs) if drift and by == "kernel" else {}
     keys: list[str] = []
     seen: set[str] = set()
     for c in perf_cols:
