@@ -17,6 +17,7 @@ gcc             build
 make            build
 clang           the clang build
 clang-format    make format-check
+mypy            make lint: the Python tools' types
 pkg-config      build
 libc6-dev       build
 libaio-dev      fio's libaio engine and the libaio harness comparison

@@ -131,7 +131,8 @@ class Scenario:
 
     @property
     def points(self) -> list[dict[str, Any]]:
-        return self.data["points"]
+        pts: list[dict[str, Any]] = self.data["points"]
+        return pts
 
     def note(self, text: str) -> None:
         if text not in self.data["notes"]:
@@ -383,7 +384,7 @@ class Study:
 def first_stage(data: dict[str, Any], name: str | None = None) -> dict[str, Any]:
     for st in data.get("stages", []):
         if name is None or st["name"] == name:
-            return st
+            return dict(st)
     raise PointFailed(f"aio-stress reported no {name or ''} stage ({data.get('result', '')})")
 
 

@@ -52,7 +52,7 @@ def write_series(path: Path, series: Sequence[tuple[str, Sequence[Sequence[Any]]
     return n
 
 
-def write_rows(path: Path, header: Sequence[str], rows: list[Sequence[Any]]) -> None:
+def write_rows(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """One table with a header line (for histogram and matrix templates)."""
     lines = [" ".join(fmt(h) for h in header)]
     lines += [" ".join(fmt(c) for c in row) for row in rows]

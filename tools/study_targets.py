@@ -47,9 +47,9 @@ class Cleanup:
     """A stack of undo actions, run newest first, each at most once."""
 
     def __init__(self) -> None:
-        self._stack: list[tuple[str, Callable[[], None]]] = []
+        self._stack: list[tuple[str, Callable[[], object]]] = []
 
-    def push(self, what: str, fn: Callable[[], None]) -> None:
+    def push(self, what: str, fn: Callable[[], object]) -> None:
         self._stack.append((what, fn))
 
     def run(self) -> None:
