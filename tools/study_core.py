@@ -160,30 +160,48 @@ class Scenario:
         """Call fn(repeat index) study.repeat times; keep every sample.
         fn returns (metrics, raw file names) or raises PointSkipped,
         PointFailed or PointHang."""
-        samples: dict[str, list[float]] = {}
-        raw: list[str] = []
-        status, reason = "ok", ""
+        return self.measure_interleaved([(target, labels, fn)])[0]
+
+    def measure_interleaved(
+            self, jobs: Sequence[tuple[str, dict[str, Any],
+                                       Callable[[int], tuple[dict[str, float], list[str]]]]]
+    ) -> list[dict[str, Any]]:
+        """measure() for several points, the repeats interleaved: round r
+        measures every point once before round r + 1 starts, so a drift of
+        the machine during the study spreads over all the points instead of
+        landing on the ones measured last.  A point that skips, fails or
+        hangs is not measured again."""
+        samples: list[dict[str, list[float]]] = [{} for _ in jobs]
+        raw: list[list[str]] = [[] for _ in jobs]
+        status = ["ok"] * len(jobs)
+        reason = [""] * len(jobs)
         for r in range(self.study.repeat):
-            try:
-                m, files = fn(r)
-            except PointSkipped as e:
-                status, reason = "skipped", str(e)
-                break
-            except PointHang as e:
-                status, reason = "hang", str(e)
-                break
-            except PointFailed as e:
-                status, reason = "failed", str(e)
-                break
-            except OSError as e:  # preparing the target (ENOSPC, EACCES...)
-                status, reason = "failed", f"{e.strerror or e}"
-                break
-            for k, v in m.items():
-                samples.setdefault(k, []).append(v)
-            raw += files
-        if status in ("failed", "hang"):
-            print(f"{self.name}: {target} {labels}: {status}: {reason}", flush=True)
-        return self._add(target, labels, status, reason, samples, raw)
+            for i, (_, _, fn) in enumerate(jobs):
+                if status[i] != "ok":
+                    continue
+                try:
+                    m, files = fn(r)
+                except PointSkipped as e:
+                    status[i], reason[i] = "skipped", str(e)
+                    continue
+                except PointHang as e:
+                    status[i], reason[i] = "hang", str(e)
+                    continue
+                except PointFailed as e:
+                    status[i], reason[i] = "failed", str(e)
+                    continue
+                except OSError as e:  # preparing the target (ENOSPC, EACCES...)
+                    status[i], reason[i] = "failed", f"{e.strerror or e}"
+                    continue
+                for k, v in m.items():
+                    samples[i].setdefault(k, []).append(v)
+                raw[i] += files
+        out = []
+        for i, (target, labels, _) in enumerate(jobs):
+            if status[i] in ("failed", "hang"):
+                print(f"{self.name}: {target} {labels}: {status[i]}: {reason[i]}", flush=True)
+            out.append(self._add(target, labels, status[i], reason[i], samples[i], raw[i]))
+        return out
 
     def chart(self, dat: Path) -> None:
         """Draw plots/<scenario>.gp from dat into <scenario>.png."""

@@ -58,14 +58,12 @@ def run(study: Study) -> Scenario:
     scen.note("SQPOLL: the kernel's submission thread is not in aio-stress's CPU time, "
               "so io_uring-sqpoll's IOPS per CPU-second counts the submitting thread only")
     scen.note("sync: latency is the time inside pread (a request completes in the call)")
-    unsupported: dict[str, str] = {}
+    scen.note("repeats interleaved: each round measures every engine and depth once")
+    jobs = []
     for ename, eargs in ENGINES:
         for qd in qds:
             labels: dict[str, Any] = {"engine": ename, "qd": qd}
             if ename == "sync" and qd > 1:
-                continue
-            if ename in unsupported:
-                scen.skip("scratch", labels, unsupported[ename])
                 continue
 
             def one(r: int, ename: str = ename, eargs: list[str] = eargs,
@@ -91,9 +89,8 @@ def run(study: Study) -> Scenario:
                 out = {k: m[k] for k in ("iops", "clat_ns_p50", "clat_ns_p99", "cpu_ns_per_io")}
                 out["iops_per_cpu_s"] = 1e9 / m["cpu_ns_per_io"] if m["cpu_ns_per_io"] else 0.0
                 return out, [raw]
-            p = scen.measure("scratch", labels, one)
-            if p["status"] == "skipped":
-                unsupported[ename] = p["reason"]
+            jobs.append(("scratch", labels, one))
+    scen.measure_interleaved(jobs)
     for ename in ("libaio", "io_uring"):
         eargs = dict(ENGINES)[ename]
         study.crosscheck(scen, f"{ename} qd32",
