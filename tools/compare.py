@@ -192,6 +192,14 @@ def run_drift(runs: list[Run]) -> dict[tuple[str, str], tuple[float, str]]:
     return out
 
 
+def _labelled(r: ConfResult | None) -> str:
+    """A result with the kernel's reason for it: why a difference exists
+    ("skip (EOPNOTSUPP: ...)" on one kernel, "pass" on the next)."""
+    if r is None:
+        return "absent"
+    return f"{r.result} ({r.reason})" if r.reason and r.result != "pass" else r.result
+
+
 def conf_diff(base: dict[str, ConfResult], cand: dict[str, ConfResult],
               cid: str, bid: str) -> ConfDiff:
     d = ConfDiff(cid, bid)
@@ -200,7 +208,7 @@ def conf_diff(base: dict[str, ConfResult], cand: dict[str, ConfResult],
         now = cand[t].result if t in cand else "absent"
         if was == now:
             continue
-        entry = (t, was, now)
+        entry = (t, _labelled(base.get(t)), _labelled(cand.get(t)))
         if now in FAILING and was not in FAILING:
             d.new_failures.append(entry)
         elif was in FAILING and now not in FAILING:
