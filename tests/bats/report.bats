@@ -198,8 +198,8 @@ EOF
 	synth --release 6.12 --seed 1 --conform-skip flags.nowait
 	run report --formats md --fail-on-regression
 	assert_status 0
-	grep -q 'fixed: reap.timeout: fail → pass' "$OUT/report.md"
-	grep -q 'skip change: flags.nowait: pass → skip' "$OUT/report.md"
+	grep -q 'fixed: reap.timeout: fail (synthetic) → pass' "$OUT/report.md"
+	grep -q 'skip change: flags.nowait: pass → skip (synthetic)' "$OUT/report.md"
 }
 
 @test "an emulated (TCG) run counts for conformance but never as performance" {
