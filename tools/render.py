@@ -143,6 +143,47 @@ def conform_counts(cmp: Comparison, cid: str) -> str:
     return ", ".join(f"{n[k]} {k}" for k in ("pass", "fail", "skip", "xfail") if n.get(k))
 
 
+def guest_blocks(B: list[Any], runs: list[Run]) -> None:
+    """The figures measured inside each emulated (TCG) guest: a table per
+    kernel, from its latest run.  Emulated timings compare only within one
+    guest, so each IOPS is also given relative to the best IOPS of the same
+    target and stage in that guest; none of this is charted or compared
+    across kernels."""
+    latest: dict[str, Run] = {}
+    for r in runs:
+        if r.emulated and any(p.source == "aio-stress" for p in r.points.values()):
+            if r.release not in latest or r.run_id > latest[r.release].run_id:
+                latest[r.release] = r
+    if not latest:
+        return
+    B.append(("h", 2, "Inside the guests (emulated)"))
+    B.append(("p", "aio-stress inside each qemu guest (TCG: emulated timings). Compare "
+                   "figures only within one guest: \"relative\" is the IOPS against "
+                   "the best of the same target and stage in that guest."))
+    for rel in sorted(latest, key=version_key):
+        r = latest[rel]
+        pts = [p for p in r.points.values() if p.source == "aio-stress" and p.status == "ok"
+               and p.samples.get("iops")]
+        best: dict[tuple[str, str], float] = {}
+        for p in pts:
+            k = (p.target, p.stage)
+            best[k] = max(best.get(k, 0.0), max(p.samples["iops"]))
+        rows: list[list[Cell]] = []
+        for p in sorted(pts, key=lambda p: (p.target, p.stage, str(p.labels.get("engine")),
+                                            str(p.labels.get("depth")))):
+            iops = sum(p.samples["iops"]) / len(p.samples["iops"])
+            top = best[(p.target, p.stage)]
+            sub = p.samples.get("submit_ns_per_iocb_p50") or [0.0]
+            inl = p.samples.get("inline_ratio")
+            rows.append([p.target, str(p.labels.get("engine")), str(p.labels.get("depth")),
+                         p.stage, fmt_value(iops), f"{100 * iops / top:.0f}%" if top else "",
+                         fmt_value(sum(sub) / len(sub), "ns"),
+                         f"{sum(inl) / len(inl):.2f}" if inl else "", p.variant])
+        B.append(("p", f"{rel}, run {r.run_id}:"))
+        B.append(Table(["target", "engine", "depth", "stage", "IOPS", "relative",
+                        "submit ns/iocb p50", "inline", "file"], rows, md_limit=60))
+
+
 def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]) -> list[Any]:
     B: list[Any] = []
     unit = "run" if cmp.by == "run" else "kernel"
@@ -225,6 +266,8 @@ def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]
                 B.append(("ul", items))
     else:
         B.append(("p", "No run has conformance results (aio-conform --json)."))
+
+    guest_blocks(B, runs)
 
     B.append(("h", 2, "Charts"))
     for ch in charts.made:

@@ -364,3 +364,19 @@ EOF
 	assert_status 0
 	assert_output_has "--fail-on-regression"
 }
+
+@test "a guest's aio-stress figures are shown as its own table, never compared" {
+	synth --release 6.1 --seed 1
+	g=$AIO_SUITE_RESULTS/guest/6.12.0-test/20260101T000000Z-qemu-tcg
+	mkdir -p "$g"
+	echo '{"emulated": true, "accelerator": "tcg"}' >"$g/env.json"
+	"$AIO_STRESS" --quiet -o 3 -r 4k -s 1m -d 8 --json "$g/aio-stress-null-libaio-qd8.json" /dev/null
+	"$AIO_STRESS" --quiet -o 3 -r 4k -s 1m -d 8 --engine sync --json "$g/aio-stress-null-sync-qd8.json" /dev/null
+	run report --formats md,csv --fail-on-regression
+	assert_status 0
+	grep -q '^## Inside the guests (emulated)' "$OUT/report.md"
+	grep -q 'aio-stress-null-libaio-qd8' "$OUT/report.md"
+	grep -q 'aio-stress-null-sync-qd8' "$OUT/report.md"
+	# and no compared metric of the guest
+	[[ $(verdicts 6.12.0-test | wc -l) == 0 ]]
+}
