@@ -382,6 +382,10 @@ class Study:
         entry.update(ratio=ratio, agree=agree, self_spread=spread,
                      status="agree" if agree else "disagree", reason="")
         flag = "agree"
+        if agree and spread > CROSSCHECK_TOLERANCE:
+            entry["reason"] = (f"medians agree, but each tool's own runs spread by up to "
+                               f"{spread * 100:.0f}%: the machine was noisy")
+            flag += f" (runs of one tool spread {spread * 100:.0f}%)"
         if not agree:
             entry["reason"] = f"aio-stress and fio differ by {abs(ratio - 1) * 100:.0f}% (> 10%)"
             flag = "DISAGREE (> 10%)"
