@@ -8,9 +8,12 @@
 #include "tool.h"
 #include "util.h"
 
-int tool_unknown_option(char **argv)
+int tool_bad_option(int c)
 {
-	msg("unknown option '%s' (see -h)", argv[optind - 1]);
+	if (c == ':')
+		msg("option '-%c' needs an argument", optopt);
+	else
+		msg("unknown option '-%c' (see -h)", optopt);
 	return 2;
 }
 

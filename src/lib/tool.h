@@ -8,8 +8,12 @@
 
 #include "aio_sys.h"
 
-/* getopt's default case: "unknown option '-x' (see -h)"; returns 2. */
-int tool_unknown_option(char **argv);
+/*
+ * getopt's ':' and default cases (the option string starts with ':' and
+ * opterr is 0): "option '-x' needs an argument" or "unknown option '-x'
+ * (see -h)"; returns 2.
+ */
+int tool_bad_option(int c);
 /*
  * After getopt: exactly one operand left, else "expected one WHAT (see
  * -h)".  0, or 2 (the exit status) after the message.

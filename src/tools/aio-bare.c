@@ -69,12 +69,8 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			msg("option '-%c' needs an argument", optopt);
-			return 2;
 		default:
-			msg("unknown option '-%c' (see -h)", optopt);
-			return 2;
+			return tool_bad_option(c);
 		}
 	}
 	if (tool_one_operand(argc, "file"))

@@ -260,7 +260,7 @@ int main(int argc, char **argv)
 
 	prog_name = "aio-exit";
 	opterr = 0;
-	while ((c = getopt(argc, argv, "m:n:q:r:t:w:h")) != -1) {
+	while ((c = getopt(argc, argv, ":m:n:q:r:t:w:h")) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "kill"))
@@ -292,7 +292,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			return tool_unknown_option(argv);
+			return tool_bad_option(c);
 		}
 	}
 	if (tool_one_operand(argc, "file"))

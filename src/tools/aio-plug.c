@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 
 	prog_name = "aio-plug";
 	opterr = 0;
-	while ((c = getopt(argc, argv, "b:o:r:n:h")) != -1) {
+	while ((c = getopt(argc, argv, ":b:o:r:n:h")) != -1) {
 		switch (c) {
 		case 'b':
 			if (parse_long(optarg, 1, 4096, &batch))
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			return tool_unknown_option(argv);
+			return tool_bad_option(c);
 		}
 	}
 	if (tool_one_operand(argc, "device or file"))

@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 
 	prog_name = "aio-vcheck";
 	opterr = 0;
-	while ((c = getopt(argc, argv, "b:s:h")) != -1) {
+	while ((c = getopt(argc, argv, ":b:s:h")) != -1) {
 		switch (c) {
 		case 'b':
 			if (parse_size(optarg, 1, &bs) || bs < VERIFY_MIN_BLOCK)
@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 			       "  check every block of a file aio-stress --verify wrote\n");
 			return 0;
 		default:
-			return tool_unknown_option(argv);
+			return tool_bad_option(c);
 		}
 	}
 	if (tool_one_operand(argc, "file"))

@@ -282,6 +282,17 @@ run_scenario() {
 	done
 }
 
+@test "aio-exit, aio-plug and aio-vcheck say which option lacks its argument" {
+	local p opt
+	for p in aio-exit:-n aio-plug:-n aio-vcheck:-b; do
+		opt=${p#*:}
+		p=${p%%:*}
+		run "$BUILD_DIR/$p" "$opt"
+		assert_one_line_error "$p" 2
+		assert_output_has "option '$opt' needs an argument"
+	done
+}
+
 @test "aio-exit reaps children killed with reads in flight and reports no hang" {
 	requires odirect
 	aio_stress --quiet -o 0 -s 4m -r 64k "$SCRATCH/f"
