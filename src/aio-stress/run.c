@@ -761,7 +761,7 @@ static int setup_verify(struct run *r)
 static int setup_buffers(struct run *r)
 {
 	struct options *o = r->o;
-	size_t total = 0, per_thread, i, k;
+	size_t total = 0, i, k;
 	char *p = MAP_FAILED;
 
 	r->padded_rec = (o->rec_len + o->align - 1) / o->align * o->align;
@@ -830,8 +830,6 @@ static int setup_buffers(struct run *r)
 			return -ENOMEM;
 		t->rng = 0x9e3779b97f4a7c15ull ^
 			 ((uint64_t)i + 1) * 0xbf58476d1ce4e5b9ull;
-		per_thread = (size_t)t->nr_ious * r->padded_rec;
-		(void)per_thread;
 		for (k = 0; k < t->nr_ious; k++) {
 			struct iou *io = &t->ious[k];
 
@@ -901,9 +899,6 @@ static int setup_engines(struct run *r)
 		if (ret) {
 			fail(r, "%s",
 			     t->eng.reason[0] ? t->eng.reason : strerror(-ret));
-			snprintf(r->fail_reason, sizeof(r->fail_reason), "%s",
-				 t->eng.reason[0] ? t->eng.reason :
-						    strerror(-ret));
 			return ret;
 		}
 	}
