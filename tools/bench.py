@@ -7,8 +7,12 @@
             random read; 4 KiB, depth 32, batches of 32) with each engine --
             libaio, libaio reaping from the user ring, io_uring, sync -- on
             a scratch file (O_DIRECT where the filesystem allows it) and, as
-            root, a loop device with direct I/O, each --repeat times;
-3. study    every scenario study (tools/study.py --repeat N all);
+            root, a loop device with direct I/O;
+3. study    every scenario study (tools/study.py --repeat N --round I all);
+   engines and study run --repeat times, in rounds: round I measures
+   every point once, so a point's samples spread over the whole run;
+   machine.json records the machine's own speed and CPU steal at every
+   round (tools/machine.py), the control the report compares runs with;
 4. report   tools/report.py: this run against every kernel and run in the
             store, with charts, into results/report/.
 
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import machine  # noqa: E402
 import store  # noqa: E402
 from study_targets import odirect_ok  # noqa: E402
 
@@ -106,7 +111,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--parts", default=",".join(PARTS),
                     help=f"comma-separated parts to run, default all: {','.join(PARTS)}")
     ap.add_argument("--repeat", type=int, default=3,
-                    help="samples per point (the report needs 3 to call a change significant)")
+                    help="samples per point, measured in as many rounds over the whole run "
+                         "(the report needs 3 to call a change significant)")
     ap.add_argument("--quick", action="store_true", help="small sizes and short runs")
     ap.add_argument("--scratch", help="directory for the scratch files (default: a new one under the checkout)")
     ap.add_argument("--size", default="128m", help="file size per engine run (aio-stress -s), default 128m")
@@ -176,16 +182,23 @@ def main(argv: list[str]) -> int:
                          results, log=results / "conform.ktap", timeout=1800)
             done.append(r)
             status |= r["status"] != "ok"
-        if "engines" in parts:
-            for tname, targs, path in targets:
-                for ename, eargs in ENGINES:
-                    if ename not in wanted:
-                        continue
-                    for rep in range(args.repeat):
+        # The repeats are rounds: round r measures every engine and every
+        # study point once before round r + 1 starts, so that the samples
+        # of a point spread over the whole run and a drift of the machine
+        # shows as spread, not as a difference between points or runs.
+        for rep in range(args.repeat):
+            if not ({"engines", "study"} & set(parts)):
+                break
+            machine.record(results, f"bench round {rep + 1} start")
+            if "engines" in parts:
+                for tname, targs, path in targets:
+                    for ename, eargs in ENGINES:
+                        if ename not in wanted:
+                            continue
                         out = results / f"aio-stress-{tname}-{ename}-r{rep}.json"
                         cmd = ["-s", args.size, "-r", "4k", "-d", "32", "-b", "32", "-i", "32",
                                "--quiet", *targs, *eargs, path]
-                        print(f"{PROG}: engines: {tname} {ename} #{rep + 1}: "
+                        print(f"{PROG}: engines, round {rep + 1}: {tname} {ename}: "
                               f"aio-stress {' '.join(cmd)}", flush=True)
                         r = run_one(aio_stress, cmd, out, args.timeout)
                         r.update(target=tname, engine=ename, repeat=rep)
@@ -193,13 +206,17 @@ def main(argv: list[str]) -> int:
                         if r["status"] in ("failed", "timeout"):
                             status = 1
                         Path(path).unlink(missing_ok=True)
-            table([r for r in rows if r.get("repeat") == 0], results)
-        if "study" in parts:
-            cmd = [py, str(tools / "study.py"), "--repeat", str(args.repeat),
-                   "--scratch", str(scratch)]
-            r = run_part("study", cmd + (["--quick"] if args.quick else []) + ["all"], results)
-            done.append(r)
-            status |= r["status"] != "ok"
+                if rep == 0:
+                    table([r for r in rows if r.get("repeat") == 0], results)
+            if "study" in parts:
+                cmd = [py, str(tools / "study.py"), "--repeat", str(args.repeat),
+                       "--round", str(rep + 1), "--scratch", str(scratch)]
+                r = run_part(f"study round {rep + 1}",
+                             cmd + (["--quick"] if args.quick else []) + ["all"], results)
+                done.append(r)
+                status |= r["status"] != "ok"
+        if {"engines", "study"} & set(parts):
+            machine.record(results, "bench end")
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; partial results in {results}", file=sys.stderr)
         status = 130

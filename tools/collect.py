@@ -15,6 +15,8 @@ JSON file of a run is recognised by its content, never by scraping text:
   aio-bare              the bare io_submit loop's IOPS
   aio-conform           conformance results ("tool": "aio-conform" or
                         "schema": "aio-conform/1")
+  aio-suite-machine/1   machine.json: the machine probes of tools/machine.py,
+                        the control of a comparison (not a point)
 
 env.json says whether the run was emulated (qemu TCG): such runs keep their
 conformance results but their timings are never used as performance.
@@ -39,6 +41,7 @@ import store  # noqa: E402
 
 SCENARIO_SCHEMA = "aio-suite-scenario/1"
 AIO_STRESS_SCHEMA = "aio-stress/1"
+MACHINE_SCHEMA = "aio-suite-machine/1"
 FAILING = ("fail", "timeout", "crash", "stuck")
 # Top-level directories of the store that are not hosts.
 NOT_HOSTS = {"report", "check"}
@@ -102,6 +105,20 @@ class Run:
     conform_file: str = ""
     files: dict[str, int] = field(default_factory=dict)  # kind -> count
     warnings: list[str] = field(default_factory=list)
+    # machine.json's probes (tools/machine.py): the machine's own speed
+    machine: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def machine_ns(self) -> list[float]:
+        """The machine probe's figure (fixed user-space work, ns) of every probe."""
+        return [float(p["cpu_loop_ns"]) for p in self.machine
+                if isinstance(p.get("cpu_loop_ns"), (int, float))]
+
+    @property
+    def steal_pct(self) -> list[float]:
+        """CPU steal between consecutive probes, percent."""
+        return [float(p["steal_pct_since_previous"]) for p in self.machine
+                if isinstance(p.get("steal_pct_since_previous"), (int, float))]
 
     @property
     def emulated(self) -> bool:
@@ -378,6 +395,10 @@ def load_run(path: Path, host: str, release: str) -> Run:
     ]
     for f, d in docs:
         if not isinstance(d, dict):
+            continue
+        if d.get("schema") == MACHINE_SCHEMA:
+            run.machine = [p for p in d.get("probes") or [] if isinstance(p, dict)]
+            run.files["machine"] = run.files.get("machine", 0) + 1
             continue
         if d.get("tool") == "aio-conform" or d.get("schema") == "aio-conform/1":
             if run.conform is None or f.name == "conform.json":

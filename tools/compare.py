@@ -67,6 +67,8 @@ class Cell:
     cmp: stats.Comparison | None  # None in the baseline column
     status: str = "ok"  # the point's status in this column
     reason: str = ""
+    floor_pct: float = stats.DEFAULT_NOISE_PCT  # the floor this cell was judged with
+    floor_why: str = ""  # what set a floor above --noise: "drift <where>", "machine"
 
     @property
     def verdict(self) -> str:
@@ -89,6 +91,43 @@ class Row:
     @property
     def title(self) -> str:
         return self.point.title
+
+
+@dataclass
+class MachineCmp:
+    """A column's machine probes against the baseline's (tools/machine.py).
+
+    The probe times fixed user-space work: the kernel under test is not in
+    it.  When it changed significantly (the same rule as a metric: Welch at
+    alpha, at least --noise), the machine itself was faster or slower by
+    change_pct, and no change of the column's metrics up to that size can
+    be told from it: floor_pct is the column's floor."""
+    column: str
+    baseline: str
+    cmp: stats.Comparison | None  # None when a side has no probes
+    steal_pct: float  # mean CPU steal over the column's probes (nan: none)
+    base_steal_pct: float
+    floor_pct: float = 0.0  # 0: the machine did not move significantly
+
+    @property
+    def moved(self) -> bool:
+        return self.floor_pct > 0.0
+
+
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs) if xs else math.nan
+
+
+def machine_cmp(base: Column, col: Column, noise_pct: float, alpha: float) -> MachineCmp:
+    bs = [x for r in base.perf_runs for x in r.machine_ns]
+    cs = [x for r in col.perf_runs for x in r.machine_ns]
+    steal = _mean([x for r in col.perf_runs for x in r.steal_pct])
+    bsteal = _mean([x for r in base.perf_runs for x in r.steal_pct])
+    if not bs or not cs:
+        return MachineCmp(col.id, base.id, None, steal, bsteal)
+    c = stats.compare(bs, cs, "lower", noise_pct, alpha)
+    floor = abs(c.change_pct) if c.verdict in (stats.REGRESSION, stats.IMPROVEMENT) else 0.0
+    return MachineCmp(col.id, base.id, c, steal, bsteal, floor)
 
 
 @dataclass
@@ -117,6 +156,8 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     fdr: bool = True
     drift: bool = True
+    machine: dict[str, MachineCmp] = field(default_factory=dict)  # column id ->
+    use_machine: bool = True
 
     @property
     def regressions(self) -> list[tuple[Row, str]]:
@@ -157,10 +198,13 @@ def run_drift(runs: list[Run]) -> dict[tuple[str, str], tuple[float, str]]:
     """(point key, metric) -> (largest % change between the means of two runs
     of the same kernel on the same host, that kernel).
 
-    Repeats inside one run share the machine's state of the moment; two runs
+    Repeats inside one run share the machine's state of the run; two runs
     of one kernel differ by everything that drifts in between (page cache,
     device and host state).  That difference is noise by definition, and the
-    rule never calls a change smaller than it.
+    rule never calls a change smaller than it.  Comparing runs (--by run),
+    the caller leaves the two runs compared out: their difference is what
+    is being judged, the other runs of the host are the history it is
+    judged against.
     """
     groups: dict[tuple[str, str], list[Run]] = {}
     for r in runs:
@@ -223,15 +267,21 @@ def conf_diff(base: dict[str, ConfResult], cand: dict[str, ConfResult],
 def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
                  noise_pct: float = stats.DEFAULT_NOISE_PCT,
                  alpha: float = stats.DEFAULT_ALPHA, drift: bool = True,
-                 fdr: bool = True) -> Comparison:
+                 fdr: bool = True, use_machine: bool = True) -> Comparison:
     """Compare every column with the baseline column.
 
     baseline is a column id (release or run id); "" takes the oldest column.
-    With drift and by == "kernel", a metric's noise floor is raised to the
-    largest change seen between two runs of one kernel (run_drift()).  With fdr, the t-tests of
-    one column are a family: Benjamini-Hochberg at alpha decides which
-    p-values count (hundreds of metrics at 5% each would otherwise give
-    false regressions on a noisy machine).
+    A cell's noise floor is the largest of:
+      - noise_pct;
+      - with drift, the metric's run-to-run drift (run_drift()): by kernel,
+        between two runs of one kernel; by run, between two runs of one
+        kernel on the host other than the two compared;
+      - with use_machine, how much the machine probes (machine.json) of the
+        column moved against the baseline's, when they moved significantly
+        (machine_cmp()).
+    With fdr, the t-tests of one column are a family: Benjamini-Hochberg at
+    alpha decides which p-values count (hundreds of metrics at 5% each would
+    otherwise give false regressions on a noisy machine).
     """
     cols = make_columns(runs, by)
     notes: list[str] = []
@@ -255,10 +305,37 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
         conf_base = conf_cols[0] if conf_cols else None
 
     pooled = {c.id: pooled_points(c) for c in perf_cols}
-    # The drift of a kernel's runs is the floor for comparing kernels.  Between
-    # single runs (--by run) it would be computed from the very pair under
-    # comparison and hide every change between them, so it is not used.
-    drifts = run_drift(runs) if drift and by == "kernel" else {}
+    # The drift of a kernel's runs is the floor for comparing kernels.
+    # Between single runs (--by run) the drift of the very pair under
+    # comparison would hide every change between them: each column gets
+    # the drift of the host's other runs (none when there are no others).
+    drifts: dict[str, dict[tuple[str, str], tuple[float, str]]] = {}
+    kernel_drift = run_drift(runs) if drift and by == "kernel" else {}
+    for c in perf_cols:
+        if not drift or base is None or c.id == base.id:
+            drifts[c.id] = {}
+        elif by == "kernel":
+            drifts[c.id] = kernel_drift
+        else:
+            pair = {id(r) for r in base.runs + c.runs}
+            hosts = {c.host, base.host}
+            drifts[c.id] = run_drift([r for r in runs if id(r) not in pair and r.host in hosts])
+    mach: dict[str, MachineCmp] = {}
+    if base is not None:
+        for c in perf_cols:
+            if c.id != base.id:
+                mach[c.id] = machine_cmp(base, c, noise_pct, alpha)
+        for mc in mach.values():
+            if mc.cmp is None:
+                notes.append(f"{mc.column}: no machine probes on one side (machine.json): "
+                             "a change of the machine cannot be told from a change of the "
+                             "kernel in this column")
+            elif mc.moved and use_machine:
+                notes.append(f"{mc.column}: the machine itself was "
+                             f"{'slower' if mc.cmp.change_pct > 0 else 'faster'} than in "
+                             f"{mc.baseline}: its probe changed {mc.cmp.change_pct:+.1f}% "
+                             f"(p={mc.cmp.p:.2g}); changes up to {mc.floor_pct:.1f}% are "
+                             "not called in this column")
     keys: list[str] = []
     seen: set[str] = set()
     for c in perf_cols:
@@ -282,21 +359,31 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
             mdef = next((x for x in defs if x is not None), MetricDef())
             bp = pooled[base.id].get(k) if base else None
             bs = bp.samples.get(m, []) if bp and bp.status == "ok" else []
-            dpct, dkern = drifts.get((k, m), (0.0, ""))
-            # A change must reach --noise and exceed the drift.
-            floor = max(noise_pct, dpct * (1 + 1e-6) + 1e-6 if dpct else 0.0)
             cells: dict[str, Cell] = {}
+            row_floor, row_drift, row_where = noise_pct, 0.0, ""
             for c in perf_cols:
                 p = pooled[c.id].get(k)
                 if p is None:
                     continue
                 xs = p.samples.get(m, []) if p.status == "ok" else []
+                # A change must reach --noise and exceed the drift and the
+                # machine's own change.
+                floor, why = noise_pct, ""
+                dpct, dwhere = drifts.get(c.id, {}).get((k, m), (0.0, ""))
+                if dpct * (1 + 1e-6) + 1e-6 > floor:
+                    floor, why = dpct * (1 + 1e-6) + 1e-6, f"drift {dwhere}"
+                mcol = mach.get(c.id)
+                if use_machine and mcol is not None and mcol.floor_pct > floor:
+                    floor, why = mcol.floor_pct, "machine"
                 if base is not None and c.id == base.id:
                     cmp = None
                 else:
                     cmp = stats.compare(bs, xs, mdef.better, floor, alpha)
-                cells[c.id] = Cell(xs, stats.summarize(xs), cmp, p.status, p.reason)
-            row = Row(k, rep, m, mdef, cells, floor, dpct, dkern)
+                    if dpct > row_drift:
+                        row_drift, row_where = dpct, dwhere
+                    row_floor = max(row_floor, floor)
+                cells[c.id] = Cell(xs, stats.summarize(xs), cmp, p.status, p.reason, floor, why)
+            row = Row(k, rep, m, mdef, cells, row_floor, row_drift, row_where)
             rows.append(row)
             for cid, cell in cells.items():
                 if cell.cmp is not None and not math.isnan(cell.cmp.p):
@@ -307,8 +394,8 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
             ps = [c.p for c in (t[0].cells[col.id].cmp for t in fam) if c is not None]
             level = stats.bh_alpha(ps, alpha)
             for row, cid, bs, xs in fam:
-                row.cells[cid].cmp = stats.compare(bs, xs, row.mdef.better, row.floor_pct,
-                                                   min(alpha, level))
+                row.cells[cid].cmp = stats.compare(bs, xs, row.mdef.better,
+                                                   row.cells[cid].floor_pct, min(alpha, level))
 
     conf: dict[str, dict[str, ConfResult]] = {}
     for c in conf_cols:
@@ -324,7 +411,7 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
         for w in r.warnings:
             notes.append(f"{r.name}: {w}")
     return Comparison(by, cols, perf_cols, base, conf_base, rows, conf, diffs,
-                      noise_pct, alpha, pooled, notes, fdr, drift)
+                      noise_pct, alpha, pooled, notes, fdr, drift, mach, use_machine)
 
 
 def main(argv: list[str]) -> int:

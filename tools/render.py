@@ -184,6 +184,39 @@ def guest_blocks(B: list[Any], runs: list[Run]) -> None:
                         "submit ns/iocb p50", "inline", "file"], rows, md_limit=60))
 
 
+def machine_block(B: list[Any], cmp: Comparison) -> None:
+    """The control: the machine probes of each column against the baseline's."""
+    if not cmp.machine:
+        return
+    B.append(("h", 2, "Machine"))
+    B.append(("p", "The machine probe (tools/machine.py, machine.json) times a fixed piece "
+                   "of user-space work at every round of a run; the kernel under test is "
+                   "not in it. When it changed significantly (the rule above), the machine "
+                   "was slower or faster by that much, and "
+                   + ("no change of the column's metrics up to that size is called."
+                      if cmp.use_machine else
+                      "changes of that size may be the machine's (--no-machine-floor: "
+                      "not used as a floor).")))
+    rows: list[list[Cell]] = []
+    for cid, mc in cmp.machine.items():
+        if mc.cmp is None:
+            rows.append([cid, mc.baseline, "-", "-", "-", "-", "no probes on one side", "-"])
+            continue
+        c = mc.cmp
+        rows.append([cid, mc.baseline,
+                     f"{c.base.mean / 1e6:.2f} ±{c.base.cv_pct:.0f}% (n={c.base.n})",
+                     f"{c.cand.mean / 1e6:.2f} ±{c.cand.cv_pct:.0f}% (n={c.cand.n})",
+                     fmt_pct(c.change_pct), fmt_p(c.p),
+                     f"{fmt_steal(mc.base_steal_pct)} → {fmt_steal(mc.steal_pct)}",
+                     f"{mc.floor_pct:.1f}%" if mc.moved else "not moved"])
+    B.append(Table(["column", "baseline", "baseline probe ms", "probe ms", "change", "p",
+                    "CPU steal", "machine floor"], rows))
+
+
+def fmt_steal(v: float) -> str:
+    return "-" if math.isnan(v) else f"{v:.1f}%"
+
+
 def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]) -> list[Any]:
     B: list[Any] = []
     unit = "run" if cmp.by == "run" else "kernel"
@@ -202,19 +235,24 @@ def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]
                    + ("Benjamini-Hochberg over all metrics of a column" if cmp.fdr
                       else "each metric on its own: --no-fdr")
                    + f") and the means differ by at least the noise floor, {cmp.noise_pct:g}%"
-                   + (" or the metric's run-to-run drift" if cmp.drift else "") + ". "
+                   + (" or the metric's run-to-run drift" if cmp.drift else "")
+                   + (" or the machine's own change (below)" if cmp.use_machine else "") + ". "
                    "A significant change is a regression or an improvement according to "
                    "the metric's direction; a metric without a direction is informational. "
                    "Changes with fewer samples are shown (n<3) but never called. Emulated "
                    "(TCG) runs count for conformance only."))
-    raised = [r for r in cmp.rows if r.floor_pct > cmp.noise_pct]
+    raised = [c.floor_pct for r in cmp.rows for c in r.cells.values()
+              if c.cmp is not None and c.floor_why.startswith("drift")]
     if raised:
-        big = sorted(r.floor_pct for r in raised)
-        B.append(("p", f"Run-to-run drift: for {len(raised)} of {len(cmp.rows)} metrics the "
-                       "floor is raised to the largest change seen between two runs of one "
-                       f"kernel (median {big[len(big) // 2]:.1f}%, largest {big[-1]:.1f}%): "
-                       "repeats inside a run share the machine's state of the moment and "
-                       "understate the noise between runs. --no-drift-floor turns this off."))
+        big = sorted(raised)
+        where = ("two runs of one kernel" if cmp.by == "kernel" else
+                 "two runs of one kernel on this host, other than the two compared")
+        B.append(("p", f"Run-to-run drift: for {len(raised)} comparisons the floor is raised "
+                       f"to the largest change seen between {where} (median "
+                       f"{big[len(big) // 2]:.1f}%, largest {big[-1]:.1f}%): repeats inside a "
+                       "run share the machine's state of that run and understate the noise "
+                       "between runs. --no-drift-floor turns this off."))
+    machine_block(B, cmp)
     regs, imps = cmp.regressions, cmp.improvements
     few = sum(1 for r in cmp.rows for c in r.cells.values() if c.verdict == stats.FEW)
     B.append(("h", 2, "Verdict"))
@@ -417,7 +455,7 @@ def to_html(blocks: list[Any]) -> str:
 
 CSV_FIELDS = ["column", "baseline", "source", "target", "labels", "variant", "metric", "unit",
               "better", "status", "n", "mean", "stddev", "cv_pct", "base_n", "base_mean",
-              "base_stddev", "change_pct", "p_value", "floor_pct", "drift_kernel", "verdict"]
+              "base_stddev", "change_pct", "p_value", "floor_pct", "floor_from", "verdict"]
 
 
 def to_csv(cmp: Comparison) -> str:
@@ -438,7 +476,7 @@ def to_csv(cmp: Comparison) -> str:
                         num(c.summary.cv_pct) if c.summary.n else "",
                         b.n if b else "", num(b.mean) if b else "", num(b.stddev) if b else "",
                         num(c.cmp.change_pct) if c.cmp else "", num(c.cmp.p) if c.cmp else "",
-                        num(r.floor_pct), r.drift_kernel, c.verdict])
+                        num(c.floor_pct), c.floor_why, c.verdict])
     return buf.getvalue()
 
 

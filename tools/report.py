@@ -15,9 +15,14 @@ least 3 samples on each side, Welch's t-test significant at --alpha (with
 the Benjamini-Hochberg correction over all metrics of a column, unless
 --no-fdr) and a change of at
 least the noise floor: --noise percent, raised for a metric to the largest
-change seen between two runs of one kernel (--no-drift-floor keeps it at
---noise); it is a regression or an improvement by the metric's direction.  Conformance: new failures, fixed tests and changed skips against
-the baseline.  Emulated (TCG) runs count for conformance only.
+change seen between two runs of one kernel (with --by run: two runs other
+than the pair compared; --no-drift-floor keeps it at --noise), and for a
+column to the change of its machine probes when the machine itself was
+significantly slower or faster than the baseline's (machine.json, written
+by make bench and tools/study.py; --no-machine-floor); it is a regression
+or an improvement by the metric's direction.  Conformance: new failures,
+fixed tests and changed skips against the baseline.  Emulated (TCG) runs
+count for conformance only.
 
 Exit status: 0; 1 with --fail-on-regression when a significant regression
 or a new conformance failure was found; 2 on a usage error.
@@ -76,6 +81,9 @@ def parser() -> Parser:
     ap.add_argument("--no-drift-floor", action="store_true",
                     help="do not raise a metric's noise floor to the largest change seen "
                          "between two runs of one kernel")
+    ap.add_argument("--no-machine-floor", action="store_true",
+                    help="do not raise a column's noise floor to the change of its machine "
+                         "probes (machine.json) when the machine itself moved")
     ap.add_argument("--no-fdr", action="store_true",
                     help="test each metric at --alpha on its own, without the "
                          "Benjamini-Hochberg correction over all metrics of a column")
@@ -168,7 +176,8 @@ def run(argv: list[str]) -> int:
             raise UsageError(f"--baseline '{args.baseline}' matches no kernel or run (no runs)")
         by, baseline = resolve_baseline(runs, args.baseline, args.by)
     cmp = compare.compare_runs(runs, by, baseline, args.noise, args.alpha,
-                               drift=not args.no_drift_floor, fdr=not args.no_fdr)
+                               drift=not args.no_drift_floor, fdr=not args.no_fdr,
+                               use_machine=not args.no_machine_floor)
 
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -209,6 +218,12 @@ def run(argv: list[str]) -> int:
                 print(f"{PROG}: new conformance failure: {t} on {d.column} ({was} on {d.baseline})")
         for n in ch.notes:
             print(f"{PROG}: {n}")
+        for mc in cmp.machine.values():
+            if mc.moved and mc.cmp is not None:
+                print(f"{PROG}: machine: {mc.column}: probe {render.fmt_pct(mc.cmp.change_pct)} "
+                      f"against {mc.baseline} (p={render.fmt_p(mc.cmp.p)})"
+                      + (f": floor {mc.floor_pct:.1f}% in this column" if cmp.use_machine
+                         else ""))
     print(f"{PROG}: {len(runs)} runs, {len(cmp.columns)} {by}s, baseline "
           f"{cmp.baseline.id if cmp.baseline else '-'}: {len(regs)} regressions, "
           f"{len(cmp.improvements)} improvements, {newf} new conformance failures; "

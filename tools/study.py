@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """study: run the scenario studies (the seed threads, made repeatable).
 
-  tools/study.py [--quick] [--repeat N] [--scratch DIR] NAME... | all
+  tools/study.py [--quick] [--repeat N [--round I]] [--scratch DIR] NAME... | all
 
 Each scenario measures one seed thread's question over the targets this
 machine has (the scratch directory's filesystem always; as root also ext4,
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ from types import ModuleType
 from typing import NoReturn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import machine  # noqa: E402
 import store  # noqa: E402
 from study_core import Study  # noqa: E402
 from study_targets import Cleanup, Targets, interrupt_on_signals  # noqa: E402
@@ -75,7 +77,14 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="small sizes and short runs (what the bats tests use)")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
-                    help="measure every point N times and record every sample")
+                    help="measure every point N times and record every sample: N rounds "
+                         "over all the chosen scenarios, each measuring every point once, so "
+                         "that a point's samples spread over the whole study")
+    ap.add_argument("--round", type=int, metavar="I",
+                    help="measure round I of --repeat N only (1 to N), adding its samples "
+                         "to the scenarios already in the run directory "
+                         "(AIO_SUITE_RUN_DIR): how make bench puts its other measurements "
+                         "between the rounds")
     ap.add_argument("--scratch", metavar="DIR",
                     help="directory for scratch files (default: the checkout)")
     args = ap.parse_args(argv)
@@ -87,6 +96,14 @@ def main(argv: list[str]) -> int:
             return 2
     if args.repeat < 1:
         print(f"{PROG}: --repeat must be 1 or more, not {args.repeat}", file=sys.stderr)
+        return 2
+    if args.round is not None and not 1 <= args.round <= args.repeat:
+        print(f"{PROG}: --round must be 1 to --repeat ({args.repeat}), not {args.round}",
+              file=sys.stderr)
+        return 2
+    if args.round is not None and not os.environ.get("AIO_SUITE_RUN_DIR"):
+        print(f"{PROG}: --round {args.round} needs AIO_SUITE_RUN_DIR: the run directory "
+              "whose scenarios it adds to", file=sys.stderr)
         return 2
     scratch_base = Path(args.scratch) if args.scratch else None
     if scratch_base and not scratch_base.is_dir():
@@ -120,24 +137,41 @@ def main(argv: list[str]) -> int:
             print(f"{PROG}: cannot make a scratch directory: {e.strerror or e} "
                   f"(use --scratch DIR)", file=sys.stderr)
             return 1
-        study = Study(out, targets, cleanup, args.quick, args.repeat)
-        for name in wanted:
-            m = module(name)
-            t0 = time.monotonic()
-            print(f"{PROG}: {name} (seed {m.SEED}): {m.QUESTION}", flush=True)
-            try:
-                scen = m.run(study)
-            except (OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
-                # One scenario's trouble (a full disk, a tool's odd JSON)
-                # does not stop the others.
-                print(f"{PROG}: {name}: failed: {e}", file=sys.stderr, flush=True)
-                status = 1
-                continue
-            path = scen.write()
-            print(f"{PROG}: {name}: {summary(scen.data)} in {time.monotonic() - t0:.1f} s "
-                  f"-> {path}", flush=True)
-            if any(p["status"] == "failed" for p in scen.points):
-                status = 1
+        study = Study(out, targets, cleanup, args.quick, 1, args.repeat)
+        rounds = [args.round - 1] if args.round is not None else list(range(args.repeat))
+        if rounds[0] > 0:
+            # Round I of a make bench run: the earlier rounds are on disk.
+            for name in wanted:
+                prev = out / f"{name}.json"
+                if prev.exists():
+                    study.carry[name] = store.load_json(prev)
+        broken: set[str] = set()
+        for rnd in rounds:
+            study.round = rnd
+            machine.record(out, f"study round {rnd + 1} start")
+            for name in wanted:
+                if name in broken:
+                    continue
+                m = module(name)
+                t0 = time.monotonic()
+                print(f"{PROG}: {name} (seed {m.SEED}), round {rnd + 1} of {args.repeat}: "
+                      f"{m.QUESTION}", flush=True)
+                try:
+                    scen = m.run(study)
+                except (OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+                    # One scenario's trouble (a full disk, a tool's odd JSON)
+                    # does not stop the others.
+                    print(f"{PROG}: {name}: failed: {e}", file=sys.stderr, flush=True)
+                    status = 1
+                    broken.add(name)
+                    continue
+                path = scen.write()
+                study.carry[name] = scen.data
+                print(f"{PROG}: {name}: {summary(scen.data)} in {time.monotonic() - t0:.1f} s "
+                      f"-> {path}", flush=True)
+                if any(p["status"] == "failed" for p in scen.points):
+                    status = 1
+        machine.record(out, f"study round {rounds[-1] + 1} end")
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; removing loop devices, mounts and scratch files",
               file=sys.stderr)

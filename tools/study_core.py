@@ -107,6 +107,11 @@ def fio_iops(data: dict[str, Any]) -> float:
     return total
 
 
+def point_key(target: str, labels: dict[str, Any]) -> str:
+    """What identifies a point of a scenario from one round to the next."""
+    return json.dumps([target, labels], sort_keys=True)
+
+
 class Scenario:
     """One scenario's results: points with every sample, charts, checks."""
 
@@ -119,7 +124,8 @@ class Scenario:
             "scenario": name,
             "seed": seed,
             "question": question,
-            "params": {**params, "repeat": study.repeat, "quick": study.quick},
+            "params": {**params, "repeat": study.repeat * study.rounds,
+                       "rounds": study.rounds, "quick": study.quick},
             "metrics": metrics,
             "points": [],
             "charts": [],
@@ -128,6 +134,14 @@ class Scenario:
             "notes": [],
             "targets": {},
         }
+        # The rounds before this one: their points take this round's
+        # samples, their cross-checks and notes stay.
+        prev = study.carry.get(name)
+        self.prev: dict[str, dict[str, Any]] = {}
+        if prev:
+            self.prev = {point_key(p["target"], p["labels"]): p for p in prev.get("points", [])}
+            self.data["crosscheck"] = list(prev.get("crosscheck", []))
+            self.data["notes"] = list(prev.get("notes", []))
 
     @property
     def points(self) -> list[dict[str, Any]]:
@@ -150,6 +164,20 @@ class Scenario:
 
     def _add(self, target: str, labels: dict[str, Any], status: str, reason: str,
              samples: dict[str, list[float]], raw: list[str]) -> dict[str, Any]:
+        """Record a point; in round 2 and later, the point of the earlier
+        rounds with its samples first.  A point that stopped being ok in a
+        later round is recorded with that round's status and reason."""
+        before = self.prev.get(point_key(target, labels))
+        if before is not None:
+            merged = {k: list(v) for k, v in before.get("samples", {}).items()}
+            for k, v in samples.items():
+                merged.setdefault(k, []).extend(v)
+            samples = merged
+            raw = list(before.get("raw", [])) + raw
+            if before.get("status", "ok") != "ok":
+                status, reason = before["status"], before.get("reason", "")
+            elif status != "ok":
+                reason = f"round {self.study.round + 1}: {reason}"
         pt = {"target": target, "labels": labels, "status": status, "reason": reason,
               "samples": samples, "raw": raw}
         self.points.append(pt)
@@ -175,7 +203,14 @@ class Scenario:
         raw: list[list[str]] = [[] for _ in jobs]
         status = ["ok"] * len(jobs)
         reason = [""] * len(jobs)
-        for r in range(self.study.repeat):
+        for i, (target, labels, _) in enumerate(jobs):
+            # Skipped, failed or hung in an earlier round: not measured again
+            # (_add() keeps that round's status).
+            before = self.prev.get(point_key(target, labels))
+            if before is not None and before.get("status", "ok") != "ok":
+                status[i] = "carried"
+        first = self.study.round * self.study.repeat
+        for r in range(first, first + self.study.repeat):
             for i, (_, _, fn) in enumerate(jobs):
                 if status[i] != "ok":
                     continue
@@ -198,7 +233,9 @@ class Scenario:
                 raw[i] += files
         out = []
         for i, (target, labels, _) in enumerate(jobs):
-            if status[i] in ("failed", "hang"):
+            if status[i] == "carried":
+                status[i] = "ok"  # _add() takes the earlier round's status
+            elif status[i] in ("failed", "hang"):
                 print(f"{self.name}: {target} {labels}: {status[i]}: {reason[i]}", flush=True)
             out.append(self._add(target, labels, status[i], reason[i], samples[i], raw[i]))
         return out
@@ -224,6 +261,9 @@ class Scenario:
                 and all(p["labels"].get(k) == v for k, v in labels.items())]
 
     def write(self) -> Path:
+        # A point of an earlier round that this round did not reach stays.
+        have = {point_key(p["target"], p["labels"]) for p in self.points}
+        self.points.extend(p for k, p in self.prev.items() if k not in have)
         path = self.study.out / f"{self.name}.json"
         store.write_json(path, self.data)
         return path
@@ -233,12 +273,16 @@ class Study:
     """What every scenario runs with."""
 
     def __init__(self, out: Path, targets: Targets, cleanup: Cleanup,
-                 quick: bool, repeat: int) -> None:
+                 quick: bool, repeat: int, rounds: int = 1) -> None:
         self.out = out
         self.targets = targets
         self.cleanup = cleanup
         self.quick = quick
-        self.repeat = repeat
+        self.repeat = repeat  # samples of a point per round, back to back
+        self.rounds = rounds  # rounds over every scenario: the samples spread in time
+        self.round = 0  # the round being measured, from 0
+        # Scenario name -> its data after the rounds before this one.
+        self.carry: dict[str, dict[str, Any]] = {}
         self.root = os.geteuid() == 0
         self.build = store.BUILD
         self.aio_stress_bin = self.build / "aio-stress"
@@ -328,7 +372,11 @@ class Study:
         taking turns for the same time (2 rounds with --quick, else 3) and
         comparing the medians, so that drift and a busy machine weigh on
         both; print both IOPS and the ratio, flag a disagreement over 10%.
-        With aio_args None only fio runs, once (a workload not compared)."""
+        With aio_args None only fio runs, once (a workload not compared).
+        The cross-check compares two tools on one kernel, not kernels: it
+        runs in the first round only."""
+        if self.round > 0:
+            return
         tag = what.replace(" ", "-")
         entry: dict[str, Any] = {"what": what, "job": f"jobs/{scen.name}.fio", "env": env,
                                  "runtime_s": runtime, "device_bound": device_bound,

@@ -8,7 +8,8 @@ writes DIR/<host>/<release>/<run id>/ with env.json, three scenario files in
 the aio-suite-scenario/1 schema (synth-engines: IOPS and completion latency
 against queue depth; synth-blocking: an inline-ratio matrix; synth-batching:
 io_submit cost against batch size), one aio-stress/1 file per engine at
-queue depth 32 with a completion latency histogram, and conform.json.
+queue depth 32 with a completion latency histogram, conform.json and
+machine.json (the machine probes; --machine-slowdown makes them slower).
 
 The samples of each point have exactly the given coefficient of variation
 and exactly the base mean times the slowdown (the draws are standardised),
@@ -139,6 +140,15 @@ def write_aio_stress(path: Path, g: Gen, eng: str, qd: int, lat_ns: float) -> No
     path.write_text(json.dumps(doc) + "\n")
 
 
+def machine(g: Gen, slowdown_pct: float) -> dict[str, Any]:
+    """machine.json: one probe per sample, 20 ms of work, the given CV."""
+    base = 20e6 * (1.0 + slowdown_pct / 100.0)
+    probes = [{"label": f"synthetic {i}", "cpu_loop_ns": base * (1.0 + g.cv * z),
+               "steal_pct_since_previous": 1.0 + slowdown_pct / 10.0}
+              for i, z in enumerate(g.draws())]
+    return {"schema": "aio-suite-machine/1", "probes": probes}
+
+
 def conform(a: argparse.Namespace) -> dict[str, Any]:
     res = []
     for name, var in CONFORM:
@@ -170,6 +180,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--conform-skip", action="append", default=[], metavar="TEST",
                     help="this conformance test is skipped (repeatable)")
     ap.add_argument("--no-conform", action="store_true", help="write no conform.json")
+    ap.add_argument("--machine-slowdown", type=float, default=0.0, metavar="PCT",
+                    help="the machine probes (machine.json) are %% slower (negative: faster)")
+    ap.add_argument("--no-machine", action="store_true", help="write no machine.json")
     a = ap.parse_args(argv)
     if a.repeat < 1:
         ap.error(f"argument --repeat: must be 1 or more, not '{a.repeat}'")
@@ -184,6 +197,9 @@ def main(argv: list[str]) -> int:
         (run / f"{doc['scenario']}.json").write_text(json.dumps(doc, indent=1) + "\n")
     if not a.no_conform:
         (run / "conform.json").write_text(json.dumps(conform(a), indent=1) + "\n")
+    if not a.no_machine:
+        (run / "machine.json").write_text(json.dumps(machine(g, a.machine_slowdown), indent=1)
+                                          + "\n")
     print(run)
     return 0
 

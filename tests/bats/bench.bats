@@ -40,6 +40,10 @@ run_dir() {
 	[ -f "$d/aio-stress-file-libaio-r1.json" ]
 	json_true "$d/summary.json" "len([r for r in d['engine_runs'] if r['status'] == 'ok']) >= 4"
 	json_true "$d/aio-stress-file-libaio-r0.json" "[s['name'] for s in d['stages']] == ['write', 'read', 'random write', 'random read']"
+	# Rounds: every engine once in round 1 before any runs a second time;
+	# the machine probed at the start of each round and at the end.
+	json_true "$d/summary.json" "[r['repeat'] for r in d['engine_runs']] == sorted(r['repeat'] for r in d['engine_runs'])"
+	json_true "$d/machine.json" "[p['label'] for p in d['probes']] == ['bench round 1 start', 'bench round 2 start', 'bench end']"
 	# the scratch directory bench made is gone
 	[ -z "$(ls -A "$SCRATCH" | grep -v '^results$')" ]
 }

@@ -267,6 +267,71 @@ EOF
 	assert_eq "[5.0]" "$output"
 }
 
+@test "with --by run, the drift of the host's other runs of the kernel is the floor, not the pair's own" {
+	synth --release 6.1 --seed 1 --run-id 20260101T000000Z-a
+	synth --release 6.1 --seed 2 --run-id 20260102T000000Z-b --slowdown 10
+	# Two more runs of the kernel that differ by 15% between them: the
+	# history says this host drifts that much between runs.
+	synth --release 6.1 --seed 3 --run-id 20260103T000000Z-c
+	synth --release 6.1 --seed 4 --run-id 20260104T000000Z-d --slowdown 15
+	run report --formats csv,md --by run --baseline 20260101T000000Z-a
+	assert_status 0
+	[[ $(count regression 20260102T000000Z-b) == 0 ]]
+	grep -q 'other than the two compared' "$OUT/report.md"
+	# Without the history (a and b alone) the same 10% is flagged.
+	run report --formats csv --by run --runs '*-a' --runs '*-b' --fail-on-regression
+	assert_status 1
+	[[ $(count regression 20260102T000000Z-b) -gt 0 ]]
+}
+
+@test "a slowdown the machine probes explain is not called a regression" {
+	synth --release 6.1 --seed 1 --run-id 20260101T000000Z-a
+	# Every metric 20% worse, and the machine itself 25% slower.
+	synth --release 6.1 --seed 2 --run-id 20260102T000000Z-b --slowdown 20 \
+		--machine-slowdown 25
+	run report --formats csv,md --by run --fail-on-regression
+	assert_status 0
+	assert_output_has "machine: 20260102T000000Z-b: probe +25.0% against 20260101T000000Z-a"
+	[[ $(count regression 20260102T000000Z-b) == 0 ]]
+	grep -q '^## Machine' "$OUT/report.md"
+	grep -q 'the machine itself was slower than in 20260101T000000Z-a' "$OUT/report.md"
+	run python3 - "$OUT/report.csv" <<'EOF'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["column"].endswith("-b") and r["better"]]
+print(sorted({(r["floor_from"], r["floor_pct"]) for r in rows}))
+EOF
+	assert_eq "[('machine', '25')]" "$output"
+	# The same data judged without the control: every metric regresses.
+	run report --formats csv --by run --fail-on-regression --no-machine-floor
+	assert_status 1
+	[[ $(count regression 20260102T000000Z-b) -gt 0 ]]
+}
+
+@test "a slowdown bigger than the machine's own change is still flagged" {
+	synth --release 6.1 --seed 1
+	synth --release 6.12 --seed 2 --slowdown 40 --machine-slowdown 10
+	run report --formats csv --fail-on-regression
+	assert_status 1
+	[[ $(verdicts 6.12 | awk '$3 == "iops" && $NF != "regression"' | wc -l) == 0 ]]
+}
+
+@test "a machine that did not move leaves the floor at --noise" {
+	synth --release 6.1 --seed 1
+	synth --release 6.12 --seed 2 --slowdown 8 --machine-slowdown 1
+	run report --formats csv,md --fail-on-regression
+	assert_status 1
+	grep -q '| not moved |' "$OUT/report.md"
+	[[ $(verdicts 6.12 | awk '$3 == "iops" && $NF != "regression"' | wc -l) == 0 ]]
+}
+
+@test "runs without machine probes are compared as before, with a note" {
+	synth --release 6.1 --seed 1 --no-machine
+	synth --release 6.12 --seed 2 --slowdown 8
+	run report --formats csv,md --fail-on-regression
+	assert_status 1
+	grep -q 'no machine probes on one side' "$OUT/report.md"
+}
+
 @test "the outputs: Markdown, self-contained HTML, CSV and JUnit XML that parse" {
 	requires gnuplot
 	synth --release 6.1 --seed 1
@@ -330,7 +395,7 @@ EOF
 	synth --release 5.10 --seed 2 --emulated
 	run python3 "$REPORT" list
 	assert_status 0
-	assert_output_line '^synth +6\.1 +20260101T000000Z-synth-1 +no +.*1 conform, 3 scenario'
+	assert_output_line '^synth +6\.1 +20260101T000000Z-synth-1 +no +.*1 conform, 1 machine, 3 scenario'
 	assert_output_line '^synth +5\.10 .* TCG '
 }
 

@@ -215,6 +215,51 @@ run_scenario() {
 		'all(len(v) == 2 for p in d["points"] if p["status"] == "ok" for v in p["samples"].values()) and d["params"]["repeat"] == 2'
 }
 
+@test "study --repeat 2 measures in rounds: every point gets a sample per round and the machine is probed at each" {
+	requires gnuplot fio
+	run study --quick --repeat 2 batching vectored
+	assert_status 0
+	assert_output_has "batching (seed 004), round 2 of 2"
+	local d
+	d=$(run_dir)
+	for s in batching vectored; do
+		# Two samples per ok point, from two distinct raw files per point.
+		json_true "$d/$s.json" \
+			'all(len(v) == 2 for p in d["points"] if p["status"] == "ok" for v in p["samples"].values())'
+		json_true "$d/$s.json" \
+			'all(len(set(p["raw"])) == len(p["raw"]) >= 2 for p in d["points"] if p["status"] == "ok")'
+		json_true "$d/$s.json" 'd["params"]["rounds"] == 2 and d["params"]["repeat"] == 2'
+	done
+	# The cross-check runs once (first round), not once per round.
+	json_true "$d/batching.json" 'len(d["crosscheck"]) == 1'
+	json_true "$d/machine.json" \
+		'[p["label"] for p in d["probes"]] == ["study round 1 start", "study round 2 start", "study round 2 end"] and all(p["cpu_loop_ns"] > 0 for p in d["probes"])'
+}
+
+@test "study --round adds one round to the scenarios already in the run directory" {
+	requires gnuplot
+	export AIO_SUITE_RUN_DIR=$AIO_SUITE_RESULTS/h/k/run
+	run study --quick --repeat 2 --round 1 buffered
+	assert_status 0
+	json_true "$AIO_SUITE_RUN_DIR/buffered.json" \
+		'all(len(v) == 1 for p in d["points"] if p["status"] == "ok" for v in p["samples"].values())'
+	run study --quick --repeat 2 --round 2 buffered
+	assert_status 0
+	json_true "$AIO_SUITE_RUN_DIR/buffered.json" \
+		'any(p["status"] == "ok" for p in d["points"]) and all(len(v) == 2 for p in d["points"] if p["status"] == "ok" for v in p["samples"].values())'
+}
+
+@test "study rejects --round outside 1..--repeat, and --round without a run directory, with status 2" {
+	export AIO_SUITE_RUN_DIR=$AIO_SUITE_RESULTS/h/k/run
+	run study --repeat 2 --round 3 buffered
+	assert_one_line_error study
+	assert_output_has "--round must be 1 to --repeat (2), not 3"
+	unset AIO_SUITE_RUN_DIR
+	run study --repeat 2 --round 1 buffered
+	assert_one_line_error study
+	assert_output_has "AIO_SUITE_RUN_DIR"
+}
+
 @test "as uid 65534 the root-only scenarios are skipped with the reason, not failed" {
 	requires nonroot
 	SHARED_TMP=$(mktemp -d /tmp/aio-study-nonroot.XXXXXX)

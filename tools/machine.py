@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The machine's own speed, measured beside the kernel's: the control of a
+comparison between runs.
+
+A probe times a fixed amount of user-space work (integer arithmetic in the
+interpreter, no system call inside the timed loop), several times, and
+reads the CPU time the hypervisor took from this guest (steal, /proc/stat)
+since the previous probe.  The kernel under test does not run in the timed
+loop, so a change of the probe between two runs is a change of the machine
+(host load, CPU frequency, another guest), not of the kernel.  make bench
+and tools/study.py record one probe at the start of every round and one at
+the end, in machine.json of the run directory (schema aio-suite-machine/1);
+tools/report.py compares the probes of two columns and will not call a
+change a regression when the machine alone moved as much
+(docs/REPORT.md).
+
+  tools/machine.py [DIR]    probe now; append to DIR/machine.json, or print
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "aio-suite-machine/1"
+LOOP_ITERATIONS = 200_000
+PROBE_REPEATS = 7
+
+
+def _work(n: int) -> int:
+    """The fixed work: a linear congruential sequence, kept live."""
+    x = 1
+    for _ in range(n):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+    return x
+
+
+def cpu_loop_ns(repeats: int = PROBE_REPEATS, n: int = LOOP_ITERATIONS) -> list[int]:
+    """Wall time of the fixed work, repeats times, in nanoseconds."""
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter_ns()
+        _work(n)
+        out.append(time.perf_counter_ns() - t0)
+    return out
+
+
+def cpu_ticks() -> tuple[int, int] | None:
+    """(steal, total) jiffies of all CPUs since boot; None when unreadable."""
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith("cpu "):
+                    v = [int(x) for x in line.split()[1:]]
+                    steal = v[7] if len(v) > 7 else 0
+                    # guest and guest_nice are already in user and nice.
+                    return steal, sum(v[:8])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"schema": SCHEMA, "probes": []}
+    if not isinstance(data, dict) or not isinstance(data.get("probes"), list):
+        return {"schema": SCHEMA, "probes": []}
+    return data
+
+
+def probe(label: str, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One probe; steal_pct covers the time since previous (a probe dict)."""
+    samples = cpu_loop_ns()
+    ticks = cpu_ticks()
+    entry: dict[str, Any] = {
+        "label": label,
+        "time_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cpu_loop_ns": statistics.median(samples),
+        "cpu_loop_ns_samples": samples,
+        "loop_iterations": LOOP_ITERATIONS,
+    }
+    if ticks is not None:
+        entry["steal_jiffies"], entry["total_jiffies"] = ticks
+        if previous and "steal_jiffies" in previous:
+            d_total = ticks[1] - previous["total_jiffies"]
+            d_steal = ticks[0] - previous["steal_jiffies"]
+            if d_total > 0:
+                entry["steal_pct_since_previous"] = round(100.0 * d_steal / d_total, 3)
+    return entry
+
+
+def record(directory: Path, label: str) -> dict[str, Any]:
+    """Probe and append the probe to directory/machine.json."""
+    path = directory / "machine.json"
+    data = load(path)
+    entry = probe(label, data["probes"][-1] if data["probes"] else None)
+    data["probes"].append(entry)
+    data["schema"] = SCHEMA
+    data["python"] = sys.version.split()[0]
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    tmp.replace(path)
+    return entry
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        return 0
+    if len(argv) > 1 or (argv and argv[0].startswith("-")):
+        print(f"machine: unexpected argument '{argv[-1]}' (see --help)", file=sys.stderr)
+        return 2
+    if argv:
+        d = Path(argv[0])
+        if not d.is_dir():
+            print(f"machine: '{d}' is not a directory", file=sys.stderr)
+            return 2
+        e = record(d, "manual")
+    else:
+        e = probe("manual")
+    print(json.dumps(e))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
