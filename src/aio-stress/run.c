@@ -225,7 +225,8 @@ static int reap(struct run *r, struct thread *t, unsigned int min)
 	if (n == -EINTR)
 		return 0;
 	if (n < 0) {
-		fail(r, "reaping completions failed: %s", strerror(-n));
+		fail(r, "reaping completions failed: %s",
+		     t->eng.reason[0] ? t->eng.reason : strerror(-n));
 		t->error = n;
 		return n;
 	}
@@ -520,6 +521,35 @@ static void inject(struct run *r)
 	free(blk);
 }
 
+/*
+ * A stage whose every request failed met something the kernel or the
+ * target refuses, not an I/O error here and there: name it in the reason
+ * (the result stays io_errors and the run goes on, as for any errors).
+ * Opers keep the last error they saw, which is this stage's.
+ */
+static void explain_failed_stage(struct run *r, enum stage s)
+{
+	const struct stage_stats *st = &r->results[s];
+	const char *hint = "";
+	int64_t err = 0;
+	unsigned int i, k;
+
+	if (!st->ios || st->errors < st->ios || r->fail_reason[0])
+		return;
+	for (i = 0; i < r->o->threads && !err; i++)
+		for (k = 0; k < r->threads[i].nr_opers && !err; k++)
+			if (r->threads[i].opers[k].started_ios)
+				err = r->threads[i].opers[k].last_err;
+	if (r->o->iopoll && err == -EOPNOTSUPP)
+		hint = r->o->o_direct ?
+			       " (--iopoll: the target does not support polled I/O)" :
+			       " (--iopoll: polled I/O needs O_DIRECT, -O)";
+	snprintf(r->fail_reason, sizeof(r->fail_reason),
+		 "every %s request failed: %s%s", stage_name(s),
+		 err < 0 ? strerror((int)-err) : "short transfers", hint);
+	msg("%s", r->fail_reason);
+}
+
 static void *worker(void *arg)
 {
 	struct thread *t = arg;
@@ -595,6 +625,7 @@ static void *worker(void *arg)
 			if (r->stop)
 				r->interrupted = true;
 			report_stage_text(r, (enum stage)s);
+			explain_failed_stage(r, (enum stage)s);
 			if (o->inject_kind && !injected &&
 			    stage_writes((enum stage)s) && !r->stop) {
 				injected = true;

@@ -17,7 +17,9 @@
  *	                  no limit; 0: one non-blocking pass), store up to max
  *	                  finished requests in out[] with req->res set (bytes
  *	                  or -errno) and return how many; -errno on failure
- *	                  (-EINTR when a signal arrived first).
+ *	                  (-EINTR when a signal arrived first; -ETIMEDOUT, with
+ *	                  e->reason, when requests stopped completing, as on
+ *	                  io_uring IOPOLL over a target that cannot poll).
  *
  * Functions return 0 or -errno.  init() returns -EOPNOTSUPP (or the
  * kernel's answer) with a reason in e->reason when the kernel or target
@@ -107,7 +109,7 @@ struct engine {
 	struct engine_opts opts;
 	unsigned int queued; /* prepped, not yet accepted by submit */
 	unsigned int inflight; /* accepted, not yet reaped */
-	char reason[160]; /* why init refused, for a skip */
+	char reason[160]; /* why init refused (a skip) or reap gave up */
 	void *priv; /* the engine's own state */
 };
 

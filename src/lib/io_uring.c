@@ -10,7 +10,8 @@
  * Requests wait in a queue until submit() turns them into SQEs, so that
  * no more than depth are ever in the kernel's hands.  Without SQPOLL the
  * SQEs that io_uring_enter did not consume are still queued (e->queued)
- * and go with the next submit.
+ * and go with the next submit.  An IOPOLL ring is reaped in its own loop
+ * (ur_iopoll_reap) that fails with a reason when nothing completes.
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +24,13 @@
 #include "engine_impl.h"
 
 #define UR_SQ_THREAD_IDLE_MS 50
+/*
+ * An IOPOLL reap gives up after this long without a single completion:
+ * far beyond the latency of any device that polls, and what a target that
+ * cannot poll (or a kernel that then never completes the requests) looks
+ * like.
+ */
+#define UR_IOPOLL_STALL_NS (10ull * 1000 * 1000 * 1000)
 
 struct uring {
 	struct io_uring ring;
@@ -36,6 +44,7 @@ struct uring {
 	int *fd_index; /* fd -> registered index, or -1 */
 	int nr_fd_index;
 	uintptr_t buf_lo, buf_hi; /* the registered buffer */
+	bool stalled; /* the last IOPOLL reap gave up waiting */
 };
 
 static void ur_free(struct uring *ur)
@@ -363,23 +372,9 @@ static void ur_resync_sq(struct engine *e, struct uring *ur)
 }
 
 /*
- * The kernel does not apply a wait's timeout to an IOPOLL ring (it polls
- * until min have completed), so poll in passes until the deadline.
+ * Wait until the CQ holds at least min CQEs: 0 or -errno (-ETIME).  Not
+ * for IOPOLL rings (ur_iopoll_reap).
  */
-static int ur_iopoll_until(struct uring *ur, unsigned int min,
-			   int64_t timeout_ns)
-{
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ns;
-	int ret;
-
-	do
-		ret = io_uring_get_events(&ur->ring);
-	while (!ret && io_uring_cq_ready(&ur->ring) < min &&
-	       now_ns() < deadline);
-	return ret;
-}
-
-/* Wait until the CQ holds at least min CQEs: 0 or -errno (-ETIME). */
 static int ur_wait(struct engine *e, struct uring *ur, unsigned int min,
 		   int64_t timeout_ns)
 {
@@ -387,16 +382,12 @@ static int ur_wait(struct engine *e, struct uring *ur, unsigned int min,
 	struct __kernel_timespec ts;
 	int ret;
 
-	if (!timeout_ns)
-		return io_uring_get_events(&ur->ring);
 	if (timeout_ns < 0) {
 		do
 			ret = io_uring_wait_cqe_nr(&ur->ring, &cqe, min);
 		while (!ret && io_uring_cq_ready(&ur->ring) < min);
 		return ret;
 	}
-	if (ur->iopoll)
-		return ur_iopoll_until(ur, min, timeout_ns);
 	ts.tv_sec = timeout_ns / 1000000000;
 	ts.tv_nsec = timeout_ns % 1000000000;
 	ret = io_uring_wait_cqes(&ur->ring, &cqe, min, &ts, NULL);
@@ -405,27 +396,16 @@ static int ur_wait(struct engine *e, struct uring *ur, unsigned int min,
 	return ret;
 }
 
-static int ur_reap(struct engine *e, unsigned int min, unsigned int max,
-		   int64_t timeout_ns, struct io_req **out)
+/*
+ * Take up to max CQEs off the ring into out[] (liburing's own timeout CQEs
+ * are dropped): how many requests.
+ */
+static unsigned int ur_harvest(struct engine *e, struct uring *ur,
+			       unsigned int max, struct io_req **out)
 {
-	struct uring *ur = e->priv;
 	unsigned int i, n, got = 0;
-	int ret = 0;
-
-	if (!e->inflight || !max)
-		return 0;
-	if (max > e->opts.depth)
-		max = e->opts.depth;
-	if (min > e->inflight)
-		min = e->inflight;
-	if (min > max)
-		min = max;
 
 	n = io_uring_peek_batch_cqe(&ur->ring, ur->cqes, max);
-	if (n < min || (!n && !timeout_ns)) {
-		ret = ur_wait(e, ur, min, timeout_ns);
-		n = io_uring_peek_batch_cqe(&ur->ring, ur->cqes, max);
-	}
 	for (i = 0; i < n; i++) {
 		struct io_uring_cqe *cqe = ur->cqes[i];
 		struct io_req *r = io_uring_cqe_get_data(cqe);
@@ -437,6 +417,130 @@ static int ur_reap(struct engine *e, unsigned int min, unsigned int max,
 	}
 	io_uring_cq_advance(&ur->ring, n);
 	e->inflight -= got;
+	return got;
+}
+
+/*
+ * One step of an IOPOLL reap that wants `want` more CQEs.  Without SQPOLL
+ * this task polls: one pass when there is a deadline, else the kernel
+ * spins until want or until it must reschedule.  With SQPOLL the kernel
+ * thread polls and this task sleeps for up to wait_ns, or, before
+ * IORING_FEAT_EXT_ARG (whose absence makes liburing wait with a timeout
+ * SQE, which an IOPOLL ring refuses), only looks.  0 or -errno.
+ */
+static int ur_iopoll_step(struct uring *ur, unsigned int want, bool deadline,
+			  uint64_t wait_ns)
+{
+	struct __kernel_timespec ts;
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (!ur->sqpoll)
+		return io_uring_enter((unsigned int)ur->ring.ring_fd, 0,
+				      deadline ? 0 : want,
+				      IORING_ENTER_GETEVENTS, NULL);
+	if (!(ur->ring.features & IORING_FEAT_EXT_ARG))
+		return io_uring_get_events(&ur->ring);
+	ts.tv_sec = (long long)(wait_ns / 1000000000);
+	ts.tv_nsec = (long long)(wait_ns % 1000000000);
+	ret = io_uring_wait_cqes(&ur->ring, &cqe, want, &ts, NULL);
+	return ret == -ETIME ? 0 : ret;
+}
+
+/*
+ * Nothing completed for UR_IOPOLL_STALL_NS.  With got requests already in
+ * out[], hand those back and fail the next reap if its first poll brings
+ * nothing; else -ETIMEDOUT with the reason.
+ */
+static int ur_iopoll_stalled(struct engine *e, struct uring *ur,
+			     unsigned int got)
+{
+	if (got) {
+		ur->stalled = true;
+		return 0;
+	}
+	engine_set_reason(
+		e,
+		"io_uring IOPOLL: no completions in %llu s with %u requests in flight: the target does not support polled I/O",
+		UR_IOPOLL_STALL_NS / 1000000000ull, e->inflight);
+	return -ETIMEDOUT;
+}
+
+/*
+ * Reap from an IOPOLL ring.  Completions appear only while someone polls:
+ * this task in io_uring_enter, or the SQPOLL thread.  The kernel does not
+ * apply a wait's timeout to a task's polling, and it does not poll at all
+ * while the CQ holds a CQE (io_iopoll_check returns 0 at once, so asking
+ * for min CQEs with fewer posted and not taken spins forever).  So take
+ * the CQEs off the ring after every step, keep the deadline here, and
+ * give up when UR_IOPOLL_STALL_NS passes without a single completion: a
+ * target that cannot poll, or a kernel that never completes the requests.
+ * *got counts what is already in out[]; 0 or -errno.
+ */
+static int ur_iopoll_reap(struct engine *e, struct uring *ur, unsigned int min,
+			  unsigned int max, int64_t timeout_ns,
+			  struct io_req **out, unsigned int *got)
+{
+	bool stalled = ur->stalled && !*got;
+	uint64_t now = 0, deadline = 0, idle_since = 0;
+	uint64_t wait_ns = UR_IOPOLL_STALL_NS;
+	unsigned int n;
+	int ret;
+
+	ur->stalled = false;
+	if (timeout_ns > 0 || ur->sqpoll)
+		now = idle_since = now_ns();
+	if (timeout_ns > 0)
+		deadline = now + (uint64_t)timeout_ns;
+	for (;;) {
+		if (deadline && deadline - now < wait_ns)
+			wait_ns = deadline - now;
+		ret = ur_iopoll_step(ur, min - *got, deadline, wait_ns);
+		n = ur_harvest(e, ur, max - *got, out + *got);
+		*got += n;
+		if (*got >= min || ret < 0)
+			return ret;
+		if (stalled && !*got)
+			return ur_iopoll_stalled(e, ur, 0);
+		now = now_ns();
+		if (deadline && now >= deadline)
+			return -ETIME;
+		if (n || !idle_since)
+			idle_since = now;
+		else if (now - idle_since >= UR_IOPOLL_STALL_NS)
+			return ur_iopoll_stalled(e, ur, *got);
+	}
+}
+
+static int ur_reap(struct engine *e, unsigned int min, unsigned int max,
+		   int64_t timeout_ns, struct io_req **out)
+{
+	struct uring *ur = e->priv;
+	unsigned int got;
+	int ret;
+
+	if (!e->inflight || !max)
+		return 0;
+	if (max > e->opts.depth)
+		max = e->opts.depth;
+	if (min > e->inflight)
+		min = e->inflight;
+	if (min > max)
+		min = max;
+
+	got = ur_harvest(e, ur, max, out);
+	if (got >= min && (got || timeout_ns))
+		return (int)got;
+	if (!timeout_ns) {
+		/* One non-blocking pass (with IOPOLL, one poll). */
+		ret = io_uring_get_events(&ur->ring);
+		got += ur_harvest(e, ur, max - got, out + got);
+	} else if (ur->iopoll) {
+		ret = ur_iopoll_reap(e, ur, min, max, timeout_ns, out, &got);
+	} else {
+		ret = ur_wait(e, ur, min - got, timeout_ns);
+		got += ur_harvest(e, ur, max - got, out + got);
+	}
 	if (!got && ret < 0 && ret != -ETIME && ret != -EAGAIN)
 		return ret;
 	return (int)got;

@@ -15,6 +15,7 @@ setup() {
 
 teardown() {
 	common_teardown
+	[[ -z ${CHECKOUT_SCRATCH:-} ]] || rm -rf "$CHECKOUT_SCRATCH"
 }
 
 # ---- the classic flags ----
@@ -306,6 +307,37 @@ uring_option_round_trip() {
 	requires io_uring
 	uring_option_round_trip --fixed-files --fixed-bufs
 	assert_eq true "$(json_get "$J" "d['options']['fixed_files'] and d['options']['fixed_bufs']")" fixed
+}
+
+# The checkout's own disk (a virtio disk here, /tmp may be tmpfs): IOPOLL
+# there used to poll forever for completions the device never polls.
+@test "aio-stress --iopoll on a target that cannot poll fails within 60 s saying polled I/O is not supported" {
+	requires io_uring
+	CHECKOUT_SCRATCH=$(mktemp -d "$TOP/.scratch-iopoll.XXXXXX")
+	SCRATCH=$CHECKOUT_SCRATCH
+	requires odirect
+	run timeout -k 5 60 "$AIO_STRESS" --quiet --engine io_uring --iopoll -O \
+		-s 16m -r 4k -d 32 --json "$J" "$CHECKOUT_SCRATCH/file"
+	if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+		echo "aio-stress --iopoll was still running after 60 s" >&2
+		return 1
+	fi
+	if [ "$status" -eq 0 ]; then
+		skip "$(stat -f -c %T "$CHECKOUT_SCRATCH") under $TOP supports polled I/O: the run succeeded"
+	fi
+	if [[ $output == *"IOPOLL refused"* ]]; then
+		skip "${output#aio-stress: }"
+	fi
+	assert_status 1
+	local reason
+	reason=$(json_get "$J" "d['reason']")
+	if [[ $reason != *"not support polled I/O"* ]]; then
+		echo "reason: expected 'not support polled I/O', seen '$reason'" >&2
+		return 1
+	fi
+	json_true "$J" "d['result'] in ('io_errors', 'failed')" \
+		"d['options']['iopoll'] is True"
+	assert_output_has "$reason"
 }
 
 @test "aio-stress refuses io_uring options with another engine with one line" {

@@ -451,6 +451,142 @@ RW_TEST(sync_vectored_buffered, "sync", M_VEC)
 RW_TEST(sync_vectored_direct, "sync", M_VEC | M_DIRECT)
 RW_TEST(sync_scalar_buffered_dsync, "sync", M_DSYNC)
 
+/*
+ * IOPOLL reaped the way aio-stress reaps: depth 32, batches of 8, each
+ * reap waiting with no time limit for 8.  Every request comes back once,
+ * done or with the error the target gave (EOPNOTSUPP where it cannot
+ * poll), or the reap fails with a reason after a while without progress.
+ * The kernel does not poll while the CQ holds a CQE, so a reap that waited
+ * for more CQEs than were posted without taking them spun forever: an
+ * alarm kills this test binary if that comes back.
+ */
+#define POLL_DEPTH 32
+#define POLL_BATCH 8
+#define POLL_REQS 128
+#define POLL_ALARM_S 60
+
+static void check_iopoll_no_time_limit(unsigned int mode)
+{
+	const struct engine_ops *ops = engine_find("io_uring");
+	struct engine_opts o = { .depth = POLL_DEPTH,
+				 .iopoll = true,
+				 .sqpoll = mode & M_SQPOLL };
+	struct io_req reqs[POLL_REQS], *out[POLL_DEPTH];
+	bool seen[POLL_REQS] = { false };
+	int fd = -1, check_fd = -1, next = 0, done = 0, ret, i, phase;
+	struct engine e = { 0 };
+	uint8_t *buf = NULL;
+	bool up = false;
+
+	printf("# engine=io_uring iopoll%s, reaps without a time limit\n",
+	       mode & M_SQPOLL ? ",sqpoll" : "");
+	if (!ops) {
+		skip_because("engine io_uring is not in this build");
+		return;
+	}
+	if (posix_memalign((void **)&buf, BLOCK, (size_t)POLL_REQS * BLOCK)) {
+		UNIT_FAIL("posix_memalign failed");
+		return;
+	}
+	memset(buf, 0x5a, (size_t)POLL_REQS * BLOCK);
+	if (open_scratch(M_DIRECT, &fd, &check_fd))
+		goto out;
+	o.fds = &fd;
+	o.nr_fds = 1;
+	ret = engine_init(&e, ops, &o);
+	if (ret) {
+		if (refusal_is_skip("io_uring", mode, ret))
+			skip_because("%s", e.reason);
+		else
+			UNIT_FAIL("init: %s", e.reason);
+		goto out;
+	}
+	up = true;
+	alarm(POLL_ALARM_S);
+	for (phase = 0; phase < 2; phase++) {
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; i < POLL_REQS; i++)
+			reqs[i] = (struct io_req){
+				.op = phase ? IO_OP_READ : IO_OP_WRITE,
+				.fd = fd,
+				.buf = buf + (size_t)i * BLOCK,
+				.len = BLOCK,
+				.offset = (int64_t)i * BLOCK,
+				.res = 1,
+			};
+		for (next = done = 0; done < POLL_REQS;) {
+			for (i = 0; i < POLL_BATCH && next < POLL_REQS &&
+				    e.queued + e.inflight < POLL_DEPTH;
+			     i++) {
+				ret = engine_prep(&e, &reqs[next++]);
+				if (ret) {
+					UNIT_FAIL("prep: %s", strerror(-ret));
+					goto out;
+				}
+			}
+			ret = engine_submit(&e);
+			if (ret < 0 && ret != -EAGAIN) {
+				UNIT_FAIL("submit: %s", strerror(-ret));
+				goto out;
+			}
+			if (e.queued + e.inflight < POLL_DEPTH &&
+			    next < POLL_REQS)
+				continue;
+			ret = engine_reap(&e, POLL_BATCH, POLL_DEPTH, -1, out);
+			if (ret == -ETIMEDOUT && e.reason[0]) {
+				skip_because("%s", e.reason);
+				goto out;
+			}
+			if (ret <= 0) {
+				UNIT_FAIL(
+					"reap returned %d (%s) with %u in flight",
+					ret, ret < 0 ? strerror(-ret) : "none",
+					e.inflight);
+				goto out;
+			}
+			for (i = 0; i < ret; i++) {
+				long idx = out[i] - reqs;
+
+				if (idx < 0 || idx >= POLL_REQS || seen[idx]) {
+					UNIT_FAIL(
+						"reap returned a bad request (%ld)",
+						idx);
+					goto out;
+				}
+				seen[idx] = true;
+				done++;
+			}
+		}
+		for (i = 0; i < POLL_REQS; i++)
+			if (reqs[i].res != BLOCK && reqs[i].res != -EOPNOTSUPP)
+				UNIT_FAIL("%s %d: res %lld, expected %d or %d",
+					  phase ? "read" : "write", i,
+					  (long long)reqs[i].res, BLOCK,
+					  -EOPNOTSUPP);
+	}
+	EXPECT_EQ(0, e.queued);
+	EXPECT_EQ(0, e.inflight);
+out:
+	alarm(0);
+	if (up)
+		engine_cleanup(&e);
+	if (fd >= 0)
+		close(fd);
+	if (check_fd >= 0)
+		close(check_fd);
+	free(buf);
+}
+
+UNIT_TEST(io_uring_iopoll_reaps_every_request_without_a_time_limit)
+{
+	check_iopoll_no_time_limit(0);
+}
+
+UNIT_TEST(io_uring_sqpoll_iopoll_reaps_every_request_without_a_time_limit)
+{
+	check_iopoll_no_time_limit(M_SQPOLL);
+}
+
 /* Start engine `name` on /dev/null; 0, or a skip/failure was recorded. */
 static int start_devnull(struct engine *e, const char *name, unsigned int depth,
 			 int *fd)
