@@ -10,6 +10,7 @@
 #define AIO_SUITE_ENGINE_IMPL_H
 
 #include <errno.h>
+#include <stdbool.h>
 
 #include "engine.h"
 
@@ -21,6 +22,24 @@ extern const struct engine_ops io_uring_engine;
 /* Write e->reason (truncated to fit). */
 void engine_set_reason(struct engine *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The common start of a reap(): clamp max to the depth and min to what is
+ * in flight and to max.  Returns false when there is nothing to reap.
+ */
+static inline bool engine_reap_bounds(const struct engine *e, unsigned int *min,
+				      unsigned int *max)
+{
+	if (!e->inflight || !*max)
+		return false;
+	if (*max > e->opts.depth)
+		*max = e->opts.depth;
+	if (*min > e->inflight)
+		*min = e->inflight;
+	if (*min > *max)
+		*min = *max;
+	return true;
+}
 
 /*
  * A FIFO of requests in one array: live entries are [head, tail).  Pushing

@@ -519,14 +519,8 @@ static int ur_reap(struct engine *e, unsigned int min, unsigned int max,
 	unsigned int got;
 	int ret;
 
-	if (!e->inflight || !max)
+	if (!engine_reap_bounds(e, &min, &max))
 		return 0;
-	if (max > e->opts.depth)
-		max = e->opts.depth;
-	if (min > e->inflight)
-		min = e->inflight;
-	if (min > max)
-		min = max;
 
 	got = ur_harvest(e, ur, max, out);
 	if (got >= min && (got || timeout_ns))

@@ -268,14 +268,8 @@ static int la_reap(struct engine *e, unsigned int min, unsigned int max,
 	unsigned int got = 0;
 	int ret;
 
-	if (!e->inflight || !max)
+	if (!engine_reap_bounds(e, &min, &max))
 		return 0;
-	if (max > e->opts.depth)
-		max = e->opts.depth;
-	if (min > e->inflight)
-		min = e->inflight;
-	if (min > max)
-		min = max;
 	if (__builtin_expect(req_queue_len(&la->failed) != 0, 0))
 		got = req_queue_take(&la->failed, max, out);
 	if (e->opts.user_reap) {
