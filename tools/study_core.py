@@ -214,19 +214,22 @@ class Scenario:
             for i, (_, _, fn) in enumerate(jobs):
                 if status[i] != "ok":
                     continue
+                self.study.written = []
                 try:
                     m, files = fn(r)
-                except PointSkipped as e:
-                    status[i], reason[i] = "skipped", str(e)
-                    continue
-                except PointHang as e:
-                    status[i], reason[i] = "hang", str(e)
-                    continue
-                except PointFailed as e:
-                    status[i], reason[i] = "failed", str(e)
-                    continue
-                except OSError as e:  # preparing the target (ENOSPC, EACCES...)
-                    status[i], reason[i] = "failed", f"{e.strerror or e}"
+                except (PointSkipped, PointHang, PointFailed, OSError) as e:
+                    if isinstance(e, PointSkipped):
+                        status[i], reason[i] = "skipped", str(e)
+                    elif isinstance(e, PointHang):
+                        status[i], reason[i] = "hang", str(e)
+                    elif isinstance(e, PointFailed):
+                        status[i], reason[i] = "failed", str(e)
+                    else:  # preparing the target (ENOSPC, EACCES...)
+                        status[i], reason[i] = "failed", f"{e.strerror or e}"
+                    # The files a run wrote before the point gave up belong
+                    # to the point: the report does not read them as points
+                    # of their own.
+                    raw[i] += [f for f in self.study.written if f not in raw[i]]
                     continue
                 for k, v in m.items():
                     samples[i].setdefault(k, []).append(v)
@@ -283,6 +286,8 @@ class Study:
         self.round = 0  # the round being measured, from 0
         # Scenario name -> its data after the rounds before this one.
         self.carry: dict[str, dict[str, Any]] = {}
+        # Result files written since measure_interleaved() last reset it.
+        self.written: list[str] = []
         self.root = os.geteuid() == 0
         self.build = store.BUILD
         self.aio_stress_bin = self.build / "aio-stress"
@@ -301,6 +306,7 @@ class Study:
             raise PointFailed(f"aio-stress gave no result in {timeout:.0f} s")
         data: dict[str, Any] | None = None
         if path.exists():
+            self.written.append(name)
             try:
                 data = store.load_json(path)
             except ValueError:
@@ -333,6 +339,7 @@ class Study:
             raise PointFailed(_last_line(p.stderr) or f"{prog} exit status {p.returncode}")
         data["_exit_status"] = p.returncode
         store.write_json(self.out / name, data)
+        self.written.append(name)
         return data, name
 
     def fio(self, scen: Scenario, tag: str, env: dict[str, str],
