@@ -376,29 +376,42 @@ class Study:
                    env: dict[str, str], runtime: float, device_bound: bool,
                    why: str = "") -> None:
         """The same workload through aio-stress and the scenario's fio job,
-        taking turns for the same time (2 rounds with --quick, else 3) and
-        comparing the medians, so that drift and a busy machine weigh on
+        taking turns for the same time (2 turns each with --quick, else 3)
+        and comparing the medians, so that drift and a busy machine weigh on
         both; print both IOPS and the ratio, flag a disagreement over 10%.
-        With aio_args None only fio runs, once (a workload not compared).
-        The cross-check compares two tools on one kernel, not kernels: it
-        runs in the first round only."""
-        if self.round > 0:
+        The turns are spread over the rounds like any point's samples (one
+        per round with 3 rounds; all in one round with one); the verdict is
+        drawn from every turn so far.  With aio_args None only fio runs,
+        once, in the first round (a workload not compared)."""
+        turns = 1 if aio_args is None else (2 if self.quick else 3)
+        per_round = max(1, -(-turns // self.rounds))
+        first = self.round * per_round
+        if first >= turns:
             return
         tag = what.replace(" ", "-")
-        entry: dict[str, Any] = {"what": what, "job": f"jobs/{scen.name}.fio", "env": env,
-                                 "runtime_s": runtime, "device_bound": device_bound,
-                                 "aio_stress_raw": [], "fio_raw": []}
-        scen.data["crosscheck"].append(entry)
+        entry: dict[str, Any] | None = next(
+            (e for e in scen.data["crosscheck"] if e.get("what") == what), None)
+        if entry is not None and entry.get("status") in ("skipped", "failed"):
+            return  # what stopped it in an earlier round still holds
+        if entry is None:
+            entry = {"what": what, "job": f"jobs/{scen.name}.fio", "env": env,
+                     "runtime_s": runtime, "device_bound": device_bound,
+                     "aio_stress_raw": [], "fio_raw": []}
+            scen.data["crosscheck"].append(entry)
+        else:  # carried from the round before: a copy this round owns
+            entry = dict(entry, aio_stress_raw=list(entry.get("aio_stress_raw", [])),
+                         fio_raw=list(entry.get("fio_raw", [])))
+            scen.data["crosscheck"] = [entry if e.get("what") == what else e
+                                       for e in scen.data["crosscheck"]]
         if not shutil.which("fio"):
             entry.update(status="skipped", reason="fio is not installed")
             print(f"{scen.name}: cross-check {what}: skipped: fio is not installed", flush=True)
             return
-        aio: list[float] = []
-        fio: list[float] = []
-        rounds = 1 if aio_args is None else (2 if self.quick else 3)
+        aio: list[float] = list(entry.get("aio_stress_samples", []))
+        fio: list[float] = list(entry.get("fio_samples", []))
         if aio_args is not None:
             env = {**env, "RUNTIME": f"{int(runtime * 1000)}ms"}
-        for i in range(rounds):
+        for i in range(first, min(turns, first + per_round)):
             if aio_args is not None:
                 try:
                     d, raw = self.aio_stress(scen, f"xcheck-{tag}-{i}",

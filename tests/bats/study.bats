@@ -241,8 +241,10 @@ EOF
 			'all(len(set(p["raw"])) == len(p["raw"]) >= 2 for p in d["points"] if p["status"] == "ok")'
 		json_true "$d/$s.json" 'd["params"]["rounds"] == 2 and d["params"]["repeat"] == 2'
 	done
-	# The cross-check runs once (first round), not once per round.
-	json_true "$d/batching.json" 'len(d["crosscheck"]) == 1'
+	# One cross-check entry whose turns (2 with --quick) are spread over
+	# the rounds, one aio-stress and one fio run per round.
+	json_true "$d/batching.json" \
+		'len(d["crosscheck"]) == 1 and [r[-6:] for r in d["crosscheck"][0]["aio_stress_raw"]] == ["0.json", "1.json"] and len(d["crosscheck"][0]["fio_samples"]) == 2'
 	json_true "$d/machine.json" \
 		'[p["label"] for p in d["probes"]] == ["study round 1 start", "study round 2 start", "study round 2 end"] and all(p["cpu_loop_ns"] > 0 for p in d["probes"])'
 }
