@@ -69,6 +69,8 @@ class Cell:
     reason: str = ""
     floor_pct: float = stats.DEFAULT_NOISE_PCT  # the floor this cell was judged with
     floor_why: str = ""  # what set a floor above --noise: "drift <where>", "machine"
+    # The smallest change these samples could show as significant (stats.detectable_pct)
+    detectable_pct: float = math.nan
 
     @property
     def verdict(self) -> str:
@@ -383,6 +385,8 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
                         row_drift, row_where = dpct, dwhere
                     row_floor = max(row_floor, floor)
                 cells[c.id] = Cell(xs, stats.summarize(xs), cmp, p.status, p.reason, floor, why)
+                if cmp is not None:
+                    cells[c.id].detectable_pct = stats.detectable_pct(bs, xs, floor, alpha)
             row = Row(k, rep, m, mdef, cells, row_floor, row_drift, row_where)
             rows.append(row)
             for cid, cell in cells.items():

@@ -256,10 +256,19 @@ def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]
     regs, imps = cmp.regressions, cmp.improvements
     few = sum(1 for r in cmp.rows for c in r.cells.values() if c.verdict == stats.FEW)
     B.append(("h", 2, "Verdict"))
+    det = sorted(c.detectable_pct for r in cmp.rows if r.mdef.better
+                 for c in r.cells.values() if not math.isnan(c.detectable_pct))
+    sens = ([f"Sensitivity: the smallest change these samples could call is "
+             f"{det[len(det) // 2]:.1f}% for the median metric with a direction "
+             f"(a quarter of them {det[len(det) // 4]:.1f}% or less, a quarter "
+             f"{det[(3 * len(det)) // 4]:.1f}% or more; at --alpha before the correction, "
+             "never below the floor; column detectable_pct of report.csv). A change smaller "
+             "than that is not called, whatever its cause: more rounds (REPEAT) or "
+             "more runs narrow it."] if det else [])
     B.append(("ul", [
         f"Performance: {len(regs)} significant regressions, {len(imps)} improvements, "
         f"{few} comparisons with fewer than {stats.MIN_SAMPLES} samples (not called), "
-        f"{len(cmp.rows)} metrics compared.",
+        f"{len(cmp.rows)} metrics compared.", *sens,
         "Conformance: " + (", ".join(
             f"{d.column}: {len(d.new_failures)} new failures, {len(d.fixed)} fixed, "
             f"{len(d.skip_changes)} skip changes" for d in cmp.conf_diffs)
@@ -455,7 +464,8 @@ def to_html(blocks: list[Any]) -> str:
 
 CSV_FIELDS = ["column", "baseline", "source", "target", "labels", "variant", "metric", "unit",
               "better", "status", "n", "mean", "stddev", "cv_pct", "base_n", "base_mean",
-              "base_stddev", "change_pct", "p_value", "floor_pct", "floor_from", "verdict"]
+              "base_stddev", "change_pct", "p_value", "floor_pct", "floor_from", "detectable_pct",
+              "verdict"]
 
 
 def to_csv(cmp: Comparison) -> str:
@@ -476,7 +486,7 @@ def to_csv(cmp: Comparison) -> str:
                         num(c.summary.cv_pct) if c.summary.n else "",
                         b.n if b else "", num(b.mean) if b else "", num(b.stddev) if b else "",
                         num(c.cmp.change_pct) if c.cmp else "", num(c.cmp.p) if c.cmp else "",
-                        num(c.floor_pct), c.floor_why, c.verdict])
+                        num(c.floor_pct), c.floor_why, num(c.detectable_pct), c.verdict])
     return buf.getvalue()
 
 

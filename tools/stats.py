@@ -195,6 +195,44 @@ def compare(base: Sequence[float], cand: Sequence[float], better: str = "",
     return Comparison(sb, sc, change, w.p, REGRESSION if worse else IMPROVEMENT)
 
 
+def t_critical(alpha: float, df: float) -> float:
+    """The t with P(|T| >= t) = alpha for df degrees of freedom (bisection)."""
+    lo, hi = 0.0, 1.0
+    while t_two_sided_p(hi, df) > alpha:
+        hi *= 2.0
+        if hi > 1e12:
+            return math.inf
+    for _ in range(200):
+        mid = (lo + hi) / 2.0
+        if t_two_sided_p(mid, df) > alpha:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-9 * hi:
+            break
+    return hi
+
+
+def detectable_pct(base: Sequence[float], cand: Sequence[float],
+                   noise_pct: float = DEFAULT_NOISE_PCT,
+                   alpha: float = DEFAULT_ALPHA) -> float:
+    """The smallest change (percent of the baseline mean) that compare()
+    could call between samples spread like these: Welch's critical t at
+    alpha times the standard error, and never below the noise floor.  A
+    lower bound when a correction over many tests lowers alpha.  nan with
+    fewer than MIN_SAMPLES on a side or a zero baseline mean."""
+    sb, sc = summarize(base), summarize(cand)
+    if sb.n < MIN_SAMPLES or sc.n < MIN_SAMPLES or not sb.mean:
+        return math.nan
+    va, vb = sb.stddev ** 2 / sb.n, sc.stddev ** 2 / sc.n
+    se2 = va + vb
+    if se2 == 0.0:
+        return noise_pct
+    den = (va * va / (sb.n - 1) if va else 0.0) + (vb * vb / (sc.n - 1) if vb else 0.0)
+    df = se2 * se2 / den
+    return max(noise_pct, 100.0 * t_critical(alpha, df) * math.sqrt(se2) / abs(sb.mean))
+
+
 def bh_alpha(ps: Sequence[float], alpha: float = DEFAULT_ALPHA) -> float:
     """Benjamini-Hochberg: the per-test level that keeps the false discovery
     rate of the whole family of p-values at alpha.

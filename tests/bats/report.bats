@@ -332,6 +332,33 @@ EOF
 	grep -q 'no machine probes on one side' "$OUT/report.md"
 }
 
+@test "the report states the smallest change the samples could call, per metric and overall" {
+	synth --release 6.1 --seed 1 --cv 10
+	synth --release 6.12 --seed 2 --cv 10
+	run report --formats csv,md
+	assert_status 0
+	# Welch with 5 + 5 samples at 10% CV: t(0.05, 8) * sqrt(2 * 0.1^2 / 5)
+	# = 14.58% of the mean; at 1% CV the 5% floor is the bound.
+	run python3 - "$OUT/report.csv" <<'EOF'
+import csv, sys
+v = {round(float(r["detectable_pct"]), 1) for r in csv.DictReader(open(sys.argv[1]))
+     if r["column"] == "6.12" and r["better"] and r["n"] == "5"}
+print(sorted(v))
+EOF
+	assert_eq "[14.6]" "$output"
+	grep -q '^- Sensitivity: the smallest change these samples could call is 14.6%' "$OUT/report.md"
+	rm -rf "$AIO_SUITE_RESULTS"
+	synth --release 6.1 --seed 1
+	synth --release 6.12 --seed 2
+	run report --formats csv
+	run python3 - "$OUT/report.csv" <<'EOF'
+import csv, sys
+print(sorted({r["detectable_pct"] for r in csv.DictReader(open(sys.argv[1]))
+              if r["column"] == "6.12" and r["better"] and r["n"] == "5"}))
+EOF
+	assert_eq "['5']" "$output"
+}
+
 @test "the outputs: Markdown, self-contained HTML, CSV and JUnit XML that parse" {
 	requires gnuplot
 	synth --release 6.1 --seed 1
