@@ -330,6 +330,9 @@ def report(outcomes: list[Outcome]) -> None:
             print(f"            reason: {o.reason}")
             for ln in o.last_lines[-10:]:
                 print(f"            | {ln}")
+            if not o.last_lines:
+                # Under TCG a guest stopped early may not have printed yet.
+                print("            | (the console was empty)")
         for s in o.steps_failed:
             print(f"            step failed: {s}")
         if o.run_dir:
