@@ -25,7 +25,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import stats  # noqa: E402
@@ -217,6 +217,24 @@ def to_series(entries: list[tuple[tuple[str, ...], str, float, list[float]]]) ->
     return [s for s in out if len({x for x, _, _ in s.pts}) >= 2]
 
 
+def source_series(d: Drawer, groups: dict[str, list[tuple[tuple[str, ...], str, float, list[float]]]],
+                  chart: str) -> Iterator[tuple[str, list[Series]]]:
+    """(source, its series) for every source of group_series() with points
+    at two or more x values and a line to draw; at most MAX_SERIES series,
+    with a note of how many were left out."""
+    for source, entries in sorted(groups.items()):
+        if len({e[2] for e in entries}) < 2:
+            continue
+        series = to_series(entries)
+        if not series:
+            continue
+        if len(series) > MAX_SERIES:
+            d.result.notes.append(f"chart {chart}-{source}: {len(series)} series, "
+                                  f"only the first {MAX_SERIES} drawn")
+            series = series[:MAX_SERIES]
+        yield source, series
+
+
 # ---- the charts ----
 
 def chart_iops_qd(cmp: Comparison, d: Drawer) -> None:
@@ -228,15 +246,7 @@ def chart_iops_qd(cmp: Comparison, d: Drawer) -> None:
 
     groups = group_series(cmp, DEPTH_LABELS, value)
     drawn = False
-    for source, entries in sorted(groups.items()):
-        if len({e[2] for e in entries}) < 2:
-            continue
-        series = to_series(entries)
-        if not series:
-            continue
-        if len(series) > MAX_SERIES:
-            d.result.notes.append(f"chart iops-qd-{source}: {len(series)} series, only the first {MAX_SERIES} drawn")
-            series = series[:MAX_SERIES]
+    for source, series in source_series(d, groups, "iops-qd"):
         name = f"iops-qd-{safe(source)}"
         dat = d.write_blocks(name, series)
         err = int(any(sd > 0 for s in series for _, _, sd in s.pts))
@@ -381,15 +391,7 @@ def chart_batch_cost(cmp: Comparison, d: Drawer) -> None:
 
     groups = group_series(cmp, BATCH_LABELS, value)
     drawn = False
-    for source, entries in sorted(groups.items()):
-        if len({e[2] for e in entries}) < 2:
-            continue
-        series = to_series(entries)
-        if not series:
-            continue
-        if len(series) > MAX_SERIES:
-            d.result.notes.append(f"chart batch-cost-{source}: {len(series)} series, only the first {MAX_SERIES} drawn")
-            series = series[:MAX_SERIES]
+    for source, series in source_series(d, groups, "batch-cost"):
         name = f"batch-cost-{safe(source)}"
         dat = d.write_blocks(name, series)
         d.draw(name, "report-lines.gp", f"Cost per iocb against batch size: {source}",
