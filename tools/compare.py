@@ -85,10 +85,7 @@ class Row:
     point: Point  # a representative point (labels, raw files of the latest run)
     metric: str
     mdef: MetricDef
-    cells: dict[str, Cell]  # column id -> cell
-    floor_pct: float = stats.DEFAULT_NOISE_PCT  # the noise floor this row was judged with
-    drift_pct: float = 0.0  # the largest change between runs of one kernel
-    drift_kernel: str = ""  # where that drift was seen
+    cells: dict[str, Cell]  # column id -> cell (each with the floor it was judged with)
 
     @property
     def title(self) -> str:
@@ -116,15 +113,11 @@ class MachineCmp:
         return self.floor_pct > 0.0
 
 
-def _mean(xs: list[float]) -> float:
-    return sum(xs) / len(xs) if xs else math.nan
-
-
 def machine_cmp(base: Column, col: Column, noise_pct: float, alpha: float) -> MachineCmp:
     bs = [x for r in base.perf_runs for x in r.machine_ns]
     cs = [x for r in col.perf_runs for x in r.machine_ns]
-    steal = _mean([x for r in col.perf_runs for x in r.steal_pct])
-    bsteal = _mean([x for r in base.perf_runs for x in r.steal_pct])
+    steal = stats.summarize([x for r in col.perf_runs for x in r.steal_pct]).mean
+    bsteal = stats.summarize([x for r in base.perf_runs for x in r.steal_pct]).mean
     if not bs or not cs:
         return MachineCmp(col.id, base.id, None, steal, bsteal)
     c = stats.compare(bs, cs, "lower", noise_pct, alpha)
@@ -362,7 +355,6 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
             bp = pooled[base.id].get(k) if base else None
             bs = bp.samples.get(m, []) if bp and bp.status == "ok" else []
             cells: dict[str, Cell] = {}
-            row_floor, row_drift, row_where = noise_pct, 0.0, ""
             for c in perf_cols:
                 p = pooled[c.id].get(k)
                 if p is None:
@@ -372,8 +364,9 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
                 # machine's own change.
                 floor, why = noise_pct, ""
                 dpct, dwhere = drifts.get(c.id, {}).get((k, m), (0.0, ""))
-                if dpct * (1 + 1e-6) + 1e-6 > floor:
-                    floor, why = dpct * (1 + 1e-6) + 1e-6, f"drift {dwhere}"
+                dfloor = dpct * (1 + 1e-6) + 1e-6  # just above: the drift itself is noise
+                if dpct and dfloor > floor:
+                    floor, why = dfloor, f"drift {dwhere}"
                 mcol = mach.get(c.id)
                 if use_machine and mcol is not None and mcol.floor_pct > floor:
                     floor, why = mcol.floor_pct, "machine"
@@ -381,13 +374,10 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
                     cmp = None
                 else:
                     cmp = stats.compare(bs, xs, mdef.better, floor, alpha)
-                    if dpct > row_drift:
-                        row_drift, row_where = dpct, dwhere
-                    row_floor = max(row_floor, floor)
                 cells[c.id] = Cell(xs, stats.summarize(xs), cmp, p.status, p.reason, floor, why)
                 if cmp is not None:
                     cells[c.id].detectable_pct = stats.detectable_pct(bs, xs, floor, alpha)
-            row = Row(k, rep, m, mdef, cells, row_floor, row_drift, row_where)
+            row = Row(k, rep, m, mdef, cells)
             rows.append(row)
             for cid, cell in cells.items():
                 if cell.cmp is not None and not math.isnan(cell.cmp.p):
