@@ -137,7 +137,7 @@ def main(argv: list[str]) -> int:
             print(f"{PROG}: cannot make a scratch directory: {e.strerror or e} "
                   f"(use --scratch DIR)", file=sys.stderr)
             return 1
-        study = Study(out, targets, cleanup, args.quick, 1, args.repeat)
+        study = Study(out, targets, cleanup, args.quick, args.repeat)
         rounds = [args.round - 1] if args.round is not None else list(range(args.repeat))
         if rounds[0] > 0:
             # Round I of a make bench run: the earlier rounds are on disk.

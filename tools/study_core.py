@@ -124,7 +124,7 @@ class Scenario:
             "scenario": name,
             "seed": seed,
             "question": question,
-            "params": {**params, "repeat": study.repeat * study.rounds,
+            "params": {**params, "repeat": study.rounds,
                        "rounds": study.rounds, "quick": study.quick},
             "metrics": metrics,
             "points": [],
@@ -185,20 +185,17 @@ class Scenario:
 
     def measure(self, target: str, labels: dict[str, Any],
                 fn: Callable[[int], tuple[dict[str, float], list[str]]]) -> dict[str, Any]:
-        """Call fn(repeat index) study.repeat times; keep every sample.
-        fn returns (metrics, raw file names) or raises PointSkipped,
-        PointFailed or PointHang."""
+        """Call fn(round index) once in this round; keep every sample, with
+        those of the earlier rounds.  fn returns (metrics, raw file names)
+        or raises PointSkipped, PointFailed or PointHang."""
         return self.measure_interleaved([(target, labels, fn)])[0]
 
     def measure_interleaved(
             self, jobs: Sequence[tuple[str, dict[str, Any],
                                        Callable[[int], tuple[dict[str, float], list[str]]]]]
     ) -> list[dict[str, Any]]:
-        """measure() for several points, the repeats interleaved: round r
-        measures every point once before round r + 1 starts, so a drift of
-        the machine during the study spreads over all the points instead of
-        landing on the ones measured last.  A point that skips, fails or
-        hangs is not measured again."""
+        """measure() for several points, one after the other.  A point that
+        skips, fails or hangs is not measured again in a later round."""
         samples: list[dict[str, list[float]]] = [{} for _ in jobs]
         raw: list[list[str]] = [[] for _ in jobs]
         status = ["ok"] * len(jobs)
@@ -209,31 +206,30 @@ class Scenario:
             before = self.prev.get(point_key(target, labels))
             if before is not None and before.get("status", "ok") != "ok":
                 status[i] = "carried"
-        first = self.study.round * self.study.repeat
-        for r in range(first, first + self.study.repeat):
-            for i, (_, _, fn) in enumerate(jobs):
-                if status[i] != "ok":
-                    continue
-                self.study.written = []
-                try:
-                    m, files = fn(r)
-                except (PointSkipped, PointHang, PointFailed, OSError) as e:
-                    if isinstance(e, PointSkipped):
-                        status[i], reason[i] = "skipped", str(e)
-                    elif isinstance(e, PointHang):
-                        status[i], reason[i] = "hang", str(e)
-                    elif isinstance(e, PointFailed):
-                        status[i], reason[i] = "failed", str(e)
-                    else:  # preparing the target (ENOSPC, EACCES...)
-                        status[i], reason[i] = "failed", f"{e.strerror or e}"
-                    # The files a run wrote before the point gave up belong
-                    # to the point: the report does not read them as points
-                    # of their own.
-                    raw[i] += [f for f in self.study.written if f not in raw[i]]
-                    continue
-                for k, v in m.items():
-                    samples[i].setdefault(k, []).append(v)
-                raw[i] += files
+        r = self.study.round  # the sample's index: raw file names carry it
+        for i, (_, _, fn) in enumerate(jobs):
+            if status[i] != "ok":
+                continue
+            self.study.written = []
+            try:
+                m, files = fn(r)
+            except (PointSkipped, PointHang, PointFailed, OSError) as e:
+                if isinstance(e, PointSkipped):
+                    status[i], reason[i] = "skipped", str(e)
+                elif isinstance(e, PointHang):
+                    status[i], reason[i] = "hang", str(e)
+                elif isinstance(e, PointFailed):
+                    status[i], reason[i] = "failed", str(e)
+                else:  # preparing the target (ENOSPC, EACCES...)
+                    status[i], reason[i] = "failed", f"{e.strerror or e}"
+                # The files a run wrote before the point gave up belong
+                # to the point: the report does not read them as points
+                # of their own.
+                raw[i] += [f for f in self.study.written if f not in raw[i]]
+                continue
+            for k, v in m.items():
+                samples[i].setdefault(k, []).append(v)
+            raw[i] += files
         out = []
         for i, (target, labels, _) in enumerate(jobs):
             if status[i] == "carried":
@@ -276,13 +272,14 @@ class Study:
     """What every scenario runs with."""
 
     def __init__(self, out: Path, targets: Targets, cleanup: Cleanup,
-                 quick: bool, repeat: int, rounds: int = 1) -> None:
+                 quick: bool, rounds: int = 1) -> None:
         self.out = out
         self.targets = targets
         self.cleanup = cleanup
         self.quick = quick
-        self.repeat = repeat  # samples of a point per round, back to back
-        self.rounds = rounds  # rounds over every scenario: the samples spread in time
+        # Rounds over every scenario, each measuring every point once: a
+        # point's samples spread over the whole study.
+        self.rounds = rounds
         self.round = 0  # the round being measured, from 0
         # Scenario name -> its data after the rounds before this one.
         self.carry: dict[str, dict[str, Any]] = {}
