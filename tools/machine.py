@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import signal
 import statistics
 import sys
 import time
@@ -130,4 +131,5 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main(sys.argv[1:]))

@@ -68,3 +68,18 @@ run_dir() {
 	run python3 "$TOP/tools/bench_overhead.py" --rounds 0
 	assert_one_line_error bench-overhead
 }
+
+@test "machine.py probes the machine into machine.json and rejects a bad argument with one line" {
+	run python3 "$TOP/tools/machine.py" "$SCRATCH"
+	assert_status 0
+	run python3 "$TOP/tools/machine.py" "$SCRATCH"
+	assert_status 0
+	json_true "$SCRATCH/machine.json" \
+		'd["schema"] == "aio-suite-machine/1" and len(d["probes"]) == 2 and all(p["cpu_loop_ns"] > 0 and len(p["cpu_loop_ns_samples"]) == 7 for p in d["probes"]) and "steal_pct_since_previous" in d["probes"][1]'
+	run python3 "$TOP/tools/machine.py" --bogus
+	assert_one_line_error machine
+	assert_output_has "'--bogus'"
+	run python3 "$TOP/tools/machine.py" "$SCRATCH/none"
+	assert_one_line_error machine
+	assert_output_has "'$SCRATCH/none'"
+}
