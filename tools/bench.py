@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import machine  # noqa: E402
 import store  # noqa: E402
-from study_targets import odirect_ok  # noqa: E402
+from study_core import run_child, stop_child  # noqa: E402
+from study_targets import interrupt_on_signals, odirect_ok  # noqa: E402
 
 PROG = "bench"
 ENGINES: list[tuple[str, list[str]]] = [
@@ -50,7 +50,8 @@ ENGINES: list[tuple[str, list[str]]] = [
 def run_one(aio_stress: Path, args: list[str], out: Path, timeout: float) -> dict[str, Any]:
     cmd = [str(aio_stress), *args, "--json", str(out)]
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        # run_child: Ctrl-C gives aio-stress the time to detach its loop device.
+        p = run_child(cmd, timeout)
     except subprocess.TimeoutExpired:
         return {"cmd": cmd, "status": "timeout", "reason": f"no result after {timeout:.0f} s"}
     res: dict[str, Any] = {"cmd": cmd, "exit_status": p.returncode, "json": out.name}
@@ -83,6 +84,7 @@ def table(rows: list[dict[str, Any]], results: Path) -> None:
 
 
 PARTS = ("conform", "engines", "study", "report")
+CHILD_GRACE_S = 60  # for a part to clean up after SIGINT
 
 
 def run_part(name: str, cmd: list[str], run_dir: Path, log: Path | None = None,
@@ -92,16 +94,31 @@ def run_part(name: str, cmd: list[str], run_dir: Path, log: Path | None = None,
     print(f"{PROG}: {name}: {' '.join(cmd)}", flush=True)
     out = open(log, "w") if log else None
     try:
-        p = subprocess.run(cmd, env=env, stdout=out, timeout=timeout)
-        rc = p.returncode
-    except subprocess.TimeoutExpired:
-        rc = -1
+        p = subprocess.Popen(cmd, env=env, stdout=out)
+        try:
+            rc = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stop_child(p, CHILD_GRACE_S)
+            rc = -1
+        except KeyboardInterrupt:
+            # The part removes its loop devices and mounts on SIGINT; give
+            # it the time to, instead of killing it as subprocess.run does.
+            stop_child(p, CHILD_GRACE_S)
+            raise
     finally:
         if out:
             out.close()
     status = {0: "ok", -1: "timeout"}.get(rc, "failed")
     print(f"{PROG}: {name}: {status}" + (f" (exit status {rc})" if rc > 0 else ""), flush=True)
     return {"part": name, "cmd": cmd, "status": status, "exit_status": rc}
+
+
+def stop_if_interrupted(part: dict[str, Any]) -> None:
+    """A part that ended on SIGINT (exit status 130, the tools' own answer
+    to Ctrl-C) stops the run, as Ctrl-C on bench itself does: no later
+    round or part runs."""
+    if part["exit_status"] == 130:
+        raise KeyboardInterrupt
 
 
 def main(argv: list[str]) -> int:
@@ -149,9 +166,9 @@ def main(argv: list[str]) -> int:
         scratch = Path(tempfile.mkdtemp(prefix="aio-bench-", dir=base))
     else:
         scratch = Path(tempfile.mkdtemp(prefix=".scratch-bench-", dir=store.TOP))
-    # SIGTERM and SIGHUP end the run like Ctrl-C, through the finally below.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda s, f: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # SIGINT (also when a script started bench with it ignored), SIGTERM
+    # and SIGHUP end the run through the finally below.
+    interrupt_on_signals()
 
     results = store.new_run_dir("bench")
     store.write_json(results / "env.json", store.environment())
@@ -182,6 +199,7 @@ def main(argv: list[str]) -> int:
                          results, log=results / "conform.ktap", timeout=1800)
             done.append(r)
             status |= r["status"] != "ok"
+            stop_if_interrupted(r)
         # The repeats are rounds: round r measures every engine and every
         # study point once before round r + 1 starts, so that the samples
         # of a point spread over the whole run and a drift of the machine
@@ -215,6 +233,7 @@ def main(argv: list[str]) -> int:
                              cmd + (["--quick"] if args.quick else []) + ["all"], results)
                 done.append(r)
                 status |= r["status"] != "ok"
+                stop_if_interrupted(r)
         if {"engines", "study"} & set(parts):
             machine.record(results, "bench end")
     except KeyboardInterrupt:

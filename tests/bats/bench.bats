@@ -83,3 +83,20 @@ run_dir() {
 	assert_one_line_error machine
 	assert_output_has "'$SCRATCH/none'"
 }
+
+@test "SIGINT during a study round stops bench: no later round, exit 130, no loop device, mount or scratch left" {
+	requires root loop
+	local pid
+	python3 "$TOP/tools/bench.py" --quick --parts study --repeat 2 \
+		--scratch "$SCRATCH" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	interrupt_on_loop "$pid" "$SCRATCH" bench "$BATS_TEST_TMPDIR/out"
+	run wait "$pid"
+	assert_status 130
+	run cat "$BATS_TEST_TMPDIR/out"
+	refute_line "bench: study round 2: " "$output"
+	refute_line "$SCRATCH/" "$(losetup --list --noheadings -O NAME,BACK-FILE)"
+	refute_line " $SCRATCH/" "$(cat /proc/self/mounts)"
+	[[ -z $(ls -A "$SCRATCH" | grep -v '^results$') ]] ||
+		{ echo "left in $SCRATCH: $(ls -A "$SCRATCH")" >&2; return 1; }
+}

@@ -280,3 +280,34 @@ assert_one_line_error() {
 		return 1
 	fi
 }
+
+# interrupt_on_loop PID DIR NAME LOG: wait (up to 20 s) for a loop device
+# over a file under DIR, send SIGINT to PID, and wait up to 60 s for it to
+# exit; fails, killing PID and showing LOG, when no loop device appeared
+# or NAME did not exit after SIGINT.
+interrupt_on_loop() {
+	local pid=$1 dir=$2 name=$3 log=$4 i dev
+
+	for ((i = 0; i < 400; i++)); do
+		dev=$(losetup --list --noheadings -O NAME,BACK-FILE 2>/dev/null |
+			grep -F "$dir/" | head -1)
+		[[ -n $dev ]] && break
+		sleep 0.05
+	done
+	if [[ -z $dev ]]; then
+		kill -KILL "$pid" 2>/dev/null
+		echo "no loop device appeared" >&2
+		cat "$log" >&2
+		return 1
+	fi
+	kill -INT "$pid"
+	# The clean-up may take a few seconds; never wait for ever.
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -KILL "$pid" 2>/dev/null; then
+		echo "$name did not exit after SIGINT" >&2
+		return 1
+	fi
+}

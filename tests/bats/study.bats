@@ -297,31 +297,13 @@ EOF
 
 @test "SIGINT during a study leaves no loop device, mount or scratch file behind" {
 	requires root loop
-	local pid i dev
+	local pid
 	# python3 itself is the background job, so SIGINT goes to it.
 	python3 "$TOP/tools/study.py" --scratch "$SCRATCH" --quick plug exit loop \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 &
 	pid=$!
 	# Interrupt as soon as a loop device is over one of the study's files.
-	for ((i = 0; i < 400; i++)); do
-		dev=$(losetup --list --noheadings -O NAME,BACK-FILE 2>/dev/null |
-			grep -F "$SCRATCH/" | head -1)
-		[[ -n $dev ]] && break
-		sleep 0.05
-	done
-	if [[ -z $dev ]]; then
-		kill -KILL "$pid" 2>/dev/null
-		echo "no loop device appeared" >&2
-		cat "$BATS_TEST_TMPDIR/out" >&2
-		return 1
-	fi
-	kill -INT "$pid"
-	# The clean-up may take a few seconds; never wait for ever.
-	for ((i = 0; i < 600; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null && { echo "study did not exit after SIGINT" >&2; return 1; }
+	interrupt_on_loop "$pid" "$SCRATCH" study "$BATS_TEST_TMPDIR/out"
 	run wait "$pid"
 	assert_status 130
 	refute_line "$SCRATCH/" "$(losetup --list --noheadings -O NAME,BACK-FILE)"
