@@ -74,6 +74,9 @@ TOOLS_SRC := $(sort $(wildcard src/tools/*.c))
 TOOLS_BIN := $(TOOLS_SRC:src/tools/%.c=$(BUILD)/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Helpers of the tests (not installed): tests/tools/NAME.c -> build/tests/NAME
+TTOOLS_SRC := $(sort $(wildcard tests/tools/*.c))
+TTOOLS_BIN := $(TTOOLS_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
 BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
 
@@ -82,7 +85,7 @@ BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
 .PHONY: all deps check bench bench-overhead install uninstall format \
 	format-check lint clean unit study report kernels
 
-all: $(BINS) $(UNIT_BIN)
+all: $(BINS) $(UNIT_BIN) $(TTOOLS_BIN)
 
 $(BUILD)/%.o: %.c
 	$(msg_) CC $<
@@ -105,10 +108,15 @@ $(BUILD)/%: $(BUILD)/src/tools/%.o $(LIB)
 	$(msg_) LD $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB)
 	$(msg_) LD $@
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/tools/%.o
+	$(msg_) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
