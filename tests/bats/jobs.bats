@@ -109,13 +109,13 @@ run_every_job() {
 	return $bad
 }
 
-@test "every job file runs as it is in an empty directory, doing I/O on a file it creates there" {
+@test "every job file runs (shortened) in an empty directory with nothing in the environment, doing I/O on a file it creates there" {
 	requires fio odirect
 	run run_every_job "$BATS_TEST_TMPDIR"
 	assert_status 0
 }
 
-@test "every job file runs as it is as uid 65534" {
+@test "every job file runs (shortened) as uid 65534" {
 	requires fio odirect nonroot
 	# The bats temporary directory's parents are not open to uid 65534.
 	SHARED_TMP=$(mktemp -d /tmp/aio-jobs-bats.XXXXXX)
