@@ -62,9 +62,9 @@ def run(study: Study) -> Scenario:
     study.crosscheck(scen, "file batch 32",
                      ["-o", "3", "-s", f"{size >> 20}m", *direct, "-r", "4k", "-d", str(DEPTH),
                       "-b", "32", "-i", "32", str(fpath)],
-                     {"FILENAME": str(fpath), "RW": "randread", "QD": str(DEPTH),
-                      "BATCH": "32", "SIZE": f"{size >> 20}m",
-                      "DIRECT": "1" if sc.odirect else "0", "REAP": "32"},
+                     {"filename": str(fpath), "rw": "randread", "iodepth": str(DEPTH),
+                      "iodepth_batch_submit": "32", "size": f"{size >> 20}m",
+                      "direct": "1" if sc.odirect else "0", "iodepth_batch_complete_min": "32"},
                      study.seconds(2.0, 0.4), device_bound=sc.odirect,
                      why="the file is buffered here (no O_DIRECT)")
     chart(study, scen)

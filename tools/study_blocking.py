@@ -122,8 +122,8 @@ def crosscheck(study: Study, scen: Scenario, t: Target, size: int) -> None:
     study.crosscheck(scen, "odirect read overwrite",
                      ["-o", "1", "-s", f"{size >> 20}m", "-r", "4k", "-d", "32", "-b", "8",
                       "-i", "8", *direct, str(path)],
-                     {"FILENAME": str(path), "RW": "read", "SIZE": f"{size >> 20}m",
-                      "DIRECT": "1" if t.odirect else "0", "REAP": "8"},
+                     {"filename": str(path), "rw": "read", "size": f"{size >> 20}m",
+                      "direct": "1" if t.odirect else "0", "iodepth_batch_complete_min": "8"},
                      study.seconds(2.0, 0.4), device_bound=t.odirect,
                      why="the file is buffered here (no O_DIRECT)")
     path.unlink(missing_ok=True)

@@ -78,8 +78,9 @@ def run(study: Study) -> Scenario:
         if tname == "scratch":
             warm_file(path)
             study.crosscheck(scen, "libaio warm", None,
-                             {"FILENAME": str(path), "ENGINE": "libaio", "QD": "32",
-                              "SIZE": f"{size >> 20}m", "NUMIOS": str(rounds * 32)},
+                             {"filename": str(path), "ioengine": "libaio", "iodepth": "32",
+                              "iodepth_batch_submit": "32", "size": f"{size >> 20}m",
+                              "number_ios": str(rounds * 32)},
                              0, device_bound=False,
                              why="buffered reads are not device-bound")
         path.unlink(missing_ok=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fiojob  # noqa: E402
 import store  # noqa: E402
 import study_plot  # noqa: E402
 from study_targets import Cleanup, Targets  # noqa: E402
@@ -93,17 +93,6 @@ def stage_metrics(st: dict[str, Any]) -> dict[str, float]:
         "clat_ns_p50": float(st["completion_latency_ns"]["p50"]),
         "clat_ns_p99": float(st["completion_latency_ns"]["p99"]),
     }
-
-
-def job_defaults(job: Path) -> dict[str, str]:
-    """The documented defaults of a job file's ${ENV} parameters: comment
-    lines of the form ';   NAME=value   what it is'."""
-    out: dict[str, str] = {}
-    for line in job.read_text().splitlines():
-        m = re.match(r";\s+([A-Z][A-Z0-9_]*)=(\S+)(\s|$)", line)
-        if m:
-            out[m.group(1)] = m.group(2)
-    return out
 
 
 def fio_iops(data: dict[str, Any]) -> float:
@@ -346,24 +335,30 @@ class Study:
         self.written.append(name)
         return data, name
 
-    def fio(self, scen: Scenario, tag: str, env: dict[str, str],
-            timeout: float = 120) -> tuple[dict[str, Any] | None, str, str]:
-        """Run jobs/<scenario>.fio with the job's defaults overridden by env;
-        return (fio JSON or None, file name, reason when None)."""
+    def fio(self, scen: Scenario, tag: str, options: dict[str, str],
+            sections: Sequence[str] = (), timeout: float = 120
+            ) -> tuple[dict[str, Any] | None, str, str, str]:
+        """Run jobs/<scenario>.fio with options set to other values (and
+        only sections, when given): write that effective job into the run
+        directory and run it; return (fio JSON or None, JSON file name, job
+        file name, reason when None)."""
         job = JOBS / f"{scen.name}.fio"
         name = f"fio-{scen.name}-{tag}.json"
+        jobname = f"fio-{scen.name}-{tag}.fio"
         path = self.out / name
-        if not job.exists():
-            return None, name, f"{job} is missing"
-        full = {**os.environ, **job_defaults(job), **env}
-        cmd = ["fio", "--output-format=json", f"--output={path}", str(job)]
+        try:
+            text = fiojob.effective_job(job, options, sections, f"jobs/{job.name}")
+        except fiojob.JobError as e:
+            return None, name, "", str(e)
+        (self.out / jobname).write_text(text)
+        cmd = ["fio", "--output-format=json", f"--output={path}", jobname]
         try:
             # In the run directory: whatever fio leaves (state files) stays there.
-            p = run_child(cmd, timeout, env=full, cwd=self.out)
+            p = run_child(cmd, timeout, cwd=self.out)
         except FileNotFoundError:
-            return None, name, "fio is not installed"
+            return None, name, jobname, "fio is not installed"
         except subprocess.TimeoutExpired:
-            return None, name, f"fio gave no result in {timeout:.0f} s"
+            return None, name, jobname, f"fio gave no result in {timeout:.0f} s"
         text = path.read_text() if path.exists() else ""
         start = text.find("{")
         try:
@@ -371,14 +366,15 @@ class Study:
         except ValueError:
             data = None
         if p.returncode != 0 or data is None:
-            return None, name, _last_line(p.stderr) or f"fio exit status {p.returncode}"
+            return (None, name, jobname,
+                    _last_line(p.stderr) or f"fio exit status {p.returncode}")
         if start > 0:  # fio's own notes before the JSON: keep the JSON only
             store.write_json(path, data)
-        return data, name, ""
+        return data, name, jobname, ""
 
     def crosscheck(self, scen: Scenario, what: str, aio_args: list[str] | None,
-                   env: dict[str, str], runtime: float, device_bound: bool,
-                   why: str = "") -> None:
+                   options: dict[str, str], runtime: float, device_bound: bool,
+                   why: str = "", sections: Sequence[str] = ()) -> None:
         """The same workload through aio-stress and the scenario's fio job,
         taking turns for the same time (2 turns each with --quick, else 3)
         and comparing the medians, so that drift and a busy machine weigh on
@@ -386,7 +382,9 @@ class Study:
         The turns are spread over the rounds like any point's samples (one
         per round with 3 rounds; all in one round with one); the verdict is
         drawn from every turn so far.  With aio_args None only fio runs,
-        once, in the first round (a workload not compared)."""
+        once, in the first round (a workload not compared).  options (and
+        runtime, when aio-stress runs too) replace the job's own values and
+        sections picks its job sections: see fio()."""
         turns = 1 if aio_args is None else (2 if self.quick else 3)
         per_round = max(1, -(-turns // self.rounds))
         first = self.round * per_round
@@ -397,14 +395,18 @@ class Study:
             (e for e in scen.data["crosscheck"] if e.get("what") == what), None)
         if entry is not None and entry.get("status") in ("skipped", "failed"):
             return  # what stopped it in an earlier round still holds
+        if aio_args is not None:
+            options = {**options, "runtime": f"{int(runtime * 1000)}ms"}
         if entry is None:
-            entry = {"what": what, "job": f"jobs/{scen.name}.fio", "env": env,
+            entry = {"what": what, "job": f"jobs/{scen.name}.fio", "options": options,
+                     "sections": list(sections),
                      "runtime_s": runtime, "device_bound": device_bound,
-                     "aio_stress_raw": [], "fio_raw": []}
+                     "aio_stress_raw": [], "fio_raw": [], "fio_jobs": []}
             scen.data["crosscheck"].append(entry)
         else:  # carried from the round before: a copy this round owns
             entry = dict(entry, aio_stress_raw=list(entry.get("aio_stress_raw", [])),
-                         fio_raw=list(entry.get("fio_raw", [])))
+                         fio_raw=list(entry.get("fio_raw", [])),
+                         fio_jobs=list(entry.get("fio_jobs", [])))
             scen.data["crosscheck"] = [entry if e.get("what") == what else e
                                        for e in scen.data["crosscheck"]]
         if not shutil.which("fio"):
@@ -413,8 +415,6 @@ class Study:
             return
         aio: list[float] = list(entry.get("aio_stress_samples", []))
         fio: list[float] = list(entry.get("fio_samples", []))
-        if aio_args is not None:
-            env = {**env, "RUNTIME": f"{int(runtime * 1000)}ms"}
         for i in range(first, min(turns, first + per_round)):
             if aio_args is not None:
                 try:
@@ -430,7 +430,10 @@ class Study:
                     entry.update(status="failed", reason=f"aio-stress: {e}")
                     print(f"{scen.name}: cross-check {what}: aio-stress: {e}", flush=True)
                     return
-            data, name, reason = self.fio(scen, f"xcheck-{tag}-{i}", env)
+            data, name, jobname, reason = self.fio(scen, f"xcheck-{tag}-{i}",
+                                                   options, sections)
+            if jobname:
+                entry["fio_jobs"].append(jobname)
             if data is None:
                 entry.update(status="failed", reason=reason)
                 print(f"{scen.name}: cross-check {what}: fio: {reason}", flush=True)

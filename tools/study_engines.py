@@ -95,8 +95,9 @@ def run(study: Study) -> Scenario:
         eargs = dict(ENGINES)[ename]
         study.crosscheck(scen, f"{ename} qd32",
                          [*base, *eargs, "-d", "32", "-b", "32", "-i", "8", str(path)],
-                         {"FILENAME": str(path), "ENGINE": ename, "QD": "32",
-                          "SIZE": f"{size >> 20}m", "DIRECT": "1" if sc.odirect else "0", "REAP": "8"},
+                         {"filename": str(path), "ioengine": ename, "iodepth": "32",
+                          "iodepth_batch_submit": "32", "size": f"{size >> 20}m",
+                          "direct": "1" if sc.odirect else "0", "iodepth_batch_complete_min": "8"},
                          study.seconds(2.0, 0.4), device_bound=sc.odirect,
                          why="the file is buffered here (no O_DIRECT)")
     path.unlink(missing_ok=True)

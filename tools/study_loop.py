@@ -84,8 +84,8 @@ def run(study: Study) -> Scenario:
     fio_backing = study.targets.block_file("loop-fio", size, fill=False)
     dev = loop_attach(study.cleanup, fio_backing, dio=True)
     study.crosscheck(scen, "write dio on", None,
-                     {"FILENAME": dev, "SIZE": f"{size >> 20}m"}, 0, device_bound=False,
-                     why="a loop device, not a file target")
+                     {"filename": dev, "size": f"{size >> 20}m"}, 0, device_bound=False,
+                     why="a loop device, not a file target", sections=["loop-direct"])
     chart(study, scen)
     print(table(scen), flush=True)
     return scen

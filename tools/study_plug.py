@@ -93,8 +93,9 @@ def run(study: Study) -> Scenario:
         scen.measure("loop-dio", lab, one)
     nomerges.write_text(old)
     study.crosscheck(scen, "write batch 8", None,
-                     {"FILENAME": dev, "RW": "write", "BATCH": "8", "SIZE": "64m",
-                      "NUMIOS": str(rounds * 8)}, 0, device_bound=False,
+                     {"filename": dev, "rw": "write", "iodepth": "8", "iodepth_batch_submit": "8",
+                      "iodepth_batch_complete_min": "8", "size": "64m",
+                      "number_ios": str(rounds * 8)}, 0, device_bound=False,
                      why="a block device, not a file target")
     chart(study, scen)
     print(table(scen), flush=True)

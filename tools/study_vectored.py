@@ -81,8 +81,9 @@ def run(study: Study) -> Scenario:
     study.crosscheck(scen, f"scalar read {n * SEG // 1024}k",
                      ["-o", "1", "-s", f"{size >> 20}m", "-r", f"{n * SEG // 1024}k",
                       "-d", "8", "-b", "8", "-i", "8", *direct, str(path)],
-                     {"FILENAME": str(path), "BS": f"{n * SEG // 1024}k", "RW": "read",
-                      "QD": "8", "SIZE": f"{size >> 20}m", "DIRECT": "1" if sc.odirect else "0", "REAP": "8"},
+                     {"filename": str(path), "bs": f"{n * SEG // 1024}k", "rw": "read",
+                      "iodepth": "8", "iodepth_batch_submit": "8", "size": f"{size >> 20}m",
+                      "direct": "1" if sc.odirect else "0", "iodepth_batch_complete_min": "8"},
                      study.seconds(2.0, 0.4), device_bound=sc.odirect,
                      why="the file is buffered here (no O_DIRECT)")
     path.unlink(missing_ok=True)

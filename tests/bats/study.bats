@@ -133,17 +133,15 @@ run_scenario() {
 
 @test "every scenario has a job file that names it and its seed and that fio parses" {
 	requires fio
-	local s job line env
+	local s job line
 	for s in blocking batching plug exit vectored engines loop buffered; do
 		job=$TOP/jobs/$s.fio
 		[[ -f $job ]] || { echo "no $job" >&2; return 1; }
 		line=$(grep -m1 -v '^; SPDX' "$job")
 		[[ $line == "; Scenario $s, seed "* ]] ||
 			{ echo "$job: first comment is '$line'" >&2; return 1; }
-		# The documented defaults (';   NAME=value  what') are the env.
-		mapfile -t env < <(sed -nE 's/^;[[:space:]]+([A-Z][A-Z0-9_]*=[^[:space:]]+).*/\1/p' "$job")
-		((${#env[@]})) || { echo "$job documents no parameters" >&2; return 1; }
-		run env "${env[@]}" fio --parse-only "$job"
+		# As it is, with nothing set in the environment (tests/bats/jobs.bats).
+		run env -i PATH="$PATH" fio --parse-only "$job"
 		assert_status 0
 	done
 }
