@@ -63,6 +63,13 @@ else
 LIB_SRC := $(filter-out src/lib/blkid.c,$(LIB_SRC))
 endif
 
+# The config step: $(BUILD)/config.h says which liburing calls compile
+# (src/lib/config.sh probes; uring_compat.h fills in the rest).  It runs
+# on every build and rewrites the file only when an answer changes.
+# CONFIG_WITHOUT="IO_URING_ENTER ..." builds the fallbacks of an old liburing.
+CPPFLAGS += -I$(BUILD)
+CONFIG_H := $(BUILD)/config.h
+
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libaiosuite.a
 
@@ -82,15 +89,23 @@ BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
 
 .SECONDARY:
 
-.PHONY: all deps check bench bench-overhead install uninstall format \
+.PHONY: FORCE all deps check bench bench-overhead install uninstall format \
 	format-check lint clean unit study report kernels
 
 all: $(BINS) $(UNIT_BIN) $(TTOOLS_BIN)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | $(CONFIG_H)
 	$(msg_) CC $<
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(CONFIG_H): FORCE
+	@mkdir -p $(@D)
+	$(Q)CC="$(CC)" CPPFLAGS="$(CPPFLAGS)" LDFLAGS="$(LDFLAGS)" \
+		HAVE_LIBURING="$(HAVE_LIBURING)" CONFIG_WITHOUT="$(CONFIG_WITHOUT)" \
+		sh src/lib/config.sh $@
+
+FORCE:
 
 $(LIB): $(LIB_OBJ)
 	$(msg_) AR $@

@@ -125,3 +125,27 @@ fake_debian() {
 	[ "$status" -eq 0 ]
 	[[ "$output" != *$'\r'* ]]
 }
+
+# Builds where AIO users live: liburing 0.7 (Debian 11, Ubuntu 20.04).
+
+@test "the tree builds and its io_uring engine passes with the fallbacks of an old liburing" {
+	local b=$SCRATCH/oldur
+	run make -C "$TOP" --no-print-directory BUILD="$b" OPT="-O1 -Werror" \
+		CONFIG_WITHOUT="IO_URING_ENTER IO_URING_GET_EVENTS IO_URING_RING_FEATURES" \
+		"$b/tests/test_engine"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	grep -qx '#define HAVE_IO_URING_GET_EVENTS 0' "$b/config.h"
+	cd "$SCRATCH"
+	run timeout -k 5 300 "$b/tests/test_engine"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" != *"not ok"* ]]
+}
+
+@test "a second make rebuilds nothing, the config step included" {
+	run make -C "$TOP" --no-print-directory all
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	grep -Eq '^#define HAVE_IO_URING_ENTER [01]$' "$TOP/build/config.h"
+	run make -C "$TOP" --no-print-directory all
+	[ "$status" -eq 0 ]
+	[ -z "$output" ] || { echo "$output"; false; }
+}
