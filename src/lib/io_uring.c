@@ -544,9 +544,7 @@ static int ur_reap(struct engine *e, unsigned int min, unsigned int max,
 const struct engine_ops io_uring_engine = {
 	.name = "io_uring",
 	.help = "io_uring through liburing (sqpoll, iopoll, fixed_files, fixed_bufs)",
-	.caps = ENG_CAP_ASYNC | ENG_CAP_VECTORED | ENG_CAP_RW_FLAGS |
-		ENG_CAP_SQPOLL | ENG_CAP_IOPOLL | ENG_CAP_FIXED_FILES |
-		ENG_CAP_FIXED_BUFS | ENG_CAP_FSYNC,
+	.caps = IO_URING_CAPS,
 	.init = ur_init,
 	.prep = ur_prep,
 	.submit = ur_submit,

@@ -126,7 +126,8 @@ fake_debian() {
 	[[ "$output" != *$'\r'* ]]
 }
 
-# Builds where AIO users live: liburing 0.7 (Debian 11, Ubuntu 20.04).
+# Builds where AIO users live: liburing 0.7 (Debian 11, Ubuntu 20.04) or
+# no liburing at all (RHEL 8).
 
 @test "the tree builds and its io_uring engine passes with the fallbacks of an old liburing" {
 	local b=$SCRATCH/oldur
@@ -139,6 +140,16 @@ fake_debian() {
 	run timeout -k 5 300 "$b/tests/test_engine"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[[ "$output" != *"not ok"* ]]
+}
+
+@test "without liburing the tree builds and io_uring says it is not compiled in" {
+	local b=$SCRATCH/nouring
+	run make -C "$TOP" --no-print-directory BUILD="$b" HAVE_LIBURING= \
+		OPT="-O1 -Werror" "$b/aio-stress"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run -1 "$b/aio-stress" --quiet --engine io_uring -o 0 -s 64k -r 4k \
+		"$SCRATCH/f"
+	[[ "$output" == *"io_uring is not available: not compiled in"* ]]
 }
 
 @test "a second make rebuilds nothing, the config step included" {
