@@ -126,8 +126,8 @@ fake_debian() {
 	[[ "$output" != *$'\r'* ]]
 }
 
-# Builds where AIO users live: liburing 0.7 (Debian 11, Ubuntu 20.04) or
-# no liburing at all (RHEL 8).
+# Builds where AIO users live: liburing 0.7 (Debian 11, Ubuntu 20.04), no
+# liburing at all (RHEL 8), kernel headers before 5.8.
 
 @test "the tree builds and its io_uring engine passes with the fallbacks of an old liburing" {
 	local b=$SCRATCH/oldur
@@ -159,4 +159,23 @@ fake_debian() {
 	run make -C "$TOP" --no-print-directory all
 	[ "$status" -eq 0 ]
 	[ -z "$output" ] || { echo "$output"; false; }
+}
+
+@test "the tree builds with kernel headers older than 5.8 (no LOOP_CONFIGURE, no pidfd_open)" {
+	# Headers as Ubuntu 20.04 (5.4) and RHEL 8 (4.18) have them: this
+	# system's, less loop_config and SYS_pidfd_open.
+	local h=$SCRATCH/old-headers b=$SCRATCH/oldhdr
+	mkdir -p "$h/linux" "$h/sys"
+	echo '#include <linux/loop.h>' | cpp -H -o /dev/null 2>&1 |
+		awk '/\/linux\/loop\.h$/ { print $2; exit }' >"$SCRATCH/loop.h.path"
+	[ -s "$SCRATCH/loop.h.path" ]
+	sed '/^struct loop_config {/,/^};/d; /#define LOOP_CONFIGURE[[:space:]]/d' \
+		"$(cat "$SCRATCH/loop.h.path")" >"$h/linux/loop.h"
+	! grep -q 'LOOP_CONFIGURE[[:space:]]' "$h/linux/loop.h"
+	printf '%s\n' '#ifndef OLD_SYS_SYSCALL_H' '#define OLD_SYS_SYSCALL_H' \
+		'#include_next <sys/syscall.h>' '#undef SYS_pidfd_open' '#endif' \
+		>"$h/sys/syscall.h"
+	run make -C "$TOP" --no-print-directory BUILD="$b" CC="${CC:-cc} -I$h" \
+		OPT="-O1 -Werror" "$b/aio-stress" "$b/aio-conform"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 }
