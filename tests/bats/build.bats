@@ -166,12 +166,13 @@ fake_debian() {
 	# system's, less loop_config and SYS_pidfd_open.
 	local h=$SCRATCH/old-headers b=$SCRATCH/oldhdr
 	mkdir -p "$h/linux" "$h/sys"
-	echo '#include <linux/loop.h>' | cpp -H -o /dev/null 2>&1 |
+	echo '#include <linux/loop.h>' | ${CC:-cc} -E -H -x c - -o /dev/null 2>&1 |
 		awk '/\/linux\/loop\.h$/ { print $2; exit }' >"$SCRATCH/loop.h.path"
 	[ -s "$SCRATCH/loop.h.path" ]
 	sed '/^struct loop_config {/,/^};/d; /#define LOOP_CONFIGURE[[:space:]]/d' \
 		"$(cat "$SCRATCH/loop.h.path")" >"$h/linux/loop.h"
-	! grep -q 'LOOP_CONFIGURE[[:space:]]' "$h/linux/loop.h"
+	run ! grep -Eq '#define LOOP_CONFIGURE[[:space:]]|^struct loop_config' \
+		"$h/linux/loop.h"
 	printf '%s\n' '#ifndef OLD_SYS_SYSCALL_H' '#define OLD_SYS_SYSCALL_H' \
 		'#include_next <sys/syscall.h>' '#undef SYS_pidfd_open' '#endif' \
 		>"$h/sys/syscall.h"
