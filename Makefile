@@ -5,7 +5,10 @@
 #   make            build everything under build/
 #   make deps       install missing Debian packages (root) or print the line
 #   make check      deps, build, then every test: C unit tests, aio-conform,
-#                   bats; ends with "N passed, N failed, N skipped"
+#                   the old-distro build, bats; ends with "N passed, N
+#                   failed, N skipped"
+#   make check-old-distro
+#                   build and test in a cached Debian 11 chroot (root)
 #   make bench      deps, build, then the main job: conformance, the engines,
 #                   the scenario studies and the report [QUICK=1] [REPEAT=N]
 #   make bench-overhead
@@ -90,7 +93,7 @@ BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
 .SECONDARY:
 
 .PHONY: FORCE all deps check bench bench-overhead install uninstall format \
-	format-check lint clean unit study report kernels
+	format-check lint clean unit study report kernels check-old-distro
 
 all: $(BINS) $(UNIT_BIN) $(TTOOLS_BIN)
 
@@ -144,6 +147,10 @@ check: deps
 
 unit: all
 	$(Q)./tests/run-all.sh unit
+
+# make check-old-distro: the tree in a Debian 11 chroot (ci/old-distro.sh)
+check-old-distro:
+	$(Q)./tests/run-all.sh old-distro
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

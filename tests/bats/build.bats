@@ -8,6 +8,12 @@ setup() {
 	common_setup
 }
 
+teardown() {
+	# An old-distro run a failed test left going.
+	[ -z "${OLD_DISTRO_PID:-}" ] || kill -TERM "$OLD_DISTRO_PID" 2>/dev/null
+	common_teardown
+}
+
 @test "make lint finds every C file in kernel style and every script parses" {
 	command -v clang-format >/dev/null || skip "clang-format is not installed (apt-get install clang-format)"
 	run make -C "$TOP" --no-print-directory lint
@@ -127,7 +133,7 @@ fake_debian() {
 }
 
 # Builds where AIO users live: liburing 0.7 (Debian 11, Ubuntu 20.04), no
-# liburing at all (RHEL 8), kernel headers before 5.8.
+# liburing at all (RHEL 8), glibc before 2.32, and the chroot check.
 
 @test "the tree builds and its io_uring engine passes with the fallbacks of an old liburing" {
 	local b=$SCRATCH/oldur
@@ -179,4 +185,69 @@ fake_debian() {
 	run make -C "$TOP" --no-print-directory BUILD="$b" CC="${CC:-cc} -I$h" \
 		OPT="-O1 -Werror" "$b/aio-stress" "$b/aio-conform"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
+@test "old-distro rejects an unknown argument with one line and status 2" {
+	run "$TOP/ci/old-distro.sh" --bogus
+	assert_one_line_error old-distro 2
+	[[ "$output" == "old-distro: unknown argument '--bogus'" ]]
+}
+
+@test "old-distro skips with the reason and the command to run it when not root" {
+	mkdir -p "$SCRATCH/bin"
+	printf '#!/bin/sh\necho 1000\n' >"$SCRATCH/bin/id"
+	chmod +x "$SCRATCH/bin/id"
+	PATH="$SCRATCH/bin:$PATH" run "$TOP/ci/old-distro.sh"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ok 1 - the suite on Debian bullseye # SKIP needs root"* ]]
+	[[ "$output" == *"make check-old-distro"* ]]
+}
+
+@test "old-distro --no-create skips when no chroot is cached" {
+	mkdir -p "$SCRATCH/bin"
+	printf '#!/bin/sh\necho 0\n' >"$SCRATCH/bin/id"
+	chmod +x "$SCRATCH/bin/id"
+	PATH="$SCRATCH/bin:$PATH" run "$TOP/ci/old-distro.sh" --no-create \
+		--cache "$SCRATCH/cache"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"# SKIP no bullseye chroot cached in $SCRATCH/cache/chroot-bullseye (--no-create)"* ]]
+	[ ! -e "$SCRATCH/cache/chroot-bullseye" ]
+}
+
+@test "old-distro interrupted leaves nothing mounted and no copy of the tree" {
+	requires root
+	local cache=${AIO_SUITE_CHROOT_CACHE:-/var/cache/aio-suite} ns pid i t0
+	local root=$cache/chroot-bullseye
+	[ -f "$root/.aio-suite-chroot" ] ||
+		skip "no bullseye chroot cached in $root (make check-old-distro makes one)"
+	: >"$SCRATCH/out"
+	AIO_SUITE_LOGDIR=$SCRATCH/logs "$TOP/ci/old-distro.sh" --no-create \
+		>"$SCRATCH/out" 2>&1 &
+	pid=$!
+	OLD_DISTRO_PID=$pid
+	for ((i = 0; i < 600; i++)); do
+		ns=$(sed -n 's/^# in mount namespace \(mnt:\[[0-9]*\]\).*/\1/p' "$SCRATCH/out")
+		[ -n "$ns" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$ns" ] || { kill "$pid"; cat "$SCRATCH/out"; false; }
+	t0=$SECONDS
+	kill -TERM "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	OLD_DISTRO_PID=
+	[ "$rc" -eq 143 ] || { echo "status $rc"; cat "$SCRATCH/out"; false; }
+	# At once, not when the build and the tests are done.
+	[ $((SECONDS - t0)) -lt 10 ] || { echo "took $((SECONDS - t0)) s"; false; }
+	# No process is left in the run's mount namespace (its mounts die
+	# with it), nothing is mounted below the chroot in this namespace,
+	# and the copy of the tree is gone.
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" != "$ns" ] ||
+			{ echo "left in $ns: ${p#/proc/}"; false; }
+	done
+	run ! grep -q " $root[ /]" /proc/self/mounts
+	wdir=$(sed -n 's/^# the tree copied into \([^ ]*\) in.*/\1/p' "$SCRATCH/out")
+	[ -n "$wdir" ] && [ ! -e "$wdir" ]
 }
