@@ -5,7 +5,10 @@
 #   make            build everything under build/
 #   make deps       install missing Debian packages (root) or print the line
 #   make check      deps, build, then every test: C unit tests, aio-conform,
-#                   bats; ends with "N passed, N failed, N skipped"
+#                   the old-distro build, bats; ends with "N passed, N
+#                   failed, N skipped"
+#   make check-old-distro
+#                   build and test in a cached Debian 11 chroot (root)
 #   make bench      deps, build, then the main job: conformance, the engines,
 #                   the scenario studies and the report [QUICK=1] [REPEAT=N]
 #   make bench-overhead
@@ -63,6 +66,13 @@ else
 LIB_SRC := $(filter-out src/lib/blkid.c,$(LIB_SRC))
 endif
 
+# The config step: $(BUILD)/config.h says which liburing calls compile
+# (src/lib/config.sh probes; uring_compat.h fills in the rest).  It runs
+# on every build and rewrites the file only when an answer changes.
+# CONFIG_WITHOUT="IO_URING_ENTER ..." builds the fallbacks of an old liburing.
+CPPFLAGS += -I$(BUILD)
+CONFIG_H := $(BUILD)/config.h
+
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libaiosuite.a
 
@@ -82,15 +92,23 @@ BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
 
 .SECONDARY:
 
-.PHONY: all deps check bench bench-overhead install uninstall format \
-	format-check lint clean unit study report kernels
+.PHONY: FORCE all deps check bench bench-overhead install uninstall format \
+	format-check lint clean unit study report kernels check-old-distro
 
 all: $(BINS) $(UNIT_BIN) $(TTOOLS_BIN)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | $(CONFIG_H)
 	$(msg_) CC $<
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(CONFIG_H): FORCE
+	@mkdir -p $(@D)
+	$(Q)CC="$(CC)" CPPFLAGS="$(CPPFLAGS)" LDFLAGS="$(LDFLAGS)" \
+		HAVE_LIBURING="$(HAVE_LIBURING)" CONFIG_WITHOUT="$(CONFIG_WITHOUT)" \
+		sh src/lib/config.sh $@
+
+FORCE:
 
 $(LIB): $(LIB_OBJ)
 	$(msg_) AR $@
@@ -129,6 +147,10 @@ check: deps
 
 unit: all
 	$(Q)./tests/run-all.sh unit
+
+# make check-old-distro: the tree in a Debian 11 chroot (ci/old-distro.sh)
+check-old-distro:
+	$(Q)./tests/run-all.sh old-distro
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -4,7 +4,7 @@
 # Run every test of the suite and end with one line:
 #   N passed, N failed, N skipped
 #
-#   tests/run-all.sh [unit|conform|bats ...]   (default: all three)
+#   tests/run-all.sh [unit|conform|old-distro|bats ...]   (default: all)
 #
 # Each part speaks TAP or KTAP; its top-level result lines are counted
 # (ok, not ok, "# SKIP"; "# XFAIL" counts as passed).  A part that exits
@@ -68,6 +68,17 @@ run_conform() {
 	done
 }
 
+# The suite built and run in a cached Debian 11 chroot (ci/old-distro.sh);
+# a skip with the reason where it cannot run (not root, no debootstrap).
+run_old_distro() {
+	local log=$logdir/old-distro.tap rc
+	echo "# old distro: ci/old-distro.sh"
+	AIO_SUITE_LOGDIR=$logdir timeout -k 10 1200 ./ci/old-distro.sh >"$log" 2>&1
+	rc=$?
+	grep -E '^(not ok|ok .*# SKIP|#)' "$log" | sed 's/^/  /'
+	count old-distro "$log" "$rc"
+}
+
 run_bats() {
 	local log=$logdir/bats.tap rc
 	if ! command -v bats >/dev/null 2>&1; then
@@ -83,13 +94,14 @@ run_bats() {
 	count bats "$log" "$rc"
 }
 
-parts=${*:-unit conform bats}
+parts=${*:-unit conform old-distro bats}
 for part in $parts; do
 	case $part in
 	unit) run_unit ;;
 	conform) run_conform ;;
+	old-distro) run_old_distro ;;
 	bats) run_bats ;;
-	*) echo "run-all: unknown part '$part' (unit, conform, bats)" >&2; exit 2 ;;
+	*) echo "run-all: unknown part '$part' (unit, conform, old-distro, bats)" >&2; exit 2 ;;
 	esac
 done
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "compat.h"
 #include "harness.h"
 
 int t_setup(struct tctx *t, unsigned int nr, aio_context_t *ctx)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "errname.h"
 #include "harness.h"
 #include "json.h"
 #include "target.h"
@@ -133,7 +134,7 @@ int t_xfail(struct tctx *t, const char *fmt, ...)
 const char *errno_name(int err)
 {
 	static char buf[32];
-	const char *s = err ? strerrorname_np(err) : "no error";
+	const char *s = err ? errno_abbrev(err) : "no error";
 
 	if (s)
 		return s;
@@ -415,7 +416,7 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 			r->kind = R_CRASH;
 			snprintf(r->reason, sizeof(r->reason),
 				 "killed by signal %d (SIG%s)", sig,
-				 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+				 signal_abbrev(sig) ? signal_abbrev(sig) : "?");
 		}
 		kill(-pid, SIGKILL); /* grandchildren left in its group */
 	} else {

@@ -41,9 +41,7 @@
 
 const struct engine_ops *const engine_list[] = {
 	&libaio_engine,
-#ifdef HAVE_LIBURING
-	&io_uring_engine,
-#endif
+	&io_uring_engine, /* or its stub, without liburing */
 	&sync_engine,
 	NULL,
 };

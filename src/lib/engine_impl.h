@@ -16,8 +16,13 @@
 
 extern const struct engine_ops libaio_engine;
 extern const struct engine_ops sync_engine;
-/* Only in a build with liburing (HAVE_LIBURING). */
+/* io_uring.c, or io_uring_stub.c in a build without liburing. */
 extern const struct engine_ops io_uring_engine;
+/* Its capabilities, the stub's too: its options reach init(). */
+#define IO_URING_CAPS                                            \
+	(ENG_CAP_ASYNC | ENG_CAP_VECTORED | ENG_CAP_RW_FLAGS |   \
+	 ENG_CAP_SQPOLL | ENG_CAP_IOPOLL | ENG_CAP_FIXED_FILES | \
+	 ENG_CAP_FIXED_BUFS | ENG_CAP_FSYNC)
 
 /* Write e->reason (truncated to fit). */
 void engine_set_reason(struct engine *e, const char *fmt, ...)

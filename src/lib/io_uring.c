@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "engine_impl.h"
+#include "uring_compat.h"
 
 #define UR_SQ_THREAD_IDLE_MS 50
 /*
@@ -439,7 +440,7 @@ static int ur_iopoll_step(struct uring *ur, unsigned int want, bool deadline,
 		return io_uring_enter((unsigned int)ur->ring.ring_fd, 0,
 				      deadline ? 0 : want,
 				      IORING_ENTER_GETEVENTS, NULL);
-	if (!(ur->ring.features & IORING_FEAT_EXT_ARG))
+	if (!ur_waits_with_ext_arg(&ur->ring))
 		return io_uring_get_events(&ur->ring);
 	ts.tv_sec = (long long)(wait_ns / 1000000000);
 	ts.tv_nsec = (long long)(wait_ns % 1000000000);
@@ -543,9 +544,7 @@ static int ur_reap(struct engine *e, unsigned int min, unsigned int max,
 const struct engine_ops io_uring_engine = {
 	.name = "io_uring",
 	.help = "io_uring through liburing (sqpoll, iopoll, fixed_files, fixed_bufs)",
-	.caps = ENG_CAP_ASYNC | ENG_CAP_VECTORED | ENG_CAP_RW_FLAGS |
-		ENG_CAP_SQPOLL | ENG_CAP_IOPOLL | ENG_CAP_FIXED_FILES |
-		ENG_CAP_FIXED_BUFS | ENG_CAP_FSYNC,
+	.caps = IO_URING_CAPS,
 	.init = ur_init,
 	.prep = ur_prep,
 	.submit = ur_submit,

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "compat.h"
 #include "target.h"
 #include "util.h"
 
