@@ -29,7 +29,7 @@
 #define STATE_MAX_BYTES (1ull << 30)
 #define STATE_MAX_FILES 65536u
 #define STATE_MAX_PATH 4096u
-#define STATE_MAX_BLOCKS (1ull << 32)
+#define STATE_MAX_BLOCKS (1ull << 30)
 
 /* A growing output buffer. */
 struct obuf {
