@@ -76,12 +76,19 @@ static void usage(FILE *f)
 		"\t--sqpoll, --iopoll, --fixed-files, --fixed-bufs\n"
 		"\t                   io_uring: SQPOLL, polled completions,\n"
 		"\t                   registered files, registered buffers\n"
-		"\t--verify           every block carries its offset, a generation\n"
-		"\t                   and a checksum; reads report the first bad\n"
-		"\t                   block (misplaced, stale, torn, zero)\n"
+		"\t--verify           every block written carries a header (its\n"
+		"\t                   offset, length, file id, generation, CRCs);\n"
+		"\t                   reads check every block, also in a new\n"
+		"\t                   process, and name each bad one (zero,\n"
+		"\t                   garbage, bad_header, wrong_length, torn,\n"
+		"\t                   misplaced, foreign, stale, future)\n"
+		"\t--verify-state FILE  (implies --verify) write stages record\n"
+		"\t                   every block's generation in FILE, read\n"
+		"\t                   stages of a later run check against it, so\n"
+		"\t                   stale and foreign blocks are found too\n"
 		"\t--inject KIND:OFF  after the first write stage, damage the block\n"
-		"\t                   at byte OFF of the first file (zero, misplaced,\n"
-		"\t                   stale, torn, garbage): tests the verifier\n"
+		"\t                   at byte OFF of the first file (one of the\n"
+		"\t                   kinds above): tests the verifier\n"
 		"\t--loop MODE        (root) put each file behind a loop device,\n"
 		"\t                   MODE buffered or dio (direct I/O to the file);\n"
 		"\t                   detached at exit, also on Ctrl-C\n"
@@ -114,6 +121,7 @@ enum {
 	OPT_INJECT,
 	OPT_VERSION,
 	OPT_LOOP,
+	OPT_VERIFY_STATE,
 };
 
 static const struct option long_opts[] = {
@@ -135,13 +143,8 @@ static const struct option long_opts[] = {
 	{ "inject", required_argument, NULL, OPT_INJECT },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "loop", required_argument, NULL, OPT_LOOP },
+	{ "verify-state", required_argument, NULL, OPT_VERIFY_STATE },
 	{ NULL, 0, NULL, 0 },
-};
-
-static const char *const inject_names[] = {
-	[VERIFY_ZERO] = "zero",	      [VERIFY_MISPLACED] = "misplaced",
-	[VERIFY_STALE] = "stale",     [VERIFY_TORN] = "torn",
-	[VERIFY_GARBAGE] = "garbage",
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -180,20 +183,18 @@ static unsigned int opt_count(const char *name, const char *arg, long min,
 static void parse_inject(struct options *o, const char *arg)
 {
 	const char *colon = strchr(arg, ':');
-	size_t i;
+	char kind[32];
+	int k;
 
 	if (!colon)
 		usage_error("bad value for --inject: '%s' (KIND:OFFSET)", arg);
-	for (i = 0; i < ARRAY_SIZE(inject_names); i++) {
-		if (inject_names[i] &&
-		    strlen(inject_names[i]) == (size_t)(colon - arg) &&
-		    !strncmp(inject_names[i], arg, (size_t)(colon - arg)))
-			o->inject_kind = (int)i;
-	}
-	if (!o->inject_kind)
+	snprintf(kind, sizeof(kind), "%.*s", (int)(colon - arg), arg);
+	k = verify_result_parse(kind);
+	if (k <= VERIFY_OK)
 		usage_error(
-			"bad kind for --inject: '%s' (zero, misplaced, stale, torn, garbage)",
+			"bad kind for --inject: '%s' (zero, garbage, bad_header, wrong_length, torn, misplaced, foreign, stale, future)",
 			arg);
+	o->inject_kind = k;
 	if (parse_size(colon + 1, 1, &o->inject_offset))
 		usage_error("bad offset for --inject: '%s'", arg);
 }
@@ -361,6 +362,12 @@ static void parse_args(struct options *o, int argc, char **argv)
 			break;
 		case OPT_INJECT:
 			parse_inject(o, optarg);
+			break;
+		case OPT_VERIFY_STATE:
+			if (!*optarg)
+				usage_error("bad value for --verify-state: ''");
+			o->verify_state = optarg;
+			o->verify = true;
 			break;
 		case OPT_LOOP:
 			if (!strcmp(optarg, "buffered"))

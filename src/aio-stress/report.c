@@ -36,13 +36,7 @@ void merge_stats(struct stage_stats *d, const struct stage_stats *s)
 	d->stime_ns += s->stime_ns;
 	d->nvcsw += s->nvcsw;
 	d->nivcsw += s->nivcsw;
-	d->verify_blocks += s->verify_blocks;
-	d->verify_unknown += s->verify_unknown;
-	if (s->verify_failures && !d->verify_failures) {
-		d->first_bad = s->first_bad;
-		d->first_bad_file = s->first_bad_file;
-	}
-	d->verify_failures += s->verify_failures;
+	verify_merge(&d->v, &s->v);
 	hist_merge(&d->submit_call, &s->submit_call);
 	hist_merge(&d->submit_iocb, &s->submit_iocb);
 	hist_merge(&d->clat, &s->clat);
@@ -151,13 +145,6 @@ void report_stage_text(struct run *r, enum stage s)
 			hist_percentile(&st->clat, 99) / 1e3,
 			(double)(st->utime_ns + st->stime_ns) / st->ios,
 			r->interrupted ? " (interrupted)" : "");
-	if (st->verify_failures)
-		fprintf(stderr,
-			"%s: %llu bad blocks, the first at offset %llu of %s: %s\n",
-			stage_name(s), (unsigned long long)st->verify_failures,
-			(unsigned long long)st->first_bad.offset,
-			r->vfiles[st->first_bad_file].name,
-			verify_result_name(st->first_bad.result));
 }
 
 static void json_pcts(struct json *j, const char *key, const struct hist *h,
@@ -276,27 +263,8 @@ static void json_stage(struct json *j, struct run *r, enum stage s)
 	json_uint(j, "involuntary_ctxsw", st->nivcsw);
 	json_obj_end(j);
 
-	if (r->o->verify) {
-		json_obj_begin(j, "verify");
-		json_uint(j, "blocks_checked", st->verify_blocks);
-		json_uint(j, "blocks_unknown", st->verify_unknown);
-		json_uint(j, "failures", st->verify_failures);
-		if (st->verify_failures) {
-			const struct verify_report *b = &st->first_bad;
-
-			json_obj_begin(j, "first_bad");
-			json_str(j, "file", r->vfiles[st->first_bad_file].name);
-			json_uint(j, "offset_bytes", b->offset);
-			json_str(j, "kind", verify_result_name(b->result));
-			json_uint(j, "found_offset_bytes", b->found_offset);
-			json_uint(j, "found_generation", b->found_gen);
-			json_uint(j, "expected_generation", b->expected_gen);
-			json_obj_end(j);
-		} else {
-			json_null(j, "first_bad");
-		}
-		json_obj_end(j);
-	}
+	if (r->o->verify)
+		verify_json(j, r, s);
 
 	json_arr_begin(j, "per_file");
 	for (i = 0; i < r->o->threads; i++) {
@@ -387,6 +355,10 @@ int report_json(struct run *r, const char *path)
 	json_bool(&j, "fixed_files", o->fixed_files);
 	json_bool(&j, "fixed_bufs", o->fixed_bufs);
 	json_bool(&j, "verify", o->verify);
+	if (o->verify_state)
+		json_str(&j, "verify_state", o->verify_state);
+	else
+		json_null(&j, "verify_state");
 	json_int(&j, "cpu", o->cpu);
 	json_double(&j, "runtime_s", o->runtime_s);
 	json_str(&j, "buffers",
@@ -424,7 +396,7 @@ int report_json(struct run *r, const char *path)
 		bool verr = false, ioerr = false;
 
 		for (i = 0; i < NR_STAGES; i++) {
-			verr |= r->results[i].verify_failures > 0;
+			verr |= verify_stats_failed(&r->results[i].v);
 			ioerr |= r->results[i].errors > 0;
 		}
 		if (r->interrupted || r->stop)

@@ -88,67 +88,20 @@ static void fail(struct run *r, const char *fmt, ...)
 
 /* ---- completions ---- */
 
-static void verify_read(struct run *r, struct thread *t, struct iou *io,
-			int64_t res)
+/* --verify: record a write's blocks, check a read's (verify_io.c). */
+static void verify_completion(struct run *r, struct thread *t, struct iou *io,
+			      int64_t res)
 {
-	struct vfile *vf = &r->vfiles[io->oper->file_idx];
 	const char *buf = io->req.buf;
-	uint64_t off = (uint64_t)io->req.offset, done;
-	struct verify_report rep;
+	uint64_t off = (uint64_t)io->req.offset;
 
 	if (io->req.vectored)
 		buf = io->iov[0].iov_base; /* segments are contiguous */
-	for (done = 0; done + vf->vblock <= (uint64_t)res; done += vf->vblock) {
-		uint64_t b = (off + done) / vf->vblock;
-		uint32_t gen =
-			b < vf->nr_blocks ?
-				atomic_load_explicit(&vf->gen[b],
-						     memory_order_relaxed) :
-				0;
-
-		if (!gen) {
-			t->st.verify_unknown++;
-			continue;
-		}
-		t->st.verify_blocks++;
-		if (verify_check(buf + done, vf->vblock, off + done, gen,
-				 &rep) == VERIFY_OK)
-			continue;
-		if (!t->st.verify_failures++) {
-			t->st.first_bad = rep;
-			t->st.first_bad_file = io->oper->file_idx;
-		}
-		if (t->st.verify_failures <= 10) {
-			fprintf(stderr,
-				"%s: verify error on %s at offset %llu: %s",
-				prog_name, vf->name,
-				(unsigned long long)rep.offset,
-				verify_result_name(rep.result));
-			if (rep.result == VERIFY_MISPLACED)
-				fprintf(stderr,
-					" (the block belongs at offset %llu)",
-					(unsigned long long)rep.found_offset);
-			else if (rep.result == VERIFY_STALE ||
-				 rep.result == VERIFY_FUTURE)
-				fprintf(stderr,
-					" (generation %llu, expected %llu)",
-					(unsigned long long)rep.found_gen,
-					(unsigned long long)rep.expected_gen);
-			fputc('\n', stderr);
-		}
-	}
-}
-
-static void mark_written(struct run *r, struct iou *io, bool ok)
-{
-	struct vfile *vf = &r->vfiles[io->oper->file_idx];
-	uint64_t b = (uint64_t)io->req.offset / vf->vblock;
-	uint64_t n = r->o->rec_len / vf->vblock, i;
-
-	for (i = 0; i < n && b + i < vf->nr_blocks; i++)
-		atomic_store_explicit(&vf->gen[b + i],
-				      ok ? (uint32_t)r->generation : 0,
-				      memory_order_relaxed);
+	if (io->req.op == IO_OP_WRITE)
+		verify_mark_written(r, &t->st, io->oper->file_idx, off,
+				    res == (int64_t)r->o->rec_len);
+	else
+		verify_check_read(r, &t->st, io->oper->file_idx, buf, off, res);
 }
 
 static bool short_read_ok(struct iou *io, int64_t res)
@@ -196,12 +149,8 @@ static void complete(struct run *r, struct thread *t, struct iou *io,
 	}
 	t->st.ios++;
 	op->done_ios++;
-	if (r->o->verify) {
-		if (io->req.op == IO_OP_WRITE)
-			mark_written(r, io, res == (int64_t)r->o->rec_len);
-		else if (res > 0)
-			verify_read(r, t, io, res);
-	}
+	if (r->o->verify)
+		verify_completion(r, t, io, res);
 	io->next = t->free_list;
 	t->free_list = io;
 	if (op->finished && !op->pending && !op->reported) {
@@ -351,13 +300,10 @@ static int build_one(struct run *r, struct thread *t, struct oper *op,
 	req->fd = op->fd;
 	req->offset = (int64_t)next_offset(r, t, op, s);
 	req->res = 0;
-	if (r->o->verify && req->op == IO_OP_WRITE) {
-		struct vfile *vf = &r->vfiles[op->file_idx];
-
-		verify_fill_range(io->iov ? io->iov[0].iov_base : req->buf,
-				  r->o->rec_len, vf->vblock,
-				  (uint64_t)req->offset, r->generation);
-	}
+	if (r->o->verify && req->op == IO_OP_WRITE)
+		verify_fill_write(r, op->file_idx,
+				  io->iov ? io->iov[0].iov_base : req->buf,
+				  (uint64_t)req->offset);
 	ret = engine_prep(&t->eng, req);
 	if (ret) {
 		fail(r, "preparing a request failed: %s", strerror(-ret));
@@ -462,65 +408,6 @@ static void reset_stats(struct stage_stats *st)
 	hist_init(&st->clat);
 }
 
-/* Damage one block of the first file the way --inject asked. */
-static void inject(struct run *r)
-{
-	const struct options *o = r->o;
-	struct vfile *vf = &r->vfiles[0];
-	uint64_t off = o->inject_offset / vf->vblock * vf->vblock;
-	uint64_t b = off / vf->vblock, gen;
-	char *blk = NULL, *tmp = NULL;
-	int fd = -1;
-	size_t i;
-
-	if (b >= vf->nr_blocks || !(gen = atomic_load(&vf->gen[b]))) {
-		fail(r, "--inject: nothing was written at offset %llu of %s",
-		     (unsigned long long)off, vf->name);
-		return;
-	}
-	blk = calloc(2, vf->vblock);
-	if (!blk) {
-		fail(r, "--inject: out of memory");
-		return;
-	}
-	tmp = blk + vf->vblock;
-	switch (o->inject_kind) {
-	case VERIFY_ZERO:
-		break;
-	case VERIFY_MISPLACED:
-		verify_fill(blk, vf->vblock,
-			    off >= vf->vblock ? off - vf->vblock :
-						off + vf->vblock,
-			    gen);
-		break;
-	case VERIFY_STALE:
-		verify_fill(blk, vf->vblock, off, gen - 1);
-		break;
-	case VERIFY_TORN:
-		verify_fill(blk, vf->vblock, off, gen);
-		verify_fill(tmp, vf->vblock, off, gen - 1);
-		memcpy(blk + vf->vblock / 2, tmp + vf->vblock / 2,
-		       vf->vblock / 2);
-		break;
-	default:
-		for (i = 0; i < vf->vblock; i++)
-			blk[i] = (char)(rng_next(&r->threads[0].rng) | 1);
-		break;
-	}
-	fd = open(vf->name, O_RDWR | O_CLOEXEC);
-	if (fd < 0 ||
-	    pwrite(fd, blk, vf->vblock, (off_t)off) != (ssize_t)vf->vblock ||
-	    fsync(fd))
-		fail(r, "--inject: cannot write %s: %s", vf->name,
-		     strerror(errno));
-	else
-		posix_fadvise(fd, (off_t)off, (off_t)vf->vblock,
-			      POSIX_FADV_DONTNEED);
-	if (fd >= 0)
-		close(fd);
-	free(blk);
-}
-
 /*
  * A stage whose every request failed met something the kernel or the
  * target refuses, not an I/O error here and there: name it in the reason
@@ -550,6 +437,20 @@ static void explain_failed_stage(struct run *r, enum stage s)
 	msg("%s", r->fail_reason);
 }
 
+/* After a stage: --verify's summary, state file and --inject. */
+static void verify_end(struct run *r, enum stage s, bool *injected)
+{
+	char why[256];
+
+	if (verify_stage_end(r, s, why, sizeof(why)) && !r->fail_reason[0])
+		snprintf(r->fail_reason, sizeof(r->fail_reason), "%s", why);
+	if (r->o->inject_kind && !*injected && stage_writes(s) && !r->stop) {
+		*injected = true;
+		if (verify_inject(r, why, sizeof(why)))
+			fail(r, "%s", why);
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct thread *t = arg;
@@ -577,6 +478,8 @@ static void *worker(void *arg)
 			atomic_store(&r->stonewall_hit, 0);
 			if (stage_writes((enum stage)s))
 				r->generation++;
+			if (o->verify)
+				verify_stage_begin(r, (enum stage)s);
 			r->stage_start_ns = now_ns();
 		}
 		pthread_barrier_wait(&r->barrier);
@@ -626,11 +529,8 @@ static void *worker(void *arg)
 				r->interrupted = true;
 			report_stage_text(r, (enum stage)s);
 			explain_failed_stage(r, (enum stage)s);
-			if (o->inject_kind && !injected &&
-			    stage_writes((enum stage)s) && !r->stop) {
-				injected = true;
-				inject(r);
-			}
+			if (o->verify)
+				verify_end(r, (enum stage)s, &injected);
 		}
 		pthread_barrier_wait(&r->barrier);
 		if (r->stop || r->failed)
@@ -752,39 +652,6 @@ static int open_files(struct run *r)
 			op->total_ios = (op->end - op->start) / o->rec_len;
 		}
 		target_probe(path, &vf->info, NULL);
-	}
-	return 0;
-}
-
-static size_t verify_block_size(const struct options *o)
-{
-	size_t b;
-
-	for (b = 4096; b >= VERIFY_MIN_BLOCK; b /= 2)
-		if (!(o->rec_len % b) && !(o->align % b) &&
-		    !(o->context_offset % b))
-			return b;
-	return 0;
-}
-
-static int setup_verify(struct run *r)
-{
-	struct options *o = r->o;
-	size_t vb = verify_block_size(o);
-	int i;
-
-	if (!vb) {
-		msg("--verify: record size, alignment and context offset have no common block of 64 bytes or more");
-		return -EINVAL;
-	}
-	for (i = 0; i < o->nr_files; i++) {
-		struct vfile *vf = &r->vfiles[i];
-
-		vf->vblock = vb;
-		vf->nr_blocks = o->file_size / vb;
-		vf->gen = calloc(vf->nr_blocks, sizeof(*vf->gen));
-		if (!vf->gen)
-			return -ENOMEM;
 	}
 	return 0;
 }
@@ -1007,8 +874,12 @@ int run_all(struct run *r)
 	ret = open_files(r);
 	if (ret)
 		return 1;
-	if (o->verify && setup_verify(r))
-		return 1;
+	r->generation = 1; /* older than this run (verify_setup may raise it) */
+	if (o->verify) {
+		ret = verify_setup(r);
+		if (ret)
+			return ret == -EINVAL ? 2 : 1;
+	}
 	if (setup_buffers(r))
 		return 1;
 	print_header(r);
@@ -1018,7 +889,6 @@ int run_all(struct run *r)
 		return 1;
 	}
 	pthread_barrier_init(&r->barrier, NULL, o->threads);
-	r->generation = 1; /* generation 1: older than this run */
 	if (!o->quiet && !(o->json_path && !strcmp(o->json_path, "-"))) {
 		if (o->threads > 1)
 			printf("Running multi thread version num_threads:%u\n",
@@ -1064,7 +934,8 @@ int run_all(struct run *r)
 	}
 	status = 0;
 	for (i = 0; i < NR_STAGES; i++)
-		if (r->results[i].errors || r->results[i].verify_failures)
+		if (r->results[i].errors ||
+		    verify_stats_failed(&r->results[i].v))
 			status = 1;
 	if (r->failed)
 		status = 1;

@@ -49,6 +49,7 @@ struct options {
 	bool user_reap, sqpoll, iopoll, fixed_files, fixed_bufs;
 	bool quiet, force;
 	int cpu; /* -1: no pinning */
+	const char *verify_state; /* --verify-state FILE */
 	/* --inject KIND:OFFSET (testing the verifier) */
 	int inject_kind; /* enum verify_result, 0 = none */
 	uint64_t inject_offset;
@@ -68,8 +69,29 @@ struct vfile {
 	const char *name;
 	size_t vblock; /* verify block size */
 	uint64_t nr_blocks;
-	_Atomic uint32_t *gen; /* generation of each block, 0 unknown */
+	_Atomic uint32_t *gen; /* generation of each block, 0 not written */
+	uint64_t file_id; /* in every block header this run writes */
+	/*
+	 * Whether gen[] says what was written: a write stage of this run or
+	 * the --verify-state file recorded the file.  When not, every block
+	 * read is checked on its own (any file id and generation).
+	 */
+	bool tracked;
 	struct target_info info;
+};
+
+/* What --verify saw in one stage (verify_io.c). */
+struct verify_stats {
+	uint64_t written; /* blocks written (write stages) */
+	uint64_t checked_gen; /* checked against their file id and generation */
+	uint64_t checked_self; /* checked on their own: nothing was known */
+	uint64_t unwritten; /* not checked: never written, says the run */
+	uint64_t unread; /* not checked: the read did not return them */
+	uint64_t kinds[VERIFY_NR_RESULTS]; /* checked blocks by result */
+	uint64_t failures; /* checked blocks that were not ok */
+	bool nothing_checked; /* a read stage that could check no block */
+	struct verify_report first_bad;
+	int first_bad_file;
 };
 
 /* A stream of I/O over [start, end) of one file: a file x context. */
@@ -100,9 +122,7 @@ struct stage_stats {
 	uint64_t thread_ns; /* merged: elapsed_ns summed over threads */
 	uint64_t fsync_ns;
 	uint64_t utime_ns, stime_ns, nvcsw, nivcsw;
-	uint64_t verify_blocks, verify_unknown, verify_failures;
-	struct verify_report first_bad;
-	int first_bad_file;
+	struct verify_stats v;
 	struct hist submit_call; /* ns per io_submit call */
 	struct hist submit_iocb; /* ns per iocb (call / iocbs) */
 	struct hist clat; /* submit return to reap */
@@ -133,6 +153,7 @@ struct run {
 	struct options *o;
 	struct thread *threads;
 	struct vfile *vfiles;
+	struct verify_state vstate; /* --verify-state as loaded */
 	int *fds;
 	unsigned int nr_fds;
 	char *buf_base; /* all I/O buffers */
@@ -166,5 +187,21 @@ void report_oper_text(struct run *r, struct thread *t, struct oper *op,
 		      enum stage s);
 int report_json(struct run *r, const char *path);
 void merge_stats(struct stage_stats *dst, const struct stage_stats *src);
+
+/* --verify (verify_io.c): 0, or -errno with a message printed. */
+struct json;
+int verify_setup(struct run *r);
+void verify_fill_write(struct run *r, int file_idx, void *buf, uint64_t off);
+void verify_mark_written(struct run *r, struct stage_stats *st, int file_idx,
+			 uint64_t off, bool ok);
+void verify_check_read(struct run *r, struct stage_stats *st, int file_idx,
+		       const char *buf, uint64_t off, int64_t res);
+void verify_stage_begin(struct run *r, enum stage s);
+int verify_stage_end(struct run *r, enum stage s, char *why, size_t len);
+int verify_inject(struct run *r, char *why, size_t len);
+void verify_merge(struct verify_stats *d, const struct verify_stats *s);
+/* A bad block, or a read stage that checked none. */
+bool verify_stats_failed(const struct verify_stats *v);
+void verify_json(struct json *j, struct run *r, enum stage s);
 
 #endif

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "compat.h"
 #include "harness.h"
+#include "verify.h"
 
 int t_setup(struct tctx *t, unsigned int nr, aio_context_t *ctx)
 {
@@ -111,34 +112,20 @@ void prep_fsync(struct iocb *cb, int fd, bool data_only)
 	cb->aio_data = (uint64_t)(uintptr_t)cb;
 }
 
-/* Bytes derive from the offset, so misplaced data never matches. */
-uint8_t pat_byte(uint64_t off, uint32_t seed)
-{
-	uint64_t h = ((off >> 3) + ((uint64_t)seed << 40) + 1) *
-		     0x9e3779b97f4a7c15ull;
-
-	h ^= h >> 29;
-	return (uint8_t)(h >> (8 * (off & 7)));
-}
-
+/*
+ * The pattern is the suite's one block format (src/lib/verify.h) over
+ * blocks of PAT_BLOCK bytes from offset 0, file id seed, generation 1:
+ * every byte derives from its offset and the seed, so misplaced data and
+ * data of another seed never match, and the comparison is byte-exact.
+ */
 void pat_fill(void *buf, size_t len, uint64_t off, uint32_t seed)
 {
-	uint8_t *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = pat_byte(off + i, seed);
+	verify_stream_fill(buf, len, off, PAT_BLOCK, seed, 1);
 }
 
 long pat_check(const void *buf, size_t len, uint64_t off, uint32_t seed)
 {
-	const uint8_t *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != pat_byte(off + i, seed))
-			return (long)i;
-	return -1;
+	return verify_stream_check(buf, len, off, PAT_BLOCK, seed, 1);
 }
 
 int t_open(struct tctx *t, const char *name, int flags)

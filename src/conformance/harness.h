@@ -182,8 +182,11 @@ void t_close_pipe(int p[2]);
 void prep_poll(struct iocb *cb, int fd, short events);
 void prep_fsync(struct iocb *cb, int fd, bool data_only);
 
-/* The byte a file holds at offset off when written with pattern seed. */
-uint8_t pat_byte(uint64_t off, uint32_t seed);
+/*
+ * The bytes [off, off + len) of a file written with pattern seed: the
+ * self-describing blocks of src/lib/verify.h, PAT_BLOCK bytes each.
+ */
+#define PAT_BLOCK 512
 void pat_fill(void *buf, size_t len, uint64_t off, uint32_t seed);
 /* Index of the first wrong byte, or -1 when all match. */
 long pat_check(const void *buf, size_t len, uint64_t off, uint32_t seed);

@@ -8,7 +8,10 @@
  *       read or write completes with io_event.res == -EIO
  *   ioerr.mixed_batch   half "linear" over DEV, half "error": one batch of
  *       reads and writes over both halves; each event carries its own
- *       result (4096 or -EIO) and the good half's data is intact
+ *       result (4096 or -EIO) and the good half's data is intact: its
+ *       reads return the blocks written there before the batch, its
+ *       writes read back as written (the suite's self-describing blocks,
+ *       src/lib/verify.h, with a file id new to each run)
  *   ioerr.flakey_down   a dm-flakey target that is always down: -EIO
  *
  * and for each: nothing hangs (every wait has a deadline), io_destroy
@@ -36,6 +39,7 @@
 #include "aio_sys.h"
 #include "json.h"
 #include "util.h"
+#include "verify.h"
 
 #define BS 4096
 #define DM_BUF 16384
@@ -53,6 +57,7 @@ static int nresults;
 static int dm_control = -1;
 static char backing[256];
 static uint64_t backing_sectors;
+static uint64_t data_id; /* the file id of every block this run writes */
 
 static void dm_init(struct dm_ioctl *io, size_t size, const char *name)
 {
@@ -225,6 +230,71 @@ struct plan {
 	long long (*expect)(int i);
 };
 
+/*
+ * Before the batch: the blocks that iocbs expected to read successfully
+ * will find, written through the device; every write carries its block.
+ * 0, or -errno.
+ */
+static int prepare_data(const struct plan *p, int fd, char *buf)
+{
+	int i;
+
+	for (i = 0; i < p->nr; i++) {
+		char *b = buf + (size_t)BS * i;
+		int write;
+		uint64_t off;
+
+		p->iocb(i, &write, &off);
+		verify_fill(b, BS, off, data_id, 1);
+		if (write || p->expect(i) != BS)
+			continue;
+		if (pwrite(fd, b, BS, (off_t)off) != BS)
+			return errno ? -errno : -EIO;
+		memset(b, 0, BS); /* an iocb that reads nothing leaves zeroes */
+	}
+	return 0;
+}
+
+/*
+ * After the batch: every iocb that completed in full moved the right
+ * data (a read holds the block written before, a write reads back as
+ * written).  0, or 1 after recording the failure.
+ */
+static int check_data(const struct plan *p, int fd, const char *buf, char *tmp)
+{
+	struct verify_report rep;
+	char what[256];
+	int i;
+
+	for (i = 0; i < p->nr; i++) {
+		const char *b = buf + (size_t)BS * i;
+		int write;
+		uint64_t off;
+
+		p->iocb(i, &write, &off);
+		if (p->expect(i) != BS)
+			continue;
+		if (write) {
+			if (pread(fd, tmp, BS, (off_t)off) != BS) {
+				record(p->name, "fail",
+				       "reading back iocb %d's write at %llu: %s",
+				       i, (unsigned long long)off,
+				       strerror(errno ? errno : EIO));
+				return 1;
+			}
+			b = tmp;
+		}
+		if (verify_check(b, BS, off, data_id, 1, &rep) != VERIFY_OK) {
+			record(p->name, "fail", "iocb %d (%s at %llu): data %s",
+			       i, write ? "write" : "read",
+			       (unsigned long long)off,
+			       verify_describe(&rep, what, sizeof(what)));
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void run(const struct plan *p)
 {
 	struct iocb cbs[16], *ptrs[16];
@@ -245,14 +315,20 @@ static void run(const struct plan *p)
 		       strerror(-ret));
 		return;
 	}
-	if (posix_memalign(&buf, BS, (size_t)BS * p->nr)) {
+	/* One block per iocb, and one more to read a write back into. */
+	if (posix_memalign(&buf, BS, (size_t)BS * (p->nr + 1))) {
 		record(p->name, "fail", "out of memory");
 		goto out;
 	}
-	memset(buf, 0x5a, (size_t)BS * p->nr);
 	fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
 	if (fd < 0) {
 		record(p->name, "fail", "open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = prepare_data(p, fd, buf);
+	if (ret) {
+		record(p->name, "fail", "writing the blocks to read: %s",
+		       strerror(-ret));
 		goto out;
 	}
 	if (sys_io_setup(64, &ctx)) {
@@ -305,6 +381,8 @@ static void run(const struct plan *p)
 			       (long long)ev[i].res, want);
 		}
 	}
+	if (!bad)
+		bad = check_data(p, fd, buf, (char *)buf + (size_t)BS * p->nr);
 	ret = sys_io_destroy(ctx);
 	ctx = 0;
 	if (ret && !bad) {
@@ -442,6 +520,7 @@ int main(int argc, char **argv)
 	}
 	close(fd);
 	backing_sectors = bytes / 512;
+	data_id = verify_new_file_id();
 	ret = dm_open_control();
 	if (ret) {
 		printf("# SKIP no device-mapper: %s\n", strerror(-ret));
