@@ -366,6 +366,27 @@ const char *tool_op_name(unsigned int opcode)
 	}
 }
 
+bool tool_event_ok(const struct io_event *ev, const struct iocb *cb,
+		   const char *path)
+{
+	const char *op = tool_op_name(cb->aio_lio_opcode);
+
+	if (ev->res == (int64_t)cb->aio_nbytes)
+		return true;
+	if (ev->res < 0)
+		msg("%s of %llu bytes at offset %lld of %s failed: %s", op,
+		    (unsigned long long)cb->aio_nbytes,
+		    (long long)cb->aio_offset, path, strerror((int)-ev->res));
+	else
+		msg("short %s at offset %lld of %s: %lld of %llu bytes%s", op,
+		    (long long)cb->aio_offset, path, (long long)ev->res,
+		    (unsigned long long)cb->aio_nbytes,
+		    cb->aio_lio_opcode == IOCB_CMD_PREAD ?
+			    " (the target ends there)" :
+			    "");
+	return false;
+}
+
 int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

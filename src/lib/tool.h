@@ -106,6 +106,15 @@ int tool_ring_init(struct tool_ring *r, unsigned int depth, const char *what);
 /* "write", "read", ... for an IOCB_CMD_* opcode. */
 const char *tool_op_name(unsigned int opcode);
 
+/*
+ * Did the request cb complete whole (res == aio_nbytes)?  If not, one line
+ * naming the op, offset and path: "write of 4096 bytes at offset 0 of f
+ * failed: No space left on device", "short read at offset 0 of f: 0 of
+ * 4096 bytes (the target ends there)".
+ */
+bool tool_event_ok(const struct io_event *ev, const struct iocb *cb,
+		   const char *path);
+
 /* qsort comparator for uint64_t. */
 int cmp_u64(const void *a, const void *b);
 

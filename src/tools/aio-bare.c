@@ -47,25 +47,6 @@ static void usage(FILE *f)
 		"  -h, --help   this text\n" TOOL_HELP_EXIT);
 }
 
-/* A completion that did not do the whole record: one line, false. */
-static bool check_event(const struct io_event *ev, long op, uint64_t rec,
-			const char *path)
-{
-	const char *name = op ? "read" : "write";
-
-	if (ev->res == (int64_t)rec)
-		return true;
-	if (ev->res < 0)
-		msg("%s of %llu bytes at offset 0 of %s failed: %s", name,
-		    (unsigned long long)rec, path, strerror((int)-ev->res));
-	else
-		msg("short %s at offset 0 of %s: %lld of %llu bytes (%s)", name,
-		    path, (long long)ev->res, (unsigned long long)rec,
-		    op ? "the target ends before one record" :
-			 "the target is full");
-	return false;
-}
-
 int main(int argc, char **argv)
 {
 	uint64_t rec = 4096, ios = 0, t0, t1, deadline, bufbytes;
@@ -76,6 +57,7 @@ int main(int argc, char **argv)
 	long inflight = 0;
 	bool force = false;
 	char *buf, what[64];
+	const char *rec_arg = "4k";
 	int c, fd, ret;
 
 	prog_name = "aio-bare";
@@ -91,6 +73,7 @@ int main(int argc, char **argv)
 				    optarg);
 				return 2;
 			}
+			rec_arg = optarg;
 			break;
 		case 'd':
 			if (parse_long(optarg, 1, 65536, &depth))
@@ -125,8 +108,7 @@ int main(int argc, char **argv)
 	if (batch > depth)
 		batch = depth;
 	bufbytes = tool_mul(rec, (uint64_t)depth);
-	snprintf(what, sizeof(what), "-r %llu with -d %ld",
-		 (unsigned long long)rec, depth);
+	snprintf(what, sizeof(what), "-r %s with -d %ld", rec_arg, depth);
 	ret = tool_check_memory(bufbytes, what);
 	if (ret)
 		return ret;
@@ -170,7 +152,8 @@ int main(int argc, char **argv)
 		}
 		/* Only whole records count: an error or a short one ends it. */
 		for (i = 0; i < (unsigned int)ret; i++)
-			if (!check_event(&ring.evs[i], op, rec, argv[optind]))
+			if (!tool_event_ok(&ring.evs[i], &ring.cbs[0],
+					   argv[optind]))
 				return 1;
 		inflight -= ret;
 		ios += (uint64_t)ret;
@@ -188,7 +171,8 @@ int main(int argc, char **argv)
 		if (ret <= 0)
 			break;
 		for (i = 0; i < (unsigned int)ret; i++)
-			if (!check_event(&ring.evs[i], op, rec, argv[optind]))
+			if (!tool_event_ok(&ring.evs[i], &ring.cbs[0],
+					   argv[optind]))
 				return 1;
 		inflight -= ret;
 		ios += (uint64_t)ret;

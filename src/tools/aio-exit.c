@@ -18,8 +18,10 @@
  * goes on.  The child's own set-up (memory, io_setup, io_submit) is not
  * the exit path: it has a bound of its own (SETUP_S, or twice the
  * watchdog), and a child that overruns it is killed and counted as failed,
- * never as a hang, unless even SIGKILL cannot reap it.  What the children
- * allocate is checked against the memory there is before any trial.
+ * never as a hang, unless even SIGKILL cannot reap it.  A child allocates
+ * one buffer per request the ring can hold in flight (the kernel's ring
+ * size), not per request asked for, and that is checked against the
+ * memory there is before any trial.
  *
  * Prints one JSON object (schema aio-exit/1).  Exit status 0, 1 when a
  * trial hung or failed (with one line on stderr), 2 for usage errors, 77
@@ -34,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -111,9 +114,14 @@ static off_t target_size(int fd)
 	return end;
 }
 
-/* The child: never returns. */
-static void child(const char *path, long n, long ring, uint64_t rec, int wfd,
-		  bool wait_kill)
+/*
+ * The child: never returns.  n requests use slots buffers (iocb i the
+ * buffer i % slots): slots is what the ring can hold in flight, so that no
+ * two requests in flight share one and no memory is spent on requests the
+ * ring would refuse.
+ */
+static void child(const char *path, long n, long slots, long ring, uint64_t rec,
+		  int wfd, bool wait_kill)
 {
 	struct report rep = { 0 };
 	aio_context_t ctx = 0;
@@ -134,11 +142,11 @@ static void child(const char *path, long n, long ring, uint64_t rec, int wfd,
 	cbs = calloc((size_t)n + 1, sizeof(*cbs));
 	ptrs = calloc((size_t)n + 1, sizeof(*ptrs));
 	if (!cbs || !ptrs ||
-	    posix_memalign((void **)&buf, 4096, rec * (uint64_t)(n + 1))) {
+	    posix_memalign((void **)&buf, 4096, rec * (uint64_t)(slots + 1))) {
 		rep.err = ENOMEM;
 		goto out;
 	}
-	memset(buf, 0, rec * (uint64_t)(n + 1));
+	memset(buf, 0, rec * (uint64_t)(slots + 1));
 	/* Set up: what follows is the kernel's. */
 	rep.t_ns = now_ns();
 	if (write(wfd, &rep, sizeof(rep)) != sizeof(rep))
@@ -151,8 +159,8 @@ static void child(const char *path, long n, long ring, uint64_t rec, int wfd,
 	}
 	rnd_state ^= (uint64_t)getpid() * 2654435761u;
 	for (i = 0; i < n; i++) {
-		prep_rw(&cbs[i], IOCB_CMD_PREAD, fd, buf + i * rec, rec,
-			(int64_t)((rnd() % blocks) * rec));
+		prep_rw(&cbs[i], IOCB_CMD_PREAD, fd, buf + (i % slots) * rec,
+			rec, (int64_t)((rnd() % blocks) * rec));
 		ptrs[i] = &cbs[i];
 	}
 	while (done < n) {
@@ -236,13 +244,13 @@ static bool next_report(int rfd, double timeout_s, struct report *rep)
 }
 
 /* Kill a child that overran its set-up; a hang only if even that fails. */
-static void kill_stuck(pid_t pid, double watchdog, struct trial *t,
+static void kill_stuck(pid_t pid, double bound_s, struct trial *t,
 		       const char *why)
 {
 	int wstatus;
 
 	kill(pid, SIGKILL);
-	if (!reap(pid, now_ns() + (uint64_t)(watchdog * 1e9), &wstatus)) {
+	if (!reap(pid, now_ns() + (uint64_t)(bound_s * 1e9), &wstatus)) {
 		t->status = "hang";
 		snprintf(t->why, sizeof(t->why),
 			 "%s, and SIGKILL did not end it", why);
@@ -252,8 +260,9 @@ static void kill_stuck(pid_t pid, double watchdog, struct trial *t,
 	snprintf(t->why, sizeof(t->why), "%s", why);
 }
 
-static void run_trial(const char *path, long n, long ring, uint64_t rec,
-		      bool kill_mode, double watchdog, struct trial *t)
+static void run_trial(const char *path, long n, long slots, long ring,
+		      uint64_t rec, bool kill_mode, double watchdog,
+		      struct trial *t)
 {
 	struct report rep = { 0 };
 	double setup_s = watchdog * 2 > SETUP_S ? watchdog * 2 : SETUP_S;
@@ -264,7 +273,14 @@ static void run_trial(const char *path, long n, long ring, uint64_t rec,
 	memset(t, 0, sizeof(*t));
 	t->status = "failed";
 	if (pipe(fds)) {
+		struct rlimit nof = { 0, 0 };
+
 		t->err = errno;
+		getrlimit(RLIMIT_NOFILE, &nof);
+		snprintf(
+			t->why, sizeof(t->why),
+			"cannot make a pipe to the child: %s (ulimit -n is %llu)",
+			strerror(errno), (unsigned long long)nof.rlim_cur);
 		return;
 	}
 	pid = fork();
@@ -276,18 +292,18 @@ static void run_trial(const char *path, long n, long ring, uint64_t rec,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child(path, n, ring, rec, fds[1], kill_mode);
+		child(path, n, slots, ring, rec, fds[1], kill_mode);
 	}
 	close(fds[1]);
 	/* The child's set-up, then its submission: neither is the exit. */
 	if (!next_report(fds[0], setup_s, &rep)) {
-		kill_stuck(pid, watchdog, t,
+		kill_stuck(pid, setup_s, t,
 			   "the child did not get its memory ready");
 		close(fds[0]);
 		return;
 	}
 	if (!rep.final && !next_report(fds[0], setup_s, &rep)) {
-		kill_stuck(pid, watchdog, t,
+		kill_stuck(pid, setup_s, t,
 			   ring ? "io_setup or io_submit did not return" :
 				  "the child did not report");
 		close(fds[0]);
@@ -333,7 +349,7 @@ static void summarize(const struct trial *tr, long trials, long hangs, long ok,
 
 int main(int argc, char **argv)
 {
-	long n = 64, ring = 64, trials = 5, i, ok = 0, hangs = 0;
+	long n = 64, ring = 64, trials = 5, i, ok = 0, hangs = 0, slots = 0;
 	uint64_t rec = 65536, *sorted, sum = 0;
 	double watchdog = 10;
 	bool kill_mode = false;
@@ -341,6 +357,7 @@ int main(int argc, char **argv)
 	struct json j;
 	aio_context_t probe;
 	char what[80];
+	const char *rec_arg = "64k";
 	int c, fd, ret;
 	off_t size;
 
@@ -367,6 +384,7 @@ int main(int argc, char **argv)
 			if (parse_size(optarg, 1, &rec) || !rec || rec % 512 ||
 			    rec > (1ull << 30))
 				goto bad;
+			rec_arg = optarg;
 			break;
 		case 't':
 			if (parse_long(optarg, 1, 100000, &trials))
@@ -389,13 +407,6 @@ int main(int argc, char **argv)
 		return 2;
 	if (!ring)
 		n = 0;
-	/* What each child allocates: n + 1 records, iocbs and pointers. */
-	snprintf(what, sizeof(what), "-n %ld with -r %llu", n,
-		 (unsigned long long)rec);
-	ret = tool_check_memory(
-		tool_mul((uint64_t)n + 1, rec + sizeof(struct iocb) + 8), what);
-	if (ret)
-		return ret;
 	/* The target, as the children will open it: only read. */
 	fd = tool_open_target(argv[optind], O_RDONLY | O_DIRECT, false);
 	if (fd < 0)
@@ -403,8 +414,8 @@ int main(int argc, char **argv)
 	size = target_size(fd);
 	close(fd);
 	if (size < (off_t)rec) {
-		msg("%s holds %lld bytes, less than one record (-r %llu): nothing to read",
-		    argv[optind], (long long)size, (unsigned long long)rec);
+		msg("%s holds %lld bytes, less than one record (-r %s): nothing to read",
+		    argv[optind], (long long)size, rec_arg);
 		return 1;
 	}
 	if (ring) {
@@ -412,8 +423,21 @@ int main(int argc, char **argv)
 		ret = tool_io_setup((unsigned int)ring, &probe, what);
 		if (ret)
 			return ret;
+		/* The kernel's ring size: never more requests in flight. */
+		slots = aio_ring_of(probe)->nr;
 		sys_io_destroy(probe);
 	}
+	if (slots > n)
+		slots = n;
+	/* What each child allocates: a record per slot, n iocbs. */
+	snprintf(what, sizeof(what), "-n %ld -q %ld with -r %s", n, ring,
+		 rec_arg);
+	ret = tool_check_memory(tool_mul((uint64_t)slots + 1, rec) +
+					tool_mul((uint64_t)n + 1,
+						 sizeof(struct iocb) + 8),
+				what);
+	if (ret)
+		return ret;
 	tr = calloc((size_t)trials, sizeof(*tr));
 	sorted = calloc((size_t)trials, sizeof(*sorted));
 	if (!tr || !sorted) {
@@ -421,8 +445,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < trials; i++) {
-		run_trial(argv[optind], n, ring, rec, kill_mode, watchdog,
-			  &tr[i]);
+		run_trial(argv[optind], n, slots, ring, rec, kill_mode,
+			  watchdog, &tr[i]);
 		if (!strcmp(tr[i].status, "ok")) {
 			sorted[ok++] = tr[i].reap_ns;
 			sum += tr[i].reap_ns;

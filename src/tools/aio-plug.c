@@ -76,6 +76,7 @@ int main(int argc, char **argv)
 	struct json j;
 	bool force = false;
 	char *buf, what[80];
+	const char *rec_arg = "4k";
 	int c, fd, ret;
 
 	prog_name = "aio-plug";
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
 			if (parse_size(optarg, 1, &rec) || !rec || rec % 512 ||
 			    rec > MAX_RECORD)
 				goto bad;
+			rec_arg = optarg;
 			break;
 		case 'n':
 			if (parse_long(optarg, 1, 1000000, &rounds))
@@ -114,8 +116,8 @@ int main(int argc, char **argv)
 	if (tool_one_operand(argc, "device or file"))
 		return 2;
 	/* The buffers, and a latency sample per iocb and two per round. */
-	snprintf(what, sizeof(what), "-r %llu -b %ld -n %ld",
-		 (unsigned long long)rec, batch, rounds);
+	snprintf(what, sizeof(what), "-r %s -b %ld -n %ld", rec_arg, batch,
+		 rounds);
 	ret = tool_check_memory(
 		tool_mul(rec, (uint64_t)batch) +
 			tool_mul((uint64_t)rounds, (uint64_t)batch + 2) * 8,
@@ -128,9 +130,8 @@ int main(int argc, char **argv)
 		return -fd;
 	size = (uint64_t)lseek(fd, 0, SEEK_END);
 	if (size < rec * (uint64_t)batch) {
-		msg("%s holds %llu bytes, less than one batch (-b %ld of -r %llu)",
-		    argv[optind], (unsigned long long)size, batch,
-		    (unsigned long long)rec);
+		msg("%s holds %llu bytes, less than one batch (-b %ld of -r %s)",
+		    argv[optind], (unsigned long long)size, batch, rec_arg);
 		return 1;
 	}
 	first = calloc((size_t)rounds, sizeof(*first));
@@ -180,20 +181,10 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			for (i = 0; i < ret; i++) {
-				if (ring.evs[i].res != (int64_t)rec) {
-					struct iocb *cb =
-						&ring.cbs[ring.evs[i].data];
-					int64_t res = ring.evs[i].res;
-
-					msg("%s of %llu bytes at offset %lld: %s%s",
-					    tool_op_name(cb->aio_lio_opcode),
-					    (unsigned long long)rec,
-					    (long long)cb->aio_offset,
-					    res < 0 ? "failed: " : "short, ",
-					    res < 0 ? strerror((int)-res) :
-						      "the device ended");
+				if (!tool_event_ok(&ring.evs[i],
+						   &ring.cbs[ring.evs[i].data],
+						   argv[optind]))
 					return 1;
-				}
 				if (ring.evs[i].data == 0)
 					first[r] = t - t0;
 				all[nall++] = t - t0;
