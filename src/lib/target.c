@@ -324,6 +324,66 @@ static int check_block(const char *path, dev_t rdev, bool force,
 	return -EBUSY;
 }
 
+/*
+ * Is the regular file st the backing file of a loop device that is in
+ * use (a mounted image)?  Writing to it would damage that filesystem as
+ * surely as writing to the device.  Fills sig and returns -EBUSY if so.
+ */
+static int check_backing(const struct stat *st, struct target_signature *sig)
+{
+	char path[PATH_MAX], dev[64];
+	struct target_signature in;
+	unsigned int ma, mi;
+	struct dirent *de;
+	struct stat bst;
+	int ret = 0;
+	size_t n;
+	DIR *d;
+	FILE *f;
+
+	d = opendir("/sys/block");
+	if (!d)
+		return 0;
+	while (!ret && (de = readdir(d))) {
+		if (strncmp(de->d_name, "loop", 4))
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(path, sizeof(path), f))
+			path[0] = 0;
+		fclose(f);
+		n = strcspn(path, "\n");
+		path[n] = 0;
+		if (n > 10 && !strcmp(path + n - 10, " (deleted)"))
+			path[n - 10] = 0;
+		if (stat(path, &bst) || bst.st_dev != st->st_dev ||
+		    bst.st_ino != st->st_ino)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/dev", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%u:%u", &ma, &mi) == 2) {
+			snprintf(dev, sizeof(dev), "/dev/%.32s", de->d_name);
+			memset(&in, 0, sizeof(in));
+			if (block_in_use(dev, makedev(ma, mi), false, &in)) {
+				snprintf(
+					sig->what, sizeof(sig->what),
+					"is the backing file of %s, which %.160s",
+					dev, in.what);
+				sig->in_use = true;
+				ret = -EBUSY;
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return ret;
+}
+
 int target_probe(const char *path, struct target_info *info,
 		 struct target_signature *sig)
 {
@@ -398,6 +458,8 @@ int target_check_writable(const char *path, bool force,
 	memset(sig, 0, sizeof(*sig));
 	if (stat(path, &st))
 		return errno == ENOENT ? 0 : -errno; /* ENOENT: to be created */
+	if (S_ISREG(st.st_mode))
+		return check_backing(&st, sig);
 	if (!S_ISBLK(st.st_mode))
 		return 0;
 	return check_block(path, st.st_rdev, force, false, sig);
@@ -408,11 +470,16 @@ int target_open_writable(const char *path, int flags, unsigned int mode,
 {
 	struct stat st, fst;
 	int fd, ret, tries;
+	bool exists;
 
 	memset(sig, 0, sizeof(*sig));
 	/* Twice at most: the path may turn into a block device meanwhile. */
 	for (tries = 0; tries < 2; tries++) {
-		if (stat(path, &st) || !S_ISBLK(st.st_mode)) {
+		exists = !stat(path, &st);
+		if (!exists || !S_ISBLK(st.st_mode)) {
+			if (exists && S_ISREG(st.st_mode) &&
+			    check_backing(&st, sig))
+				return -EBUSY;
 			fd = open(path, flags | O_CLOEXEC, (mode_t)mode);
 			if (fd < 0)
 				return -errno;

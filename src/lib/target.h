@@ -57,9 +57,10 @@ struct target_signature {
 int target_probe(const char *path, struct target_info *info,
 		 struct target_signature *sig);
 /*
- * 0 when writing to path is safe: not a block device (or no such path), or
- * a block device that is not in use and carries no signature, or carries
- * one and force is set.  -EBUSY with sig filled when it is not safe (a
+ * 0 when writing to path is safe: no such path, a regular file that is
+ * not the backing file of a loop device in use (a mounted image), a block
+ * device that is not in use and carries no signature, or carries one and
+ * force is set.  -EBUSY with sig filled when it is not safe (a
  * device in use is refused even with force; so is one whose content could
  * not be probed, unless forced).
  */

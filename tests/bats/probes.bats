@@ -328,3 +328,32 @@ readers_read() {
 	assert_eq precious "$(cat "$SCRATCH/victim")" "the link's target"
 	assert_eq "fuzz-buffered fuzz-direct" "$(ls -A "$SCRATCH/d" | xargs)" "what is left in -d"
 }
+
+@test "aio-bare stopped by SIGINT or SIGTERM exits 128+N and removes the file it created" {
+	local sig want pid i rc
+	for sig in INT:130 TERM:143; do
+		want=${sig#*:}
+		sig=${sig%:*}
+		rm -f "$SCRATCH/new"
+		"$BUILD_DIR/aio-bare" -t 30 "$SCRATCH/new" >/dev/null 3>&- &
+		pid=$!
+		for ((i = 0; i < 200; i++)); do
+			[[ -e $SCRATCH/new ]] && break
+			sleep 0.05
+		done
+		sleep 0.2
+		kill "-$sig" "$pid"
+		for ((i = 0; i < 200; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.05
+		done
+		if kill -KILL "$pid" 2>/dev/null; then
+			echo "aio-bare did not exit after SIG$sig" >&2
+			return 1
+		fi
+		rc=0
+		wait "$pid" || rc=$?
+		assert_eq "$want" "$rc" "exit status after SIG$sig"
+		[[ ! -e $SCRATCH/new ]]
+	done
+}

@@ -281,3 +281,15 @@ mbr() {
 	refused aio-bare
 	assert_output_has "has a partition mounted: ${DEV#/dev/}p1"
 }
+
+@test "the image file under a mounted loop device is refused like the device" {
+	requires loop mkfs.ext4
+	mounted_ext4
+	run probe aio-bare -t 1 "$IMG"
+	assert_one_line_error aio-bare 1
+	assert_output_has "refusing to write to $IMG: it is the backing file of $DEV, which is mounted on $MNT"
+	run --separate-stderr aio_stress --quiet -o 0 -s 1m -r 4k "$IMG"
+	assert_status 1
+	umount "$MNT"
+	assert_fsck_clean "$DEV"
+}
