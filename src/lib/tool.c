@@ -209,7 +209,7 @@ static void open_error(const char *path, int flags, int err)
 int tool_open_target(const char *path, int flags, bool force)
 {
 	bool write = (flags & O_ACCMODE) != O_RDONLY, exists = false;
-	struct target_signature sig;
+	struct target_signature sig = { 0 };
 	struct stat st;
 	int fd = -EEXIST, oflags, tries;
 

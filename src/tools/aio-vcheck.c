@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 			printf("usage: aio-vcheck [-b BYTES] [-s SIZE] FILE\n"
 			       "  check every block of a file aio-stress --verify wrote\n"
 			       "  -b block size (default 4k, at most 1g)   -s bytes to check (default: all)\n"
-			       "  FILE is only read: a regular file or a block device\n"
+			       "  FILE is only read: a regular file or a block device (no AIO is used)\n"
 			       "  -h, --help   this text\n"
 			       "exit status: 0 every block is good, 1 a bad block or a failure, 2 usage\n");
 			return 0;
