@@ -285,13 +285,13 @@ readers_read() {
 	done
 }
 
-@test "a depth over fs.aio-max-nr is a usage error naming the option" {
+@test "a ring over fs.aio-max-nr is a usage error naming the option" {
 	local max
 	max=$(cat /proc/sys/fs/aio-max-nr)
-	((max < 65536)) || skip "fs.aio-max-nr ($max) is not below the largest depth"
-	run probe aio-bare -d 65536 -t 0.2 /dev/null
-	assert_one_line_error aio-bare 2
-	assert_output_has "-d 65536"
+	((max < 1048576)) || skip "fs.aio-max-nr ($max) is not below the largest -q"
+	run probe aio-exit -q 1048576 -t 1 "$F"
+	assert_one_line_error aio-exit 2
+	assert_output_has "-q 1048576 asks for 1048576 AIO events, more than fs.aio-max-nr allows ($max)"
 }
 
 @test "under ulimit -n 4 the probes run or fail with one line naming the limit" {
