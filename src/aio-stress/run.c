@@ -621,11 +621,7 @@ static int open_files(struct run *r)
 			ret = target_check_writable(
 				path, o->force || o->loop_mode, &sig);
 			if (ret == -EBUSY) {
-				msg("refusing to write to %s: it holds %s (use --force to overwrite it)",
-				    path,
-				    sig.what[0] ?
-					    sig.what :
-					    "data that could not be probed");
+				target_refuse_msg(path, &sig);
 				return -EBUSY;
 			}
 		}

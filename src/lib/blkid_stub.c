@@ -7,6 +7,6 @@
 
 int blkid_signature(const char *dev, char *what, size_t len)
 {
-	snprintf(what, len, "an unknown content (built without libblkid)");
+	snprintf(what, len, "could not be probed (built without libblkid)");
 	return -EOPNOTSUPP;
 }

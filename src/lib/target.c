@@ -64,76 +64,332 @@ int target_fstype(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* Is major:minor (or a partition of it) mounted or used as swap? */
-static bool dev_mounted(dev_t rdev, char *where, size_t len)
+/* A block device and its partitions: device numbers and names ("loop3p1"). */
+#define MAX_PARTS 64
+
+struct blk_family {
+	int n;
+	dev_t dev[MAX_PARTS + 1];
+	char name[MAX_PARTS + 1][32];
+};
+
+static void blk_family(dev_t rdev, struct blk_family *fam)
 {
-	char line[4096], path[64];
+	char dir[64], path[PATH_MAX];
+	struct dirent *de;
 	unsigned int ma, mi;
-	bool found = false;
+	DIR *d;
+	FILE *f;
+
+	fam->n = 1;
+	fam->dev[0] = rdev;
+	fam->name[0][0] = 0;
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", major(rdev),
+		 minor(rdev));
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) && fam->n <= MAX_PARTS) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/partition", dir,
+			 de->d_name);
+		if (access(path, F_OK))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/dev", dir, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%u:%u", &ma, &mi) == 2) {
+			fam->dev[fam->n] = makedev(ma, mi);
+			snprintf(fam->name[fam->n], sizeof(fam->name[0]),
+				 "%.31s", de->d_name);
+			fam->n++;
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
+/* Index of rdev in fam, or -1. */
+static int blk_member(const struct blk_family *fam, dev_t rdev)
+{
+	int i;
+
+	for (i = 0; i < fam->n; i++)
+		if (fam->dev[i] == rdev)
+			return i;
+	return -1;
+}
+
+/* Index in fam of the block device that path names, or -1. */
+static int blk_member_path(const struct blk_family *fam, const char *path)
+{
+	struct stat st;
+
+	if (path[0] != '/' || stat(path, &st) || !S_ISBLK(st.st_mode))
+		return -1;
+	return blk_member(fam, st.st_rdev);
+}
+
+/* Undo mountinfo's and /proc/swaps' octal escapes ("\040" is a space). */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+				      (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+}
+
+/*
+ * A member of fam mounted: by its number (mountinfo's third field) or as
+ * the mount's source (btrfs reports an anonymous number).  Index or -1,
+ * the mount point in where.
+ */
+static int fam_mounted(const struct blk_family *fam, char *where, size_t len)
+{
+	char line[8192], mnt[4096], src[4096];
+	unsigned int ma, mi;
+	int idx = -1;
+	char *sep;
 	FILE *f;
 
 	f = fopen("/proc/self/mountinfo", "r");
-	if (f) {
-		while (!found && fgets(line, sizeof(line), f)) {
-			char mnt[2048];
-
-			if (sscanf(line, "%*u %*u %u:%u %*s %2047s", &ma, &mi,
-				   mnt) != 3)
-				continue;
-			if (makedev(ma, mi) == rdev) {
-				snprintf(where, len, "mounted on %.48s", mnt);
-				found = true;
-			}
+	if (!f)
+		return -1;
+	while (idx < 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &ma, &mi, mnt) !=
+		    3)
+			continue;
+		idx = blk_member(fam, makedev(ma, mi));
+		sep = strstr(line, " - ");
+		if (idx < 0 && sep && sscanf(sep + 3, "%*s %4095s", src) == 1) {
+			unescape(src);
+			idx = blk_member_path(fam, src);
 		}
-		fclose(f);
-	}
-	if (found)
-		return true;
-	f = fopen("/proc/swaps", "r");
-	if (f) {
-		while (!found && fgets(line, sizeof(line), f)) {
-			struct stat st;
-
-			if (sscanf(line, "%63s", path) == 1 &&
-			    !stat(path, &st) && S_ISBLK(st.st_mode) &&
-			    st.st_rdev == rdev) {
-				snprintf(where, len, "in use as swap");
-				found = true;
-			}
+		if (idx >= 0) {
+			unescape(mnt);
+			snprintf(where, len, "%s", mnt);
 		}
-		fclose(f);
 	}
-	return found;
+	fclose(f);
+	return idx;
 }
 
-/* Does /sys/dev/block/M:m/holders list anything (dm, md)? */
-static bool dev_held(dev_t rdev)
+/* A member of fam in /proc/swaps: index or -1. */
+static int fam_swap(const struct blk_family *fam)
+{
+	char line[4096], path[4096];
+	int idx = -1;
+	FILE *f;
+
+	f = fopen("/proc/swaps", "r");
+	if (!f)
+		return -1;
+	while (idx < 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%4095s", path) != 1)
+			continue;
+		unescape(path);
+		idx = blk_member_path(fam, path);
+	}
+	fclose(f);
+	return idx;
+}
+
+/* A member of fam with an entry in holders/ (dm, md): index or -1. */
+static int fam_held(const struct blk_family *fam, char *holder, size_t len)
 {
 	char path[128];
 	struct dirent *de;
-	bool held = false;
+	int i, idx = -1;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/holders",
-		 major(rdev), minor(rdev));
-	d = opendir(path);
-	if (!d)
-		return false;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] != '.') {
-			held = true;
-			break;
+	for (i = 0; idx < 0 && i < fam->n; i++) {
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/holders",
+			 major(fam->dev[i]), minor(fam->dev[i]));
+		d = opendir(path);
+		if (!d)
+			continue;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] != '.') {
+				snprintf(holder, len, "%s", de->d_name);
+				idx = i;
+				break;
+			}
 		}
+		closedir(d);
+	}
+	return idx;
+}
+
+#define EXCL_PHRASE                                                        \
+	"is in use: claimed exclusively by another program or by a mount " \
+	"(perhaps in another mount namespace)"
+
+/*
+ * Is the block device path (number rdev) in use?  Mounted, swap or held,
+ * itself or a partition of it; or (unless the caller holds it with O_EXCL
+ * itself) refusing an O_EXCL open, which the kernel answers with EBUSY
+ * whatever claimed it.  Fills sig and returns true when it is.
+ */
+static bool block_in_use(const char *path, dev_t rdev, bool held_by_us,
+			 struct target_signature *sig)
+{
+	struct blk_family fam;
+	char where[4096];
+	int idx, fd;
+
+	blk_family(rdev, &fam);
+	idx = fam_mounted(&fam, where, sizeof(where));
+	if (idx == 0)
+		snprintf(sig->what, sizeof(sig->what), "is mounted on %.200s",
+			 where);
+	else if (idx > 0)
+		snprintf(sig->what, sizeof(sig->what),
+			 "has a partition mounted: %s on %.180s", fam.name[idx],
+			 where);
+	if (idx >= 0) {
+		sig->mounted = true;
+		return true;
+	}
+	idx = fam_swap(&fam);
+	if (idx == 0)
+		snprintf(sig->what, sizeof(sig->what), "is in use as swap");
+	else if (idx > 0)
+		snprintf(sig->what, sizeof(sig->what),
+			 "has a partition in use as swap: %s", fam.name[idx]);
+	if (idx >= 0) {
+		sig->mounted = true;
+		return true;
+	}
+	idx = fam_held(&fam, where, sizeof(where));
+	if (idx == 0)
+		snprintf(sig->what, sizeof(sig->what), "is held by %.64s",
+			 where);
+	else if (idx > 0)
+		snprintf(sig->what, sizeof(sig->what),
+			 "has a partition held by %.64s: %s", where,
+			 fam.name[idx]);
+	if (idx >= 0) {
+		sig->holders = true;
+		return true;
+	}
+	if (held_by_us)
+		return false;
+	fd = open(path, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	if (errno != EBUSY)
+		return false;
+	snprintf(sig->what, sizeof(sig->what), EXCL_PHRASE);
+	return true;
+}
+
+/*
+ * The check itself: 0 when writing the block device path is safe, -EBUSY
+ * with sig filled when it is not (see target_check_writable()).
+ */
+static int check_block(const char *path, dev_t rdev, bool force,
+		       bool held_by_us, struct target_signature *sig)
+{
+	int ret;
+
+	memset(sig, 0, sizeof(*sig));
+	if (block_in_use(path, rdev, held_by_us, sig)) {
+		sig->in_use = true;
+		return -EBUSY;
+	}
+	if (force)
+		return 0;
+	ret = blkid_signature(path, sig->what, sizeof(sig->what));
+	if (ret == 0) {
+		sig->what[0] = 0;
+		return 0;
+	}
+	if (ret < 0)
+		snprintf(sig->what, sizeof(sig->what),
+			 "could not be probed for signatures (%s)",
+			 ret == -EOPNOTSUPP ? "built without libblkid" :
+					      strerror(-ret));
+	return -EBUSY;
+}
+
+/*
+ * Is the regular file st the backing file of a loop device that is in
+ * use (a mounted image)?  Writing to it would damage that filesystem as
+ * surely as writing to the device.  Fills sig and returns -EBUSY if so.
+ */
+static int check_backing(const struct stat *st, struct target_signature *sig)
+{
+	char path[PATH_MAX], dev[64];
+	struct target_signature in;
+	unsigned int ma, mi;
+	struct dirent *de;
+	struct stat bst;
+	int ret = 0;
+	size_t n;
+	DIR *d;
+	FILE *f;
+
+	d = opendir("/sys/block");
+	if (!d)
+		return 0;
+	while (!ret && (de = readdir(d))) {
+		if (strncmp(de->d_name, "loop", 4))
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(path, sizeof(path), f))
+			path[0] = 0;
+		fclose(f);
+		n = strcspn(path, "\n");
+		path[n] = 0;
+		if (n > 10 && !strcmp(path + n - 10, " (deleted)"))
+			path[n - 10] = 0;
+		if (stat(path, &bst) || bst.st_dev != st->st_dev ||
+		    bst.st_ino != st->st_ino)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/dev", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%u:%u", &ma, &mi) == 2) {
+			snprintf(dev, sizeof(dev), "/dev/%.32s", de->d_name);
+			memset(&in, 0, sizeof(in));
+			if (block_in_use(dev, makedev(ma, mi), false, &in)) {
+				snprintf(
+					sig->what, sizeof(sig->what),
+					"is the backing file of %s, which %.160s",
+					dev, in.what);
+				sig->in_use = true;
+				ret = -EBUSY;
+			}
+		}
+		fclose(f);
 	}
 	closedir(d);
-	return held;
+	return ret;
 }
 
 int target_probe(const char *path, struct target_info *info,
 		 struct target_signature *sig)
 {
 	struct stat st;
-	int fd, ret = 0;
+	int fd;
 
 	memset(info, 0, sizeof(*info));
 	if (sig)
@@ -190,45 +446,82 @@ int target_probe(const char *path, struct target_info *info,
 			info->logical_block_bytes = (unsigned int)lbs;
 		close(fd);
 	}
-	if (!sig)
-		return 0;
-	if (dev_mounted(st.st_rdev, sig->what, sizeof(sig->what)))
-		sig->mounted = true;
-	else if (dev_held(st.st_rdev)) {
-		sig->holders = true;
-		snprintf(sig->what, sizeof(sig->what),
-			 "held by another device (see holders/ in sysfs)");
-	} else {
-		ret = blkid_signature(path, sig->what, sizeof(sig->what));
-		if (ret == 0)
-			sig->what[0] = 0;
-		else if (ret > 0)
-			ret = 0;
-	}
-	return ret;
+	if (sig)
+		check_block(path, st.st_rdev, false, false, sig);
+	return 0;
 }
 
 int target_check_writable(const char *path, bool force,
 			  struct target_signature *sig)
 {
-	struct target_info info;
-	int ret;
+	struct stat st;
 
 	memset(sig, 0, sizeof(*sig));
-	ret = target_probe(path, &info, sig);
-	if (ret == -ENOENT)
-		return 0; /* a file to be created */
-	if (force)
+	if (stat(path, &st))
+		return errno == ENOENT ? 0 : -errno; /* ENOENT: to be created */
+	if (S_ISREG(st.st_mode))
+		return check_backing(&st, sig);
+	if (!S_ISBLK(st.st_mode))
 		return 0;
-	if (ret == -EOPNOTSUPP)
-		return -EBUSY; /* cannot tell what is on it: refuse */
-	if (ret)
-		return ret;
-	if (info.kind != TARGET_BLOCK)
-		return 0;
-	if (sig->mounted || sig->holders || sig->what[0])
-		return -EBUSY;
-	return 0;
+	return check_block(path, st.st_rdev, force, false, sig);
+}
+
+int target_open_writable(const char *path, int flags, unsigned int mode,
+			 bool force, struct target_signature *sig)
+{
+	struct stat st, fst;
+	int fd, ret, tries;
+	bool exists;
+
+	memset(sig, 0, sizeof(*sig));
+	/* Twice at most: the path may turn into a block device meanwhile. */
+	for (tries = 0; tries < 2; tries++) {
+		exists = !stat(path, &st);
+		if (!exists || !S_ISBLK(st.st_mode)) {
+			if (exists && S_ISREG(st.st_mode) &&
+			    check_backing(&st, sig))
+				return -EBUSY;
+			fd = open(path, flags | O_CLOEXEC, (mode_t)mode);
+			if (fd < 0)
+				return -errno;
+			if (fstat(fd, &fst) || !S_ISBLK(fst.st_mode))
+				return fd;
+			close(fd);
+			continue;
+		}
+		ret = check_block(path, st.st_rdev, force, false, sig);
+		if (ret)
+			return ret;
+		fd = open(path, (flags & ~O_CREAT) | O_EXCL | O_CLOEXEC);
+		if (fd < 0 && errno == EBUSY) {
+			sig->in_use = true;
+			snprintf(sig->what, sizeof(sig->what), EXCL_PHRASE);
+			return -EBUSY;
+		}
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &fst) || !S_ISBLK(fst.st_mode) ||
+		    fst.st_rdev != st.st_rdev) {
+			close(fd);
+			continue;
+		}
+		/* Held now: nobody can mount it or mkfs it; look again. */
+		ret = check_block(path, st.st_rdev, force, true, sig);
+		if (ret) {
+			close(fd);
+			return ret;
+		}
+		return fd;
+	}
+	return -EAGAIN;
+}
+
+void target_refuse_msg(const char *path, const struct target_signature *sig)
+{
+	msg("refusing to write to %s: it %s (%s)", path,
+	    sig->what[0] ? sig->what : "could not be checked",
+	    sig->in_use ? "a device in use is not written, even with --force" :
+			  "use --force to overwrite it");
 }
 
 /* The cleanup list: fixed size so the signal handler needs no malloc. */

@@ -6,9 +6,14 @@
  *	/dev/zero, a scratch file in a directory, and a loop device over a
  *	backing file with direct I/O on or off (root).
  *
- * Safety: target_check_writable() refuses a block device that is mounted,
- * is held by another device (a partition in use, a device-mapper member) or
- * carries a filesystem, RAID or partition-table signature, unless forced.
+ * Safety: target_check_writable() is the one check every program that
+ * writes goes through.  It refuses a block device that is in use (mounted,
+ * swap, held by another device, a partition of it in use, or claimed
+ * exclusively by anyone, also from another mount namespace), even when
+ * forced, and one that carries a filesystem, RAID, LVM or partition-table
+ * signature unless forced.  target_open_writable() checks, opens a block
+ * device O_EXCL for the run (so nobody can mount it meanwhile) and checks
+ * again; target_refuse_msg() says why in one line.
  * Everything target_*() creates (scratch files, loop devices) is recorded
  * in a cleanup list that target_cleanup_all() undoes; the list is also
  * walked from the SIGINT/SIGTERM handler that target_install_signals()
@@ -35,25 +40,47 @@ struct target_info {
 	unsigned int logical_block_bytes;
 };
 
-/* What is on a block device, for the refusal message. */
+/* Why writing to a block device is refused, for target_refuse_msg(). */
 struct target_signature {
-	bool mounted;
-	bool holders;
-	char what[64]; /* "ext4", "dos partition table", "mounted on /" */
+	bool mounted; /* it, or a partition of it, is mounted or swap */
+	bool holders; /* it, or a partition of it, is held (dm, md) */
+	bool in_use; /* any of the above, or claimed exclusively: never forced */
+	/* completes "it ...": "is mounted on /mnt", "carries a partition
+	 * table (dos)"; empty when nothing was found */
+	char what[256];
 };
 
 /*
- * Inspect path.  For a block device, fill sig with what would be destroyed
- * by writing to it.  Returns 0 or -errno.
+ * Inspect path.  For a block device, fill sig (when not NULL) with what
+ * writing to it would destroy.  Returns 0 or -errno.
  */
 int target_probe(const char *path, struct target_info *info,
 		 struct target_signature *sig);
 /*
- * 0 when writing to path is safe (not a block device, or an empty one, or
- * force); -EBUSY with sig filled when it is not.
+ * 0 when writing to path is safe: no such path, a regular file that is
+ * not the backing file of a loop device in use (a mounted image), a block
+ * device that is not in use and carries no signature, or carries one and
+ * force is set.  -EBUSY with sig filled when it is not safe (a
+ * device in use is refused even with force; so is one whose content could
+ * not be probed, unless forced).
  */
 int target_check_writable(const char *path, bool force,
 			  struct target_signature *sig);
+/*
+ * open(path, flags, mode) for a run that writes.  A block device is checked
+ * with target_check_writable(), opened with O_EXCL (O_CREAT dropped) and
+ * checked again while held, so that it cannot be mounted or claimed between
+ * the check and the I/O.  Returns the descriptor, -EBUSY with sig filled
+ * when refused, or -errno when open failed.
+ */
+int target_open_writable(const char *path, int flags, unsigned int mode,
+			 bool force, struct target_signature *sig);
+/*
+ * The one refusal line: "PROG: refusing to write to PATH: it is mounted on
+ * /mnt (a device in use is not written, even with --force)" or "...: it
+ * carries a filesystem signature (ext4) (use --force to overwrite it)".
+ */
+void target_refuse_msg(const char *path, const struct target_signature *sig);
 
 /* Filesystem type name of the filesystem holding path ("tmpfs"). */
 int target_fstype(const char *path, char *buf, size_t len);
@@ -87,8 +114,9 @@ void target_install_signals(volatile int *flag);
 /*
  * Signature probe of a block device (blkid.c with libblkid, or a stub that
  * returns -EOPNOTSUPP when the suite was built without it): 1 and what[]
- * filled when a filesystem, RAID member or partition table is found, 0 when
- * none is, -errno on failure.
+ * filled ("carries a filesystem signature (ext4)") when a filesystem, swap,
+ * RAID or LVM member or partition table is found, 0 when none is, -errno
+ * on failure.
  */
 int blkid_signature(const char *dev, char *what, size_t len);
 

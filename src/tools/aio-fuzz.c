@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,11 +33,14 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "aio_sys.h"
 #include "json.h"
+#include "target.h"
+#include "tool.h"
 #include "util.h"
 
 #define MAX_BATCH 8
@@ -72,6 +76,7 @@ static void on_alarm(int sig)
 		(void)!write(2, m, sizeof(m) - 1);
 		(void)!write(2, hang_call, strlen(hang_call));
 		(void)!write(2, "\n", 1);
+		target_cleanup_all();
 		_exit(1);
 	}
 }
@@ -86,34 +91,67 @@ static struct stats st;
 static int fds[NR_FDS];
 static char *buf, *ro_page, *none_page;
 
+/*
+ * A private directory in dir for the two files, both made here with
+ * O_EXCL|O_NOFOLLOW (never a file or a link that was there), all removed
+ * at exit and on SIGINT/SIGTERM.
+ */
+static char own_dir[PATH_MAX];
+
+static int make_file(const char *name, char *path, size_t len)
+{
+	int fd;
+
+	snprintf(path, len, "%s/%s", own_dir, name);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return -1;
+	target_track_file(path);
+	if (ftruncate(fd, 1 << 20)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int setup_fds(const char *dir)
 {
-	char path[4096];
+	char buffered[PATH_MAX + 32], direct[PATH_MAX + 32];
 	int p[2], i;
 
 	for (i = 0; i < NR_FDS; i++)
 		fds[i] = -1;
-	snprintf(path, sizeof(path), "%s/fuzz-buffered", dir);
-	fds[0] = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	snprintf(path, sizeof(path), "%s/fuzz-direct", dir);
-	fds[1] = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fds[0] < 0 || fds[1] < 0)
+	snprintf(own_dir, sizeof(own_dir), "%s/.aio-fuzz-XXXXXX", dir);
+	if (!mkdtemp(own_dir))
 		return -errno;
-	if (ftruncate(fds[0], 1 << 20) || ftruncate(fds[1], 1 << 20))
+	target_track_dir(own_dir);
+	fds[0] = make_file("fuzz-buffered", buffered, sizeof(buffered));
+	if (fds[0] < 0)
+		return -errno;
+	fds[1] = make_file("fuzz-direct", direct, sizeof(direct));
+	if (fds[1] < 0)
 		return -errno;
 	/* O_DIRECT where the filesystem takes it, else buffered again. */
-	fds[2] = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+	fds[2] = open(direct, O_RDWR | O_DIRECT | O_NOFOLLOW | O_CLOEXEC);
 	if (fds[2] < 0)
-		fds[2] = open(path, O_RDWR | O_CLOEXEC);
-	snprintf(path, sizeof(path), "%s/fuzz-buffered", dir);
-	fds[3] = open(path, O_RDONLY | O_CLOEXEC);
+		fds[2] = open(direct, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fds[2] < 0)
+		return -errno;
+	fds[3] = open(buffered, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fds[3] < 0)
+		return -errno;
 	/* Never blocking: a full pipe or a zero eventfd would block submit. */
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC))
 		return -errno;
 	fds[4] = p[0];
 	fds[5] = p[1];
 	fds[6] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fds[6] < 0)
+		return -errno;
 	fds[7] = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fds[7] < 0)
+		return -errno;
 	fds[8] = -1; /* bad */
 	fds[9] = 1 << 20; /* far beyond any table */
 	return 0;
@@ -195,8 +233,8 @@ static void make_iocb(struct iocb *cb, struct iovec *iov, uint64_t id)
 	cb->aio_lio_opcode = pick(10) ? ops[pick(ARRAY_SIZE(ops))] :
 					(uint16_t)pick(1u << 16);
 	cb->aio_fildes = (uint32_t)fds[pick(NR_FDS)];
-	if (!pick(20))
-		cb->aio_fildes = (uint32_t)rnd();
+	if (!pick(20)) /* absurd, but never stdin, stdout or stderr */
+		cb->aio_fildes = (uint32_t)(rnd() | 4);
 	cb->aio_buf = pick_buf();
 	cb->aio_nbytes = pick_len();
 	cb->aio_offset = pick_off();
@@ -346,75 +384,124 @@ static bool in_suite_guest(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: aio-fuzz -d DIR [--iterations N] [--seconds S] "
-		   "[--seed N] [--hang-seconds S] [--json FILE] [--anywhere]\n"
-		   "  random iocbs against files in DIR; stops by itself\n");
+	fprintf(f,
+		"usage: aio-fuzz -d DIR [--iterations N] [--seconds S] "
+		"[--seed N] [--hang-seconds S] [--json FILE] [--anywhere]\n"
+		"  random iocbs against two files it makes in a private directory\n"
+		"  in DIR (removed at exit), /dev/null, a pipe and an eventfd;\n"
+		"  stops by itself; runs only in the qemu guest unless --anywhere\n"
+		"  (it never opens a block device, so it has no --force)\n"
+		"  -h, --help   this text\n" TOOL_HELP_EXIT);
+}
+
+enum {
+	OPT_ANYWHERE = TOOL_OPT_FIRST_FREE,
+	OPT_ITERATIONS,
+	OPT_SECONDS,
+	OPT_SEED,
+	OPT_HANG,
+	OPT_JSON,
+};
+
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, TOOL_OPT_HELP },
+	{ "anywhere", no_argument, NULL, OPT_ANYWHERE },
+	{ "iterations", required_argument, NULL, OPT_ITERATIONS },
+	{ "seconds", required_argument, NULL, OPT_SECONDS },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "hang-seconds", required_argument, NULL, OPT_HANG },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A number option in [min, max]; false after one line. */
+static bool number(const char *opt, long min, long max, long *out)
+{
+	if (!parse_long(optarg, min, max, out))
+		return true;
+	msg("bad value '%s' for --%s: a whole number from %ld to %ld (see --help)",
+	    optarg, opt, min, max);
+	return false;
 }
 
 int main(int argc, char **argv)
 {
-	long iterations = 2000, seconds = 60, seed = 1, hang_s = 20, v;
+	long iterations = 2000, seconds = 60, seed = 1, hang_s = 20;
 	const char *dir = NULL, *json_path = NULL;
 	struct rlimit rl = { 64 << 20, 64 << 20 };
 	struct timespec t0, t;
 	aio_context_t ctx = 0;
-	int i, inflight = 0, ret = 0;
+	int i, c, inflight = 0, ret = 0;
 	bool anywhere = false;
+	struct stat dst;
 	char *map;
 
 	prog_name = "aio-fuzz";
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i],
-			   *val = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case OPT_JSON:
+			json_path = optarg;
+			break;
+		case OPT_ANYWHERE:
+			anywhere = true;
+			break;
+		case OPT_ITERATIONS:
+			if (!number("iterations", 0, 1L << 40, &iterations))
+				return 2;
+			break;
+		case OPT_SECONDS:
+			if (!number("seconds", 0, 1L << 40, &seconds))
+				return 2;
+			break;
+		case OPT_SEED:
+			if (!number("seed", 0, LONG_MAX, &seed))
+				return 2;
+			break;
+		case OPT_HANG:
+			if (!number("hang-seconds", 1, 86400, &hang_s))
+				return 2;
+			break;
+		case 'h':
+		case TOOL_OPT_HELP:
 			usage(stdout);
 			return 0;
-		}
-		if (!strcmp(a, "--anywhere")) {
-			anywhere = true;
-			continue;
-		}
-		if (!val) {
-			msg("option '%s' needs a value (see -h)", a);
-			return 2;
-		}
-		i++;
-		if (!strcmp(a, "-d")) {
-			dir = val;
-			continue;
-		}
-		if (!strcmp(a, "--json")) {
-			json_path = val;
-			continue;
-		}
-		if (parse_long(val, 0, 1L << 40, &v)) {
-			msg("bad number '%s' for %s", val, a);
-			return 2;
-		}
-		if (!strcmp(a, "--iterations"))
-			iterations = v;
-		else if (!strcmp(a, "--seconds"))
-			seconds = v;
-		else if (!strcmp(a, "--seed"))
-			seed = v;
-		else if (!strcmp(a, "--hang-seconds") && v > 0)
-			hang_s = v;
-		else {
-			msg("unknown option '%s' (see -h)", a);
-			return 2;
+		default:
+			return tool_bad_option(c, argv, longopts);
 		}
 	}
-	if (!dir) {
-		msg("expected -d DIR (see -h)");
+	if (optind < argc) {
+		msg("unexpected argument '%s' (see --help)", argv[optind]);
 		return 2;
 	}
+	if (!dir) {
+		msg("expected -d DIR (see --help)");
+		return 2;
+	}
+	if (stat(dir, &dst)) {
+		msg("-d %s: %s", dir, strerror(errno));
+		return 2;
+	}
+	if (!S_ISDIR(dst.st_mode)) {
+		msg("-d %s is not a directory", dir);
+		return 2;
+	}
+	if (json_path && tool_check_output("--json", json_path))
+		return 2;
 	if (!anywhere && !in_suite_guest()) {
 		msg("runs only in the qemu guest of ci/kernels.py "
 		    "(--anywhere to run here)");
 		return 2;
 	}
+	ret = tool_io_setup(RING, &ctx, "the fuzzer's ring");
+	if (ret)
+		return ret;
+	ret = 0;
 	rng_state = 0x9e3779b97f4a7c15ull ^ (uint64_t)seed;
+	target_install_signals(NULL); /* removes its files on SIGINT/SIGTERM */
 	signal(SIGXFSZ, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
@@ -435,11 +522,16 @@ int main(int argc, char **argv)
 	mprotect(ro_page + PAGE, PAGE, PROT_NONE);
 	i = setup_fds(dir);
 	if (i) {
-		msg("cannot make files in %s: %s", dir, strerror(-i));
-		return 1;
-	}
-	if (sys_io_setup(RING, &ctx)) {
-		msg("io_setup: %s", strerror(errno));
+		struct rlimit nof = { 0, 0 };
+
+		getrlimit(RLIMIT_NOFILE, &nof);
+		if (i == -EMFILE)
+			msg("cannot make its files in %s: %s (ulimit -n is %llu)",
+			    dir, strerror(-i),
+			    (unsigned long long)nof.rlim_cur);
+		else
+			msg("cannot make its files in %s: %s", dir,
+			    strerror(-i));
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);

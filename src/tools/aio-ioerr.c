@@ -17,9 +17,11 @@
  * and for each: nothing hangs (every wait has a deadline), io_destroy
  * returns 0, and the DM device can be removed afterwards (the context held
  * no reference).  KTAP on stdout; exit 0 pass, 1 fail, 77 skip (not root,
- * no device-mapper).
+ * no device-mapper, no native AIO), 2 usage (DEV not a block device of
+ * 4 MiB).  DEV goes through the write-safety check: refused when in use,
+ * or when it carries a signature unless --force.
  *
- *   aio-ioerr [--json FILE] DEV
+ *   aio-ioerr [--json FILE] [--force] DEV
  *
  * Runs only where a scratch block device may be overwritten: the guest.
  */
@@ -27,6 +29,7 @@
 #include <fcntl.h>
 #include <linux/dm-ioctl.h>
 #include <linux/fs.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,8 @@
 
 #include "aio_sys.h"
 #include "json.h"
+#include "target.h"
+#include "tool.h"
 #include "util.h"
 #include "verify.h"
 
@@ -478,54 +483,146 @@ static int write_json(const char *path)
 	return i;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: aio-ioerr [--json FILE] [--force] DEV\n"
+		"  I/O errors from dm-error and dm-flakey over DEV arrive in io_event.res;\n"
+		"  DEV is a scratch block device of at least 4 MiB that is OVERWRITTEN\n"
+		"  (brd's /dev/ram3 in the qemu guest); KTAP on stdout\n" TOOL_HELP_FORCE
+		"  -h, --help   this text\n"
+		"exit status: 0 pass, 1 a test failed or DEV was refused, 2 usage,\n"
+		"77 skip (not root, no device-mapper, native AIO is not in this kernel)\n");
+}
+
+/* The DM devices and nodes run() makes, by name. */
+static const char *const dm_names[] = {
+	"ioerr.error_read",
+	"ioerr.error_write",
+	"ioerr.mixed_batch",
+	"ioerr.flakey_down",
+};
+
+/*
+ * Remove them all: what a killed earlier run left, and on SIGINT/SIGTERM
+ * what this run made (a device still open is not removed by the kernel).
+ */
+static void remove_ours(void)
+{
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(dm_names); i++) {
+		dm_remove(dm_names[i]);
+		snprintf(path, sizeof(path), "/dev/aio-ioerr-%s", dm_names[i]);
+		unlink(path);
+	}
+}
+
+static void on_signal(int sig)
+{
+	remove_ours();
+	signal(sig, SIG_DFL);
+	_exit(128 + sig);
+}
+
+/* "1..0 # SKIP why" and the exit status of a skip. */
+static int skip_all(const char *why)
+{
+	printf("KTAP version 1\n1..0 # SKIP %s\n", why);
+	return TOOL_EXIT_SKIP;
+}
+
 int main(int argc, char **argv)
 {
 	char table_err[128], table_mixed[512], table_flakey[512];
 	const char *json_path = NULL;
+	struct target_signature sig;
 	uint64_t bytes = 0;
+	aio_context_t probe;
+	bool force = false;
+	struct stat st;
 	int fd, i, failed = 0, skipped = 0, ret;
 
 	prog_name = "aio-ioerr";
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") && i + 1 < argc) {
 			json_path = argv[++i];
+		} else if (!strcmp(argv[i], "--json")) {
+			msg("option '--json' needs an argument (see --help)");
+			return 2;
+		} else if (!strcmp(argv[i], "--force")) {
+			force = true;
 		} else if (!strcmp(argv[i], "-h") ||
 			   !strcmp(argv[i], "--help")) {
-			printf("usage: aio-ioerr [--json FILE] DEV\n"
-			       "  I/O errors from dm-error and dm-flakey over DEV "
-			       "(overwritten) arrive in io_event.res\n");
+			usage(stdout);
 			return 0;
-		} else if (argv[i][0] == '-' || backing[0]) {
-			msg("unexpected argument '%s' (see -h)", argv[i]);
+		} else if (argv[i][0] == '-') {
+			msg("unknown option '%s' (see --help)", argv[i]);
+			return 2;
+		} else if (backing[0]) {
+			msg("unexpected argument '%s': one DEV only (see --help)",
+			    argv[i]);
 			return 2;
 		} else {
 			snprintf(backing, sizeof(backing), "%s", argv[i]);
 		}
 	}
 	if (!backing[0]) {
-		msg("expected a block device (see -h)");
+		msg("expected a block device (see --help)");
 		return 2;
 	}
-	printf("KTAP version 1\n1..4\n");
-	if (geteuid() != 0) {
-		printf("# SKIP device-mapper needs root\n");
-		return 77;
+	if (json_path && tool_check_output("--json", json_path))
+		return 2;
+	/* Everything that would make no test run is said before the plan. */
+	if (stat(backing, &st)) {
+		msg("cannot use %s: %s", backing, strerror(errno));
+		return 2;
 	}
+	if (!S_ISBLK(st.st_mode)) {
+		msg("%s is not a block device: aio-ioerr needs a scratch block device it may overwrite (such as brd's /dev/ram0)",
+		    backing);
+		return 2;
+	}
+	if (geteuid() != 0)
+		return skip_all("device-mapper needs root");
 	fd = open(backing, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || ioctl(fd, BLKGETSIZE64, &bytes) || bytes < 4 << 20) {
-		msg("%s: not a block device of at least 4 MiB", backing);
+		msg("%s: %s", backing,
+		    fd < 0 ? strerror(errno) :
+			     "a block device of at least 4 MiB is needed");
 		if (fd >= 0)
 			close(fd);
 		return 2;
 	}
 	close(fd);
+	/* dm-linear over DEV claims it for each test: no O_EXCL for the run. */
+	if (target_check_writable(backing, force, &sig)) {
+		target_refuse_msg(backing, &sig);
+		return 1;
+	}
+	ret = tool_io_setup(64, &probe, "the tests");
+	if (ret == TOOL_EXIT_SKIP)
+		return skip_all(
+			"native AIO is not in this kernel (CONFIG_AIO=n)");
+	if (ret)
+		return ret;
+	sys_io_destroy(probe);
 	backing_sectors = bytes / 512;
 	data_id = verify_new_file_id();
 	ret = dm_open_control();
 	if (ret) {
-		printf("# SKIP no device-mapper: %s\n", strerror(-ret));
-		return 77;
+		char why[128];
+
+		snprintf(why, sizeof(why), "no device-mapper: %s",
+			 strerror(-ret));
+		return skip_all(why);
 	}
+	remove_ours();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	printf("KTAP version 1\n1..4\n");
 	snprintf(table_err, sizeof(table_err), "0 %d error", 2 * HALF_SECTORS);
 	snprintf(table_mixed, sizeof(table_mixed),
 		 "0 %d linear %s 0\n%d %d error", HALF_SECTORS, backing,
@@ -535,13 +632,11 @@ int main(int argc, char **argv)
 
 	{
 		const struct plan plans[] = {
-			{ "ioerr.error_read", table_err, 4, one_read, all_eio },
-			{ "ioerr.error_write", table_err, 4, one_write,
-			  all_eio },
-			{ "ioerr.mixed_batch", table_mixed, MIXED_NR,
-			  mixed_iocb, mixed_expect },
-			{ "ioerr.flakey_down", table_flakey, 4, one_read,
-			  all_eio },
+			{ dm_names[0], table_err, 4, one_read, all_eio },
+			{ dm_names[1], table_err, 4, one_write, all_eio },
+			{ dm_names[2], table_mixed, MIXED_NR, mixed_iocb,
+			  mixed_expect },
+			{ dm_names[3], table_flakey, 4, one_read, all_eio },
 		};
 
 		for (i = 0; i < (int)ARRAY_SIZE(plans); i++)

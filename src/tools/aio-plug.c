@@ -6,16 +6,19 @@
  * last one is queued (or the plug's request limit flushes it), so its
  * latency grows with the batch; without the plug it is dispatched at once.
  *
- *   aio-plug [-b BATCH] [-o 0|1] [-r BYTES] [-n ROUNDS] DEVICE
+ *   aio-plug [-b BATCH] [-o 0|1] [-r BYTES] [-n ROUNDS] [--force] DEVICE
  *
  * Each round submits BATCH sequential O_DIRECT requests (write with -o 0,
  * read with -o 1) in one io_submit, continuing where the last round ended,
  * and reaps them one event at a time, timestamping each.  Prints one JSON
  * object (schema aio-plug/1) with the first iocb's latency, the mean
- * latency over every iocb and the io_submit time per call.
+ * latency over every iocb and the io_submit time per call.  Writing to a
+ * block device goes through the write-safety check (a device in use is
+ * never written; one that carries a signature only with --force).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +31,23 @@
 #include "tool.h"
 #include "util.h"
 
+#define MAX_RECORD (1ull << 30)
+
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, TOOL_OPT_HELP },
+	{ "force", no_argument, NULL, TOOL_OPT_FORCE },
+	{ NULL, 0, NULL, 0 },
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: aio-plug [-b BATCH] [-o 0|1] [-r BYTES] [-n ROUNDS] DEVICE\n"
+		"usage: aio-plug [-b BATCH] [-o 0|1] [-r BYTES] [-n ROUNDS] [--force] DEVICE\n"
 		"  BATCH sequential O_DIRECT requests per io_submit (default 8),\n"
 		"  write (-o 0, default) or read (-o 1), record size (default 4k),\n"
-		"  ROUNDS batches (default 200); prints first-iocb latency as JSON\n");
+		"  ROUNDS batches (default 200); prints first-iocb latency as JSON\n"
+		"  DEVICE: a block device or a regular file holding one batch\n" TOOL_HELP_FORCE
+		"  -h, --help   this text\n" TOOL_HELP_EXIT);
 }
 
 static void pcts(struct json *j, const char *key, uint64_t *v, long n)
@@ -61,12 +74,15 @@ int main(int argc, char **argv)
 	uint64_t rec = 4096, off = 0, size, *first, *all, *sub, t0;
 	struct tool_ring ring;
 	struct json j;
-	char *buf;
+	bool force = false;
+	char *buf, what[80];
+	const char *rec_arg = "4k";
 	int c, fd, ret;
 
 	prog_name = "aio-plug";
 	opterr = 0;
-	while ((c = getopt(argc, argv, ":b:o:r:n:h")) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:o:r:n:h", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'b':
 			if (parse_long(optarg, 1, 4096, &batch))
@@ -77,42 +93,60 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'r':
-			if (parse_size(optarg, 1, &rec) || !rec || rec % 512)
+			if (parse_size(optarg, 1, &rec) || !rec || rec % 512 ||
+			    rec > MAX_RECORD)
 				goto bad;
+			rec_arg = optarg;
 			break;
 		case 'n':
 			if (parse_long(optarg, 1, 1000000, &rounds))
 				goto bad;
 			break;
+		case TOOL_OPT_FORCE:
+			force = true;
+			break;
 		case 'h':
+		case TOOL_OPT_HELP:
 			usage(stdout);
 			return 0;
 		default:
-			return tool_bad_option(c);
+			return tool_bad_option(c, argv, longopts);
 		}
 	}
 	if (tool_one_operand(argc, "device or file"))
 		return 2;
-	fd = open(argv[optind], (op ? O_RDONLY : O_WRONLY) | O_DIRECT);
-	if (fd < 0) {
-		msg("cannot open %s with O_DIRECT: %s", argv[optind],
-		    strerror(errno));
-		return 1;
-	}
+	/* The buffers, and a latency sample per iocb and two per round. */
+	snprintf(what, sizeof(what), "-r %s -b %ld -n %ld", rec_arg, batch,
+		 rounds);
+	ret = tool_check_memory(
+		tool_mul(rec, (uint64_t)batch) +
+			tool_mul((uint64_t)rounds, (uint64_t)batch + 2) * 8,
+		what);
+	if (ret)
+		return ret;
+	fd = tool_open_target(argv[optind],
+			      (op ? O_RDONLY : O_WRONLY) | O_DIRECT, force);
+	if (fd < 0)
+		return -fd;
 	size = (uint64_t)lseek(fd, 0, SEEK_END);
 	if (size < rec * (uint64_t)batch) {
-		msg("%s is smaller than one batch", argv[optind]);
+		msg("%s holds %llu bytes, less than one batch (-b %ld of -r %s)",
+		    argv[optind], (unsigned long long)size, batch, rec_arg);
 		return 1;
 	}
 	first = calloc((size_t)rounds, sizeof(*first));
 	sub = calloc((size_t)rounds, sizeof(*sub));
 	all = calloc((size_t)(rounds * batch), sizeof(*all));
 	if (!first || !sub || !all ||
-	    posix_memalign((void **)&buf, 4096, rec * (uint64_t)batch))
+	    posix_memalign((void **)&buf, 4096, rec * (uint64_t)batch)) {
+		msg("out of memory for %s", what);
 		return 1;
+	}
 	memset(buf, 0x5a, rec * (uint64_t)batch);
-	if (tool_ring_init(&ring, (unsigned int)batch))
-		return 1;
+	snprintf(what, sizeof(what), "-b %ld", batch);
+	ret = tool_ring_init(&ring, (unsigned int)batch, what);
+	if (ret)
+		return ret;
 	for (r = 0; r < rounds; r++) {
 		if (off + rec * (uint64_t)batch > size)
 			off = 0;
@@ -129,7 +163,8 @@ int main(int argc, char **argv)
 		ret = sys_io_submit(ring.ctx, batch, ring.ptrs);
 		sub[r] = now_ns() - t0;
 		if (ret != batch) {
-			msg("io_submit took %d of %ld: %s", ret, batch,
+			msg("io_submit took %d of %ld %ss: %s", ret, batch,
+			    op ? "read" : "write",
 			    ret < 0 ? strerror(errno) : "short");
 			return 1;
 		}
@@ -146,14 +181,10 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			for (i = 0; i < ret; i++) {
-				if (ring.evs[i].res != (int64_t)rec) {
-					msg("request failed: %s",
-					    ring.evs[i].res < 0 ?
-						    strerror((int)-ring.evs[i]
-								     .res) :
-						    "short");
+				if (!tool_event_ok(&ring.evs[i],
+						   &ring.cbs[ring.evs[i].data],
+						   argv[optind]))
 					return 1;
-				}
 				if (ring.evs[i].data == 0)
 					first[r] = t - t0;
 				all[nall++] = t - t0;
@@ -179,6 +210,6 @@ int main(int argc, char **argv)
 	putchar('\n');
 	return 0;
 bad:
-	msg("bad value '%s' for -%c (see -h)", optarg, c);
+	msg("bad value '%s' for -%c (see --help)", optarg, c);
 	return 2;
 }

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,11 @@ static void print_json(const char *file, const char *state, uint64_t bs,
 	putchar('\n');
 }
 
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, TOOL_OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
 int main(int argc, char **argv)
 {
 	uint64_t bs = 4096, size = 0, off = 0;
@@ -143,7 +149,8 @@ int main(int argc, char **argv)
 
 	prog_name = "aio-vcheck";
 	opterr = 0;
-	while ((c = getopt(argc, argv, ":b:s:S:h")) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:s:S:h", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'b':
 			if (parse_size(optarg, 1, &bs) ||
@@ -159,12 +166,17 @@ int main(int argc, char **argv)
 			state = optarg;
 			break;
 		case 'h':
+		case TOOL_OPT_HELP:
 			printf("usage: aio-vcheck [-b BYTES] [-s SIZE] [-S STATE] FILE\n"
-			       "  check every block of a file aio-stress --verify wrote;\n"
-			       "  -S: the --verify-state file of the run that wrote it\n");
+			       "  check every block of a file aio-stress --verify wrote\n"
+			       "  -b block size (default 4k)   -s bytes to check (default: all)\n"
+			       "  -S the --verify-state file of the run that wrote it\n"
+			       "  FILE is only read: a regular file or a block device (no AIO is used)\n"
+			       "  -h, --help   this text\n"
+			       "exit status: 0 every block is good, 1 a bad block or a failure, 2 usage\n");
 			return 0;
 		default:
-			return tool_bad_option(c);
+			return tool_bad_option(c, argv, longopts);
 		}
 	}
 	if (tool_one_operand(argc, "file"))
@@ -174,16 +186,23 @@ int main(int argc, char **argv)
 		if (ret)
 			return ret;
 	}
-	fd = open(argv[optind], O_RDONLY);
-	if (fd < 0) {
-		msg("cannot open %s: %s", argv[optind], strerror(errno));
-		return 1;
-	}
+	fd = tool_open_target(argv[optind], O_RDONLY, false);
+	if (fd < 0)
+		return -fd;
 	if (!size)
 		size = (uint64_t)lseek(fd, 0, SEEK_END);
-	buf = malloc(bs);
-	if (!buf)
+	if (size < bs) {
+		msg("%s holds %llu bytes, less than one block (-b %llu): nothing to check",
+		    argv[optind], (unsigned long long)size,
+		    (unsigned long long)bs);
 		return 1;
+	}
+	buf = malloc(bs);
+	if (!buf) {
+		msg("out of memory for a block of %llu bytes",
+		    (unsigned long long)bs);
+		return 1;
+	}
 	for (off = 0; off + bs <= size; off += bs) {
 		ssize_t n = pread(fd, buf, bs, (off_t)off);
 
@@ -209,6 +228,6 @@ int main(int argc, char **argv)
 	}
 	return t.bad ? 1 : 0;
 bad:
-	msg("bad value '%s' for -%c (see -h)", optarg, c);
+	msg("bad value '%s' for -%c (see --help)", optarg, c);
 	return 2;
 }

@@ -27,8 +27,8 @@ teardown() {
 	json_true "$J" "0.19e9 <= d['elapsed_ns'] < 2e9"
 }
 
-@test "aio-bare reads /dev/null with -o 1" {
-	run --separate-stderr aio_bare -t 0.2 -o 1 -r 8k -d 16 -b 8 /dev/null
+@test "aio-bare reads /dev/zero with -o 1" {
+	run --separate-stderr aio_bare -t 0.2 -o 1 -r 8k -d 16 -b 8 /dev/zero
 	assert_status 0
 	printf '%s\n' "$output" >"$J"
 	json_true "$J" "d['iops'] > 0"
