@@ -131,6 +131,11 @@ struct abandoned {
 struct sweep {
 	struct abandoned a[SWEEP_MAX];
 	int n;
+	struct {
+		char name[32]; /* loopN */
+		int owner; /* index in a[] */
+	} loop[SWEEP_MAX];
+	int nr_loops;
 };
 
 /* Add "prefix what" to what a's message lists. */
@@ -248,18 +253,18 @@ static void sweep_mounts(struct sweep *s)
 	free(list);
 }
 
-/* Detach every loop device backed by a file in an abandoned directory. */
-static void sweep_loops(struct sweep *s, bool detach)
+/* Find the loop devices backed by files in abandoned directories. */
+static void find_loops(struct sweep *s)
 {
 	char path[PATH_MAX + 64], back[PATH_MAX], *p;
 	struct dirent *de;
 	DIR *d;
-	int k, fd;
+	int k;
 
 	d = opendir("/sys/block");
 	if (!d)
 		return;
-	while ((de = readdir(d))) {
+	while ((de = readdir(d)) && s->nr_loops < SWEEP_MAX) {
 		if (strncmp(de->d_name, "loop", 4))
 			continue;
 		snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file",
@@ -273,20 +278,36 @@ static void sweep_loops(struct sweep *s, bool detach)
 		if (p && !p[10])
 			*p = '\0';
 		k = owner_of(s, back);
-		if (k < 0 || !detach)
+		if (k < 0)
 			continue;
-		snprintf(path, sizeof(path), "/dev/%s", de->d_name);
+		snprintf(s->loop[s->nr_loops].name,
+			 sizeof(s->loop[s->nr_loops].name), "%.31s",
+			 de->d_name);
+		s->loop[s->nr_loops++].owner = k;
+	}
+	closedir(d);
+}
+
+/*
+ * Detach them, once their mounts are gone; with autoclear the kernel may
+ * have done so already.
+ */
+static void detach_loops(struct sweep *s)
+{
+	char path[PATH_MAX];
+	int i, fd;
+
+	for (i = 0; i < s->nr_loops; i++) {
+		snprintf(path, sizeof(path), "/dev/%s", s->loop[i].name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || (ioctl(fd, LOOP_CLR_FD, 0) && errno != ENXIO)) {
+		if (fd < 0 || (ioctl(fd, LOOP_CLR_FD, 0) && errno != ENXIO))
 			msg("cannot detach %s, left by a killed run: %s", path,
 			    strerror(errno));
-		} else {
-			say(&s->a[k], "", de->d_name);
-		}
+		else
+			say(&s->a[s->loop[i].owner], "", s->loop[i].name);
 		if (fd >= 0)
 			close(fd);
 	}
-	closedir(d);
 }
 
 int scratch_sweep(const char *parent)
@@ -323,9 +344,9 @@ int scratch_sweep(const char *parent)
 		closedir(d);
 	}
 	/* Loops first, to learn of directories only a loop device names. */
-	sweep_loops(s, false);
+	find_loops(s);
 	sweep_mounts(s);
-	sweep_loops(s, true);
+	detach_loops(s);
 	for (i = 0; i < s->n; i++) {
 		struct abandoned *a = &s->a[i];
 
