@@ -608,13 +608,14 @@ static int list_children(pid_t *pids, int max)
 /*
  * Kill what a test left: its process group, and (the runner being a child
  * subreaper) every descendant that left the group and came to the runner
- * when its parent died, until none is left or 2 s have passed.
+ * when its parent died, until none is left or 2 s have passed.  Those that
+ * are still there go to left[]: their number.
  */
-static void kill_strays(pid_t pgrp)
+static int kill_strays(pid_t pgrp, pid_t *left, int max)
 {
 	struct timespec ts = { 0, 20000000 };
 	pid_t pids[256];
-	int round, n, i, live;
+	int round, n, i, live = 0;
 
 	kill(-pgrp, SIGKILL);
 	for (round = 0; round < 100; round++) {
@@ -625,12 +626,15 @@ static void kill_strays(pid_t pgrp)
 			if (is_stuck(pids[i]))
 				continue;
 			kill(pids[i], SIGKILL);
+			if (live < max)
+				left[live] = pids[i];
 			live++;
 		}
 		if (!live)
 			break;
 		nanosleep(&ts, NULL);
 	}
+	return live < max ? live : max;
 }
 
 static bool failed_kind(enum r_kind k)
@@ -664,11 +668,11 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 	bool long_name, tainted;
 	struct wd_table *tab;
 	char dir[PATH_MAX];
+	pid_t pid, self = getpid(), left[WD_SHOW];
 	enum watch w;
 	uint64_t start;
+	int status, nleft, i;
 	char *shm;
-	int status;
-	pid_t pid, self = getpid();
 
 	memset(r, 0, sizeof(*r));
 	r->name = ct->name;
@@ -780,12 +784,26 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 			r->wd = NULL;
 		}
 	}
-	kill_strays(pid);
+	nleft = kill_strays(pid, left, (int)ARRAY_SIZE(left));
+	for (i = 0; i < nleft; i++) {
+		/* A process the test started that SIGKILL does not end. */
+		if (!r->wd)
+			r->wd = calloc(1, sizeof(*r->wd));
+		if (r->kind != R_STUCK) {
+			struct wd_proc p;
+
+			wd_proc_read(left[i], &p);
+			r->kind = R_STUCK;
+			snprintf(r->reason, sizeof(r->reason),
+				 "pid %d, started by the test, cannot be "
+				 "killed (state %c): left behind",
+				 (int)left[i], p.state);
+		}
+		left_behind(left[i], ct, v, r);
+	}
 	r->duration_ns = now_ns() - start;
 	kmsg_collect();
 	if (r->wd) {
-		int i;
-
 		for (i = 0; i < klog.nr_hung; i++)
 			snprintf(r->wd->hung[i], sizeof(r->wd->hung[i]), "%s",
 				 klog.hung[i]);
