@@ -86,6 +86,7 @@ static const char *diag_indent = "";
 /* Why the run stopped early, besides a signal. */
 static uint64_t deadline_ns;
 static bool deadline_hit;
+static char deadline_why[80]; /* what a test the deadline cut says */
 static char bail_reason[1024];
 
 /* What this kernel lacks ("" when present), probed once. */
@@ -1091,13 +1092,18 @@ static enum r_kind run_variants(const struct conform_test *ct, char *why,
 	printf("    KTAP version 1\n    # Subtest: %s\n    1..%d\n", ct->name,
 	       nv);
 	why[0] = '\0';
-	for (i = 0; i < variants_count() && !conform_stopped(); i++) {
+	for (i = 0; i < variants_count(); i++) {
 		const struct variant *v = variant_at(i);
 
 		if (!v->selected)
 			continue;
+		if (conform_stopped() && (stop_sig || bail_reason[0]))
+			break;
 		k++;
-		if (lacks || v->skip[0]) {
+		if (conform_stopped()) {
+			/* Past the deadline: the rest are listed. */
+			not_run(&r, ct, v, deadline_why);
+		} else if (lacks || v->skip[0]) {
 			not_run(&r, ct, v, lacks ? lacks : v->skip);
 		} else {
 			run_one(ct, v, &r);
@@ -1125,8 +1131,13 @@ static enum r_kind run_variants(const struct conform_test *ct, char *why,
 		}
 	}
 	if (interrupted) {
-		snprintf(why, len, "%s",
-			 stop_sig ? stop_name(stop_sig) : "--deadline");
+		if (stop_sig)
+			snprintf(why, len, "interrupted by %s",
+				 stop_name(stop_sig));
+		else
+			snprintf(why, len,
+				 "stopped at the run's --deadline of %u s",
+				 conform_opts.deadline_s);
 		return R_INTERRUPTED;
 	}
 	if (nfail)
@@ -1168,6 +1179,9 @@ int conform_run(void)
 	if (conform_opts.deadline_s)
 		deadline_ns = now_ns() +
 			      (uint64_t)conform_opts.deadline_s * 1000000000ull;
+	snprintf(deadline_why, sizeof(deadline_why),
+		 "not run: the run's --deadline of %u s passed",
+		 conform_opts.deadline_s);
 	kmsg_init();
 	probe_features();
 	if (geteuid() == 0 && !read_proc_long(AIO_MAX_NR, &saved))
@@ -1199,12 +1213,10 @@ int conform_run(void)
 			if (stop_sig || bail_reason[0])
 				break;
 			n++;
-			snprintf(why, sizeof(why),
-				 "not run: the run's --deadline of %u s passed",
-				 conform_opts.deadline_s);
-			not_run(&r, ct, NULL, why);
+			not_run(&r, ct, NULL, deadline_why);
 			keep(&r);
-			report("", n, ct->name, ct->name, R_SKIP, why, NULL);
+			report("", n, ct->name, ct->name, R_SKIP, deadline_why,
+			       NULL);
 			skip++;
 			continue;
 		}
