@@ -101,6 +101,7 @@ static struct {
 } stuck[STUCK_MAX];
 static int nr_stuck;
 static unsigned int stuck_in_row;
+static int streak_from; /* the first of stuck[] in this row of tests */
 
 void conform_register(struct conform_test *ct)
 {
@@ -866,12 +867,15 @@ static void count_stuck(enum r_kind kind)
 	size_t used;
 	int i, from;
 
-	stuck_in_row = kind == R_STUCK ? stuck_in_row + 1 : 0;
+	if (kind != R_STUCK) {
+		stuck_in_row = 0;
+		streak_from = nr_stuck;
+		return;
+	}
+	stuck_in_row++;
 	if (!conform_opts.bail_after || stuck_in_row < conform_opts.bail_after)
 		return;
-	from = nr_stuck - (int)stuck_in_row;
-	if (from < 0)
-		from = 0;
+	from = streak_from;
 	used = (size_t)snprintf(bail_reason, sizeof(bail_reason),
 				"the kernel left %d processes unkillable "
 				"(%u tests in a row):",
@@ -1269,12 +1273,10 @@ int conform_run(void)
 	if (bail_reason[0]) {
 		int i;
 
-		for (i = nr_stuck - (int)stuck_in_row; i < nr_stuck; i++) {
+		for (i = streak_from; i < nr_stuck; i++) {
 			struct wd_proc p;
 			char *line, *save;
 
-			if (i < 0)
-				continue;
 			wd_proc_read(stuck[i].pid, &p);
 			printf("# pid %d (%s) state %c%s%s\n",
 			       (int)stuck[i].pid, stuck[i].test, p.state,

@@ -223,8 +223,8 @@ int main(int argc, char **argv)
 		return usage_error("scratch directory '%s' is not a directory",
 				   dir);
 	if (access(dir, W_OK | X_OK))
-		return usage_error("cannot use scratch directory '%s': %s",
-				   dir, strerror(errno));
+		return usage_error("cannot use scratch directory '%s': %s", dir,
+				   strerror(errno));
 	ret = conform_json_start();
 	if (ret)
 		return usage_error("cannot write --json '%s': %s",
