@@ -2,21 +2,27 @@
 /*
  * Description: the runner.  Each test runs in its own forked child, in its
  * own process group, with a watchdog; the parent turns the child's exit
- * status (or the lack of one) into a KTAP line, scans the kernel log the
- * test produced, and keeps the results for the JSON file.
+ * status (or the lack of one) into a KTAP line, scans the kernel log and
+ * the taint flags the test left, and keeps the results for the JSON file.
+ *
+ * The run stops early on SIGINT, SIGTERM or SIGHUP (the running test is
+ * "interrupted", the exit status 128 + the signal), at --deadline (the
+ * rest are listed as not run) and when --bail-after tests in a row left a
+ * process the kernel will not let go of (KTAP "Bail out!"); each time the
+ * JSON says the run is incomplete, and why.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -27,19 +33,40 @@
 #include "errname.h"
 #include "harness.h"
 #include "json.h"
+#include "proc.h"
+#include "scratch.h"
 #include "target.h"
 #include "util.h"
 
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup 425
+#endif
+
+#define AIO_NR "/proc/sys/fs/aio-nr"
+#define AIO_MAX_NR "/proc/sys/fs/aio-max-nr"
+
 struct conform_opts conform_opts = {
 	.timeout_s = 30,
+	.bail_after = 3,
+	.kill_wait_s = 5,
 };
 
-enum r_kind { R_PASS, R_FAIL, R_SKIP, R_XFAIL, R_TIMEOUT, R_CRASH, R_STUCK };
+enum r_kind {
+	R_PASS,
+	R_FAIL,
+	R_SKIP,
+	R_XFAIL,
+	R_TIMEOUT,
+	R_CRASH,
+	R_STUCK,
+	R_INTERRUPTED,
+};
 
 static const char *const r_names[] = {
-	[R_PASS] = "pass",   [R_FAIL] = "fail",	      [R_SKIP] = "skip",
-	[R_XFAIL] = "xfail", [R_TIMEOUT] = "timeout", [R_CRASH] = "crash",
-	[R_STUCK] = "stuck",
+	[R_PASS] = "pass",	 [R_FAIL] = "fail",
+	[R_SKIP] = "skip",	 [R_XFAIL] = "xfail",
+	[R_TIMEOUT] = "timeout", [R_CRASH] = "crash",
+	[R_STUCK] = "stuck",	 [R_INTERRUPTED] = "interrupted",
 };
 
 struct result {
@@ -48,6 +75,7 @@ struct result {
 	enum r_kind kind;
 	char reason[512];
 	uint64_t duration_ns;
+	struct wd_report *wd; /* what the watchdog saw, or NULL */
 };
 
 static struct conform_test *tests_head, **tests_tail = &tests_head;
@@ -56,7 +84,25 @@ static int nr_results, max_results;
 static volatile int stop_sig;
 static const char *diag_indent = "";
 
-#define REASON_LEN 4096
+/* Why the run stopped early, besides a signal. */
+static uint64_t deadline_ns;
+static bool deadline_hit;
+static char deadline_why[80]; /* what a test the deadline cut says */
+static char bail_reason[1024];
+
+/* What this kernel lacks ("" when present), probed once. */
+static char no_aio[128], no_uring[192];
+
+/* Processes SIGKILL could not end, and how many tests in a row left one. */
+#define STUCK_MAX 64
+static struct {
+	pid_t pid;
+	const char *test;
+	const char *variant;
+} stuck[STUCK_MAX];
+static int nr_stuck;
+static unsigned int stuck_in_row;
+static int streak_from; /* the first of stuck[] in this row of tests */
 
 void conform_register(struct conform_test *ct)
 {
@@ -65,9 +111,33 @@ void conform_register(struct conform_test *ct)
 	tests_tail = &ct->next;
 }
 
+static bool deadline_passed(void)
+{
+	if (deadline_ns && !deadline_hit && now_ns() >= deadline_ns)
+		deadline_hit = true;
+	return deadline_hit;
+}
+
 bool conform_stopped(void)
 {
-	return stop_sig != 0;
+	return stop_sig != 0 || deadline_passed() || bail_reason[0];
+}
+
+/* The signals target_install_signals() catches. */
+static const char *stop_name(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGHUP:
+		return "SIGHUP";
+	case SIGPIPE:
+		return "SIGPIPE";
+	default:
+		return "a signal";
+	}
 }
 
 /* Child side: verdicts and diagnostics. */
@@ -131,6 +201,44 @@ int t_xfail(struct tctx *t, const char *fmt, ...)
 	return T_XFAIL;
 }
 
+bool t_aio_limit(struct tctx *t, unsigned int nr)
+{
+	long max, used;
+
+	if (read_proc_long(AIO_MAX_NR, &max) || read_proc_long(AIO_NR, &used))
+		return false;
+	/* The kernel's rule (ioctx_alloc): aio-nr + nr must fit in max. */
+	if ((long)nr <= max && used + (long)nr <= max)
+		return false;
+	t_skip(t,
+	       "a low limit: io_setup(%u) is EAGAIN with "
+	       "/proc/sys/fs/aio-max-nr %ld and aio-nr %ld in use "
+	       "(raise aio-max-nr)",
+	       nr, max, used);
+	t->limited = true;
+	return true;
+}
+
+bool t_fd_limit(struct tctx *t, int err)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (err == EMFILE) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		t_skip(t,
+		       "a low limit: out of file descriptors (EMFILE) with "
+		       "the open-file limit at %llu (ulimit -n)",
+		       (unsigned long long)rl.rlim_cur);
+	} else if (err == ENFILE) {
+		t_skip(t, "a low limit: the system's file table is full "
+			  "(ENFILE, /proc/sys/fs/file-max)");
+	} else {
+		return false;
+	}
+	t->limited = true;
+	return true;
+}
+
 const char *errno_name(int err)
 {
 	static char buf[32];
@@ -161,11 +269,20 @@ static void kmsg_init(void)
 	}
 }
 
+/* What the kernel logged since the last mark. */
+static struct {
+	bool found;
+	char bad[400]; /* the first bad line */
+	int nr_hung;
+	char hung[4][256]; /* hung-task lines, for the watchdog */
+} klog;
+
 static void kmsg_mark(const char *name, const char *variant)
 {
 	char line[256];
 	int n;
 
+	memset(&klog, 0, sizeof(klog));
 	if (kmsg_rd < 0)
 		return;
 	lseek(kmsg_rd, 0, SEEK_END);
@@ -192,16 +309,45 @@ static const char *const kmsg_bad[] = {
 	"RCU stall",
 };
 
-/* The first bad line logged since the mark, into line; true if found. */
-static bool kmsg_scan(char *line, size_t len)
+static const char *const kmsg_hung[] = {
+	"blocked for more than",
+	"hung task",
+	"hung_task",
+};
+
+static bool has_any(const char *text, const char *const *pats, size_t n)
 {
-	char buf[8192];
-	bool found = false;
-	ssize_t n;
 	size_t i;
 
-	if (kmsg_rd < 0)
+	for (i = 0; i < n; i++)
+		if (strstr(text, pats[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A warning that meta.raw.dmesg_warning of another aio-conform run wrote
+ * on purpose ("aio-conform meta (run PID): WARNING: ..."): not this run's.
+ */
+static bool injected_elsewhere(const char *text)
+{
+	char mine[64];
+
+	if (!strstr(text, "injected on request by --inject-warning"))
 		return false;
+	snprintf(mine, sizeof(mine),
+		 "aio-conform meta (run %d):", (int)getpid());
+	return !strstr(text, mine);
+}
+
+/* Read what was logged since the last read into klog. */
+static void kmsg_collect(void)
+{
+	char buf[8192];
+	ssize_t n;
+
+	if (kmsg_rd < 0)
+		return;
 	for (;;) {
 		char *text, *end;
 
@@ -218,19 +364,83 @@ static bool kmsg_scan(char *line, size_t len)
 		end = strchr(text, '\n');
 		if (end)
 			*end = '\0';
-		for (i = 0; i < ARRAY_SIZE(kmsg_bad) && !found; i++) {
-			if (strstr(text, kmsg_bad[i])) {
-				snprintf(line, len, "%s", text);
-				found = true;
-			}
+		if (injected_elsewhere(text))
+			continue;
+		if (!klog.found &&
+		    has_any(text, kmsg_bad, ARRAY_SIZE(kmsg_bad))) {
+			snprintf(klog.bad, sizeof(klog.bad), "%s", text);
+			klog.found = true;
 		}
+		if (klog.nr_hung < (int)ARRAY_SIZE(klog.hung) &&
+		    has_any(text, kmsg_hung, ARRAY_SIZE(kmsg_hung)))
+			snprintf(klog.hung[klog.nr_hung++],
+				 sizeof(klog.hung[0]), "%s", text);
 	}
-	return found;
 }
 
 bool kmsg_usable(void)
 {
 	return kmsg_rd >= 0;
+}
+
+/* The taint flags (kernel/panic.c), for a taint a test left. */
+static const char taint_letters[] = "PFSRMBUDAWCIOELKXTNJ";
+
+static const char *const taint_what[] = {
+	"proprietary module",
+	"module force-loaded",
+	"out-of-spec system",
+	"module force-unloaded",
+	"machine check",
+	"bad page",
+	"user request",
+	"kernel died",
+	"ACPI table overridden",
+	"kernel warning",
+	"staging driver",
+	"firmware workaround",
+	"out-of-tree module",
+	"unsigned module",
+	"soft lockup",
+	"live patched",
+	"auxiliary",
+	"struct randomization",
+	"in-kernel test",
+	"fwctl",
+};
+
+static bool read_taint(unsigned long *val)
+{
+	const char *path = conform_opts.taint_file ? conform_opts.taint_file :
+						     "/proc/sys/kernel/tainted";
+	long v;
+
+	if (read_proc_long(path, &v))
+		return false;
+	*val = (unsigned long)v;
+	return true;
+}
+
+/* "W (kernel warning), D (kernel died)" for bits. */
+static void taint_names(unsigned long bits, char *buf, size_t len)
+{
+	size_t used = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < 8 * sizeof(bits) && used < len; i++) {
+		if (!(bits & (1ul << i)))
+			continue;
+		if (i < ARRAY_SIZE(taint_what))
+			used += (size_t)snprintf(buf + used, len - used,
+						 "%s%c (%s)", used ? ", " : "",
+						 taint_letters[i],
+						 taint_what[i]);
+		else
+			used += (size_t)snprintf(buf + used, len - used,
+						 "%sbit %u", used ? ", " : "",
+						 i);
+	}
 }
 
 /* The aio-max-nr guard: tests may lower it; the parent restores it. */
@@ -242,44 +452,76 @@ static void aio_max_nr_restore(void)
 
 	if (aio_max_nr_saved < 0)
 		return;
-	if (!read_proc_long("/proc/sys/fs/aio-max-nr", &now) &&
-	    now != aio_max_nr_saved)
-		write_proc_long("/proc/sys/fs/aio-max-nr", aio_max_nr_saved);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
+	if (!read_proc_long(AIO_MAX_NR, &now) && now != aio_max_nr_saved)
+		write_proc_long(AIO_MAX_NR, aio_max_nr_saved);
 }
 
 int rm_tree(const char *path)
 {
-	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT))
-		return errno == ENOENT ? 0 : -errno;
-	return 0;
+	return scratch_rm_tree(path);
+}
+
+/* What the kernel lacks, probed once: a reason in no_aio and no_uring. */
+static void probe_features(void)
+{
+	unsigned char params[128] = { 0 }; /* struct io_uring_params */
+	aio_context_t ctx = 0;
+	long disabled = 0;
+	int fd;
+
+	if (sys_io_setup(1, &ctx) == 0)
+		sys_io_destroy(ctx);
+	else if (errno == ENOSYS)
+		snprintf(no_aio, sizeof(no_aio),
+			 "native AIO is not in this kernel (CONFIG_AIO=n)");
+	fd = (int)syscall(__NR_io_uring_setup, 1, params);
+	if (fd >= 0) {
+		close(fd);
+	} else if (errno == ENOSYS) {
+		snprintf(no_uring, sizeof(no_uring),
+			 "io_uring is not available: io_uring_setup: ENOSYS "
+			 "(not in this kernel, CONFIG_IO_URING=n)");
+	} else if (errno == EPERM) {
+		read_proc_long("/proc/sys/kernel/io_uring_disabled", &disabled);
+		snprintf(no_uring, sizeof(no_uring),
+			 "io_uring is not available: io_uring_setup: EPERM "
+			 "(kernel.io_uring_disabled is %ld)",
+			 disabled);
+	}
+}
+
+/* Why ct cannot run on this kernel, or NULL. */
+static const char *missing(const struct conform_test *ct)
+{
+	bool meta = ct->flags & (T_META | T_META_RAW);
+
+	if (no_aio[0] && (!meta || (ct->flags & T_AIO)))
+		return no_aio;
+	if (no_uring[0] && (ct->flags & T_URING))
+		return no_uring;
+	return NULL;
 }
 
 static void child_run(const struct conform_test *ct, const struct variant *v,
-		      const char *dir, char *shm)
+		      const char *dir, struct wd_table *tab, pid_t parent)
 {
 	struct tctx t = {
 		.test = ct,
 		.var = v,
-		.reason = shm,
-		.reason_len = REASON_LEN,
+		.reason = wd_reason(tab),
+		.reason_len = wd_reason_len(),
 	};
 	int verdict;
 
 	setpgid(0, 0);
 	/* Should the runner die (a second SIGINT), the test goes too. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
+	/* It may have died before that: its pid, saved before the fork. */
+	if (getppid() != parent)
 		_exit(T_FAIL);
+	/* A test that calls exit() must not undo the runner's mounts. */
+	target_forget_all();
+	wd_attach(tab);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
@@ -294,6 +536,8 @@ static void child_run(const struct conform_test *ct, const struct variant *v,
 	verdict = ct->fn(&t);
 	if (t.failed)
 		verdict = T_FAIL;
+	else if (t.limited)
+		verdict = T_SKIP;
 	if (verdict != T_PASS && verdict != T_FAIL && verdict != T_SKIP &&
 	    verdict != T_XFAIL)
 		verdict = T_FAIL;
@@ -301,42 +545,121 @@ static void child_run(const struct conform_test *ct, const struct variant *v,
 	_exit(verdict);
 }
 
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
+enum watch { W_EXITED, W_TIMEOUT, W_SIGNAL, W_DEADLINE };
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] && p[2] ? p[2] : '?';
+/* Wait for the child for up to timeout_s, watching for a stop. */
+static enum watch watch_child(pid_t pid, int *status, unsigned int timeout_s)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_s * 1000000000ull;
+
+	for (;;) {
+		if (wait_child(pid, status, 100))
+			return W_EXITED;
+		if (stop_sig)
+			return W_SIGNAL;
+		if (deadline_passed())
+			return W_DEADLINE;
+		if (now_ns() >= end)
+			return W_TIMEOUT;
+	}
 }
 
-/* Wait for the child for up to timeout_s, watching for a stop signal. */
-static bool watch_child(pid_t pid, int *status, unsigned int timeout_s)
+static bool is_stuck(pid_t pid)
 {
-	uint64_t deadline = now_ns() + (uint64_t)timeout_s * 1000000000ull;
+	int i;
 
-	while (now_ns() < deadline) {
-		if (wait_child(pid, status, 100))
+	for (i = 0; i < nr_stuck; i++)
+		if (stuck[i].pid == pid)
 			return true;
-		if (stop_sig)
-			return false;
-	}
 	return false;
+}
+
+/*
+ * This process's children: from /proc/self/task/PID/children, else a scan;
+ * none when /proc is not this pid namespace's (its pids are not ours).
+ */
+static int list_children(pid_t *pids, int max)
+{
+	char path[64], buf[4096], *tok, *save;
+	struct proc_stat st;
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	if (proc_self_pid() != getpid())
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children",
+		 (int)getpid());
+	if (read_text(path, buf, sizeof(buf)) >= 0) {
+		for (tok = strtok_r(buf, " \n", &save); tok && n < max;
+		     tok = strtok_r(NULL, " \n", &save))
+			pids[n++] = atoi(tok);
+		return n;
+	}
+	d = opendir("/proc");
+	while (d && (de = readdir(d)) && n < max) {
+		int p = atoi(de->d_name);
+
+		if (p > 0 && !proc_stat(p, &st) && st.ppid == (int)getpid())
+			pids[n++] = p;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * Kill what a test left: its process group, and (the runner being a child
+ * subreaper) every descendant that left the group and came to the runner
+ * when its parent died, until none is left or 2 s have passed.  Those that
+ * are still there go to left[]: their number.
+ */
+static int kill_strays(pid_t pgrp, pid_t *left, int max)
+{
+	struct timespec ts = { 0, 20000000 };
+	pid_t pids[256];
+	int round, n, i, live = 0;
+
+	kill(-pgrp, SIGKILL);
+	for (round = 0; round < 100; round++) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		n = list_children(pids, (int)ARRAY_SIZE(pids));
+		for (i = live = 0; i < n; i++) {
+			if (is_stuck(pids[i]))
+				continue;
+			kill(pids[i], SIGKILL);
+			if (live < max)
+				left[live] = pids[i];
+			live++;
+		}
+		if (!live)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return live < max ? live : max;
 }
 
 static bool failed_kind(enum r_kind k)
 {
-	return k == R_FAIL || k == R_TIMEOUT || k == R_CRASH || k == R_STUCK;
+	return k == R_FAIL || k == R_TIMEOUT || k == R_CRASH || k == R_STUCK ||
+	       k == R_INTERRUPTED;
+}
+
+/* A process the kernel would not let go of: remember it for a bail-out. */
+static void left_behind(pid_t pid, const struct conform_test *ct,
+			const struct variant *v, struct result *r)
+{
+	struct wd_report *wd = r->wd;
+
+	if (nr_stuck < STUCK_MAX) {
+		stuck[nr_stuck].pid = pid;
+		stuck[nr_stuck].test = ct->name;
+		stuck[nr_stuck].variant = v ? v->name : NULL;
+		nr_stuck++;
+	}
+	if (wd && wd->nr_left < WD_SHOW)
+		wd_proc_read(pid, &wd->left[wd->nr_left++]);
 }
 
 static void run_one(const struct conform_test *ct, const struct variant *v,
@@ -344,12 +667,15 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 {
 	unsigned int timeout = ct->timeout_s ? ct->timeout_s :
 					       conform_opts.timeout_s;
-	char dir[PATH_MAX], line[400];
-	bool long_name;
+	unsigned long taint0 = 0, taint1 = 0;
+	bool long_name, tainted;
+	struct wd_table *tab;
+	char dir[PATH_MAX];
+	pid_t pid, self = getpid(), left[WD_SHOW];
+	enum watch w;
 	uint64_t start;
+	int status, nleft, i;
 	char *shm;
-	int status;
-	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
 	r->name = ct->name;
@@ -366,14 +692,15 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 			 "cannot create %.300s: %s", dir, strerror(errno));
 		return;
 	}
-	shm = mmap(NULL, REASON_LEN, PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shm == MAP_FAILED) {
+	tab = wd_table_new();
+	if (!tab) {
 		r->kind = R_FAIL;
 		snprintf(r->reason, sizeof(r->reason), "mmap: %s",
 			 strerror(errno));
 		return;
 	}
+	shm = wd_reason(tab);
+	tainted = read_taint(&taint0);
 	kmsg_mark(ct->name, r->variant);
 	fflush(stdout);
 	fflush(stderr);
@@ -386,9 +713,10 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 		goto out;
 	}
 	if (pid == 0)
-		child_run(ct, v, dir, shm);
+		child_run(ct, v, dir, tab, self);
 	setpgid(pid, pid);
-	if (watch_child(pid, &status, timeout)) {
+	w = watch_child(pid, &status, timeout);
+	if (w == W_EXITED) {
 		if (WIFEXITED(status)) {
 			switch (WEXITSTATUS(status)) {
 			case T_PASS:
@@ -405,7 +733,7 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 				break;
 			default:
 				r->kind = R_FAIL;
-				snprintf(shm, REASON_LEN,
+				snprintf(shm, wd_reason_len(),
 					 "child exited with status %d",
 					 WEXITSTATUS(status));
 			}
@@ -420,37 +748,99 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 		}
 		kill(-pid, SIGKILL); /* grandchildren left in its group */
 	} else {
+		/* Say what was stuck before the kill changes it. */
+		r->wd = calloc(1, sizeof(*r->wd));
+		if (r->wd && w == W_TIMEOUT) {
+			kmsg_collect();
+			wd_collect(tab, pid, r->wd);
+		}
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
-		if (wait_child(pid, &status, 5000)) {
-			r->kind = R_TIMEOUT;
-			snprintf(r->reason, sizeof(r->reason),
-				 stop_sig ? "interrupted by signal %d" :
-					    "no verdict within %u s: killed",
-				 stop_sig ? (unsigned int)stop_sig : timeout);
+		if (wait_child(pid, &status, conform_opts.kill_wait_s * 1000)) {
+			r->kind = w == W_TIMEOUT ? R_TIMEOUT : R_INTERRUPTED;
+			if (w == W_TIMEOUT)
+				snprintf(r->reason, sizeof(r->reason),
+					 "no verdict within %u s: killed",
+					 timeout);
+			else if (w == W_SIGNAL)
+				snprintf(r->reason, sizeof(r->reason),
+					 "interrupted by %s",
+					 stop_name(stop_sig));
+			else
+				snprintf(r->reason, sizeof(r->reason),
+					 "stopped at the run's --deadline of "
+					 "%u s",
+					 conform_opts.deadline_s);
 		} else {
+			struct wd_proc p;
+
+			wd_proc_read(pid, &p);
 			r->kind = R_STUCK;
 			snprintf(
 				r->reason, sizeof(r->reason),
 				"pid %d cannot be reaped (state %c): left behind",
-				(int)pid, proc_state(pid));
+				(int)pid, p.state);
+			left_behind(pid, ct, v, r);
+		}
+		if (r->wd && w != W_TIMEOUT && !r->wd->nr_left) {
+			free(r->wd); /* nothing to say */
+			r->wd = NULL;
 		}
 	}
+	nleft = kill_strays(pid, left, (int)ARRAY_SIZE(left));
+	for (i = 0; i < nleft; i++) {
+		/* A process the test started that SIGKILL does not end. */
+		if (!r->wd)
+			r->wd = calloc(1, sizeof(*r->wd));
+		if (r->kind != R_STUCK) {
+			struct wd_proc p;
+
+			wd_proc_read(left[i], &p);
+			r->kind = R_STUCK;
+			snprintf(r->reason, sizeof(r->reason),
+				 "pid %d, started by the test, cannot be "
+				 "killed (state %c): left behind",
+				 (int)left[i], p.state);
+		}
+		left_behind(left[i], ct, v, r);
+	}
 	r->duration_ns = now_ns() - start;
-	if (kmsg_scan(line, sizeof(line))) {
+	kmsg_collect();
+	if (r->wd) {
+		for (i = 0; i < klog.nr_hung; i++)
+			snprintf(r->wd->hung[i], sizeof(r->wd->hung[i]), "%s",
+				 klog.hung[i]);
+		r->wd->nr_hung = klog.nr_hung;
+	}
+	if (klog.found) {
 		if (failed_kind(r->kind)) {
 			/* Already failing: say what the kernel logged too. */
 			printf("%s# %s: kernel log: \"%s\"\n", v ? "    " : "",
-			       ct->name, line);
+			       ct->name, klog.bad);
 		} else {
 			r->kind = R_FAIL;
 			snprintf(r->reason, sizeof(r->reason),
-				 "kernel log: \"%s\"", line);
+				 "kernel log: \"%s\"", klog.bad);
+		}
+	}
+	if (tainted && read_taint(&taint1) && (taint1 & ~taint0)) {
+		char names[300];
+
+		taint_names(taint1 & ~taint0, names, sizeof(names));
+		if (failed_kind(r->kind)) {
+			printf("%s# %s: kernel taint: %s\n", v ? "    " : "",
+			       ct->name, names);
+		} else {
+			r->kind = R_FAIL;
+			snprintf(r->reason, sizeof(r->reason),
+				 "kernel taint: the test left %s "
+				 "(/proc/sys/kernel/tainted %lu, was %lu)",
+				 names, taint1, taint0);
 		}
 	}
 	aio_max_nr_restore();
 out:
-	munmap(shm, REASON_LEN);
+	wd_table_free(tab);
 	if (r->kind != R_STUCK)
 		rm_tree(dir);
 }
@@ -469,13 +859,53 @@ static void keep(const struct result *r)
 	results[nr_results++] = *r;
 }
 
+/*
+ * After a test ran: count the tests in a row that left a process behind,
+ * and bail out when they reach --bail-after.
+ */
+static void count_stuck(enum r_kind kind)
+{
+	size_t used;
+	int i, from;
+
+	if (kind != R_STUCK) {
+		stuck_in_row = 0;
+		streak_from = nr_stuck;
+		return;
+	}
+	stuck_in_row++;
+	if (!conform_opts.bail_after || stuck_in_row < conform_opts.bail_after)
+		return;
+	from = streak_from;
+	used = (size_t)snprintf(bail_reason, sizeof(bail_reason),
+				"the kernel left %d processes unkillable "
+				"(%u tests in a row):",
+				nr_stuck - from, stuck_in_row);
+	for (i = from; i < nr_stuck && used < sizeof(bail_reason); i++) {
+		struct wd_proc p;
+
+		wd_proc_read(stuck[i].pid, &p);
+		used += (size_t)snprintf(
+			bail_reason + used, sizeof(bail_reason) - used,
+			"%s pid %d state %c%s%s in %s%s%s", i > from ? "," : "",
+			(int)stuck[i].pid, p.state, p.wchan[0] ? " wchan " : "",
+			p.wchan, stuck[i].test, stuck[i].variant ? " on " : "",
+			stuck[i].variant ? stuck[i].variant : "");
+	}
+}
+
 /* One KTAP result line; diagnostics for failures first. */
 static void report(const char *indent, int n, const char *name,
-		   const char *test_name, enum r_kind kind, const char *reason)
+		   const char *test_name, enum r_kind kind, const char *reason,
+		   const struct wd_report *wd)
 {
+	if (wd)
+		wd_print(wd, indent, test_name);
 	if ((kind == R_TIMEOUT || kind == R_CRASH || kind == R_STUCK ||
+	     kind == R_INTERRUPTED ||
 	     (kind == R_FAIL && reason[0] &&
-	      !strncmp(reason, "kernel log", 10))))
+	      (!strncmp(reason, "kernel log", 10) ||
+	       !strncmp(reason, "kernel taint", 12)))))
 		printf("%s# %s: %s\n", indent, test_name, reason);
 	switch (kind) {
 	case R_PASS:
@@ -491,6 +921,9 @@ static void report(const char *indent, int n, const char *name,
 	case R_TIMEOUT:
 	case R_STUCK:
 		printf("%snot ok %d %s # TIMEOUT\n", indent, n, name);
+		break;
+	case R_INTERRUPTED:
+		printf("%snot ok %d %s # interrupted\n", indent, n, name);
 		break;
 	default:
 		printf("%snot ok %d %s\n", indent, n, name);
@@ -521,6 +954,37 @@ bool conform_selected(const struct conform_test *ct)
 	return in;
 }
 
+const char *conform_unmatched(void)
+{
+	const struct conform_test *ct;
+	bool any = false;
+	int i;
+
+	for (i = 0; i < conform_opts.nr_include; i++) {
+		struct conform_test *match = NULL;
+
+		for (ct = tests_head; ct && !match; ct = ct->next) {
+			const char *save = conform_opts.include[0];
+			int nr = conform_opts.nr_include;
+			bool sel;
+
+			/* Selected by this pattern alone (and the -T ones). */
+			conform_opts.include[0] = conform_opts.include[i];
+			conform_opts.nr_include = 1;
+			sel = conform_selected(ct);
+			conform_opts.include[0] = save;
+			conform_opts.nr_include = nr;
+			if (sel)
+				match = (struct conform_test *)ct;
+		}
+		if (!match)
+			return conform_opts.include[i];
+	}
+	for (ct = tests_head; ct; ct = ct->next)
+		any |= conform_selected(ct);
+	return any ? NULL : "";
+}
+
 void conform_list(void)
 {
 	const struct conform_test *ct;
@@ -531,7 +995,16 @@ void conform_list(void)
 			       ct->flags & T_FILE ? " [per variant]" : "");
 }
 
-static int write_json(const char *path, int pass, int fail, int skip)
+static void json_str_or_null(struct json *j, const char *key, const char *s)
+{
+	if (s && s[0])
+		json_str(j, key, s);
+	else
+		json_null(j, key);
+}
+
+static int write_json(const char *path, int pass, int fail, int skip,
+		      bool complete)
 {
 	struct utsname u;
 	struct json j;
@@ -548,6 +1021,17 @@ static int write_json(const char *path, int pass, int fail, int skip)
 	json_str(&j, "kernel", u.release);
 	json_bool(&j, "root", geteuid() == 0);
 	json_bool(&j, "kmsg_scan", kmsg_rd >= 0);
+	json_bool(&j, "complete", complete);
+	json_str_or_null(&j, "interrupted_by",
+			 stop_sig ? stop_name(stop_sig) : NULL);
+	json_str_or_null(&j, "bail_out", bail_reason);
+	if (conform_opts.deadline_s)
+		json_uint(&j, "deadline_s", conform_opts.deadline_s);
+	else
+		json_null(&j, "deadline_s");
+	json_bool(&j, "deadline_reached", deadline_hit);
+	json_str_or_null(&j, "aio_missing", no_aio);
+	json_str_or_null(&j, "io_uring_missing", no_uring);
 	json_arr_begin(&j, "results");
 	for (i = 0; i < nr_results; i++) {
 		const struct result *r = &results[i];
@@ -561,6 +1045,8 @@ static int write_json(const char *path, int pass, int fail, int skip)
 		json_str(&j, "result", r_names[r->kind]);
 		json_str(&j, "reason", r->reason);
 		json_uint(&j, "duration_ns", r->duration_ns);
+		if (r->wd)
+			wd_json(&j, "watchdog", r->wd);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
@@ -576,14 +1062,34 @@ static int write_json(const char *path, int pass, int fail, int skip)
 	return ret;
 }
 
+int conform_json_start(void)
+{
+	if (!conform_opts.json_path)
+		return 0;
+	return write_json(conform_opts.json_path, 0, 0, 0, false);
+}
+
+/* A result that was not run, with its reason. */
+static void not_run(struct result *r, const struct conform_test *ct,
+		    const struct variant *v, const char *why)
+{
+	memset(r, 0, sizeof(*r));
+	r->name = ct->name;
+	r->variant = v ? v->name : NULL;
+	r->kind = R_SKIP;
+	if (snprintf(r->reason, sizeof(r->reason), "%s", why) >=
+	    (int)sizeof(r->reason))
+		r->reason[sizeof(r->reason) - 2] = '~';
+}
+
 /* A test with variants: a KTAP subtest, one line per variant. */
 static enum r_kind run_variants(const struct conform_test *ct, char *why,
 				size_t len)
 {
 	int i, k = 0, nv = 0, npass = 0, nxfail = 0, nskip = 0, nfail = 0;
 	char first_skip[512] = "no variant selected";
-	bool mixed = false;
-	bool timeout = false;
+	const char *lacks = missing(ct);
+	bool mixed = false, timeout = false, interrupted = false;
 	struct result r;
 
 	for (i = 0; i < variants_count(); i++)
@@ -591,28 +1097,29 @@ static enum r_kind run_variants(const struct conform_test *ct, char *why,
 	printf("    KTAP version 1\n    # Subtest: %s\n    1..%d\n", ct->name,
 	       nv);
 	why[0] = '\0';
-	for (i = 0; i < variants_count() && !stop_sig; i++) {
+	for (i = 0; i < variants_count(); i++) {
 		const struct variant *v = variant_at(i);
 
 		if (!v->selected)
 			continue;
+		if (conform_stopped() && (stop_sig || bail_reason[0]))
+			break;
 		k++;
-		if (v->skip[0]) {
-			memset(&r, 0, sizeof(r));
-			r.name = ct->name;
-			r.variant = v->name;
-			r.kind = R_SKIP;
-			if (snprintf(r.reason, sizeof(r.reason), "%s",
-				     v->skip) >= (int)sizeof(r.reason))
-				r.reason[sizeof(r.reason) - 2] = '~';
+		if (conform_stopped()) {
+			/* Past the deadline: the rest are listed. */
+			not_run(&r, ct, v, deadline_why);
+		} else if (lacks || v->skip[0]) {
+			not_run(&r, ct, v, lacks ? lacks : v->skip);
 		} else {
 			run_one(ct, v, &r);
+			count_stuck(r.kind);
 		}
 		keep(&r);
-		report("    ", k, v->name, ct->name, r.kind, r.reason);
+		report("    ", k, v->name, ct->name, r.kind, r.reason, r.wd);
 		if (failed_kind(r.kind)) {
 			nfail++;
 			timeout |= r.kind == R_TIMEOUT || r.kind == R_STUCK;
+			interrupted |= r.kind == R_INTERRUPTED;
 		} else if (r.kind == R_PASS) {
 			npass++;
 		} else if (r.kind == R_XFAIL) {
@@ -627,6 +1134,16 @@ static enum r_kind run_variants(const struct conform_test *ct, char *why,
 			else if (strcmp(first_skip, r.reason))
 				mixed = true;
 		}
+	}
+	if (interrupted) {
+		if (stop_sig)
+			snprintf(why, len, "interrupted by %s",
+				 stop_name(stop_sig));
+		else
+			snprintf(why, len,
+				 "stopped at the run's --deadline of %u s",
+				 conform_opts.deadline_s);
+		return R_INTERRUPTED;
 	}
 	if (nfail)
 		return timeout ? R_TIMEOUT : R_FAIL;
@@ -647,7 +1164,8 @@ static bool any_file_test(void)
 	const struct conform_test *ct;
 
 	for (ct = tests_head; ct; ct = ct->next)
-		if (conform_selected(ct) && (ct->flags & T_FILE))
+		if (conform_selected(ct) && (ct->flags & T_FILE) &&
+		    !missing(ct))
 			return true;
 	return false;
 }
@@ -656,13 +1174,22 @@ int conform_run(void)
 {
 	int n = 0, nr = 0, pass = 0, fail = 0, skip = 0, xfail = 0, error = 0;
 	const struct conform_test *ct;
+	bool complete;
 	char why[512];
 	long saved;
 
 	target_install_signals(&stop_sig);
+	/* Orphans of a test come to the runner, which kills and reaps them. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (conform_opts.deadline_s)
+		deadline_ns = now_ns() +
+			      (uint64_t)conform_opts.deadline_s * 1000000000ull;
+	snprintf(deadline_why, sizeof(deadline_why),
+		 "not run: the run's --deadline of %u s passed",
+		 conform_opts.deadline_s);
 	kmsg_init();
-	if (geteuid() == 0 &&
-	    !read_proc_long("/proc/sys/fs/aio-max-nr", &saved))
+	probe_features();
+	if (geteuid() == 0 && !read_proc_long(AIO_MAX_NR, &saved))
 		aio_max_nr_saved = saved;
 	for (ct = tests_head; ct; ct = ct->next)
 		nr += conform_selected(ct);
@@ -670,17 +1197,34 @@ int conform_run(void)
 	printf("# aio-conform: scratch %s, %s, kernel log scan %s\n",
 	       conform_opts.scratch, geteuid() ? "not root" : "root",
 	       kmsg_rd >= 0 ? "on" : "off (needs root and /dev/kmsg)");
+	if (no_aio[0])
+		printf("# aio-conform: %s: every AIO test is skipped\n",
+		       no_aio);
+	if (no_uring[0])
+		printf("# aio-conform: %s\n", no_uring);
 	fflush(stdout);
 	if (any_file_test())
 		variants_setup(conform_opts.scratch);
-	if (conform_opts.meta)
+	if (conform_opts.meta && !conform_stopped())
 		meta_prepare();
-	for (ct = tests_head; ct && !stop_sig; ct = ct->next) {
+	for (ct = tests_head; ct; ct = ct->next) {
 		struct result r;
 		enum r_kind kind;
 
 		if (!conform_selected(ct))
 			continue;
+		if (conform_stopped()) {
+			/* Past the deadline the rest are listed; else stop. */
+			if (stop_sig || bail_reason[0])
+				break;
+			n++;
+			not_run(&r, ct, NULL, deadline_why);
+			keep(&r);
+			report("", n, ct->name, ct->name, R_SKIP, deadline_why,
+			       NULL);
+			skip++;
+			continue;
+		}
 		n++;
 		if (ct->flags & T_FILE) {
 			kind = run_variants(ct, why, sizeof(why));
@@ -690,14 +1234,20 @@ int conform_run(void)
 			if (kind == R_TIMEOUT)
 				snprintf(why, sizeof(why),
 					 "a variant timed out");
-			report("", n, ct->name, ct->name, kind, why);
+			report("", n, ct->name, ct->name, kind, why, NULL);
 			if (kind == R_TIMEOUT)
 				kind = R_FAIL;
+		} else if (missing(ct)) {
+			not_run(&r, ct, NULL, missing(ct));
+			keep(&r);
+			kind = r.kind;
+			report("", n, ct->name, ct->name, kind, r.reason, NULL);
 		} else {
 			run_one(ct, NULL, &r);
 			keep(&r);
+			count_stuck(r.kind);
 			kind = r.kind;
-			report("", n, ct->name, ct->name, kind, r.reason);
+			report("", n, ct->name, ct->name, kind, r.reason, r.wd);
 		}
 		switch (kind) {
 		case R_PASS:
@@ -717,8 +1267,31 @@ int conform_run(void)
 		}
 	}
 	if (stop_sig)
-		printf("# interrupted by signal %d: stopping\n", stop_sig);
+		printf("# interrupted by %s: stopping\n", stop_name(stop_sig));
+	else if (deadline_hit)
+		printf("# the run's --deadline of %u s passed: stopped\n",
+		       conform_opts.deadline_s);
+	if (bail_reason[0]) {
+		int i;
+
+		for (i = streak_from; i < nr_stuck; i++) {
+			struct wd_proc p;
+			char *line, *save;
+
+			wd_proc_read(stuck[i].pid, &p);
+			printf("# pid %d (%s) state %c%s%s\n",
+			       (int)stuck[i].pid, stuck[i].test, p.state,
+			       p.wchan[0] ? " wchan " : "", p.wchan);
+			for (line = strtok_r(p.stack, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save))
+				printf("#   %s\n", line);
+		}
+		printf("Bail out! %s\n", bail_reason);
+	}
 	variants_teardown();
+	complete = !stop_sig && !deadline_hit && !bail_reason[0];
+	if (!complete)
+		printf("# run incomplete: %d of %d tests reported\n", n, nr);
 	printf("# Totals: pass:%d fail:%d xfail:%d xpass:0 skip:%d error:%d\n",
 	       pass, fail, xfail, skip, error);
 	printf("%d passed, %d failed, %d skipped\n", pass + xfail, fail + error,
@@ -726,13 +1299,15 @@ int conform_run(void)
 	fflush(stdout);
 	if (conform_opts.json_path) {
 		int ret = write_json(conform_opts.json_path, pass + xfail,
-				     fail + error, skip);
+				     fail + error, skip, complete);
 
 		if (ret) {
 			msg("cannot write %s: %s", conform_opts.json_path,
 			    strerror(-ret));
-			return 1;
+			return stop_sig ? 128 + stop_sig : 1;
 		}
 	}
-	return fail + error || stop_sig ? 1 : 0;
+	if (stop_sig)
+		return 128 + stop_sig;
+	return fail + error || !complete ? 1 : 0;
 }

@@ -33,10 +33,16 @@ enum t_verdict {
 	T_XFAIL = 78,
 };
 
-/* Test flags. */
+/*
+ * Test flags.  Every test but the meta ones needs native AIO: on a kernel
+ * without it (io_setup ENOSYS) they are skipped, not run.  A meta test that
+ * uses AIO says so with T_AIO; a test that needs io_uring, with T_URING.
+ */
 #define T_FILE (1u << 0) /* does file I/O: runs once per variant */
 #define T_META (1u << 1) /* the meta group: only with --meta */
 #define T_META_RAW (1u << 2) /* raw meta tests: only with --meta-raw */
+#define T_AIO (1u << 3) /* a meta test that needs native AIO */
+#define T_URING (1u << 4) /* needs io_uring */
 
 /* A target a T_FILE test runs on (variants.c). */
 struct variant {
@@ -58,6 +64,7 @@ struct tctx {
 	char *reason; /* shared with the parent: the first reason */
 	size_t reason_len;
 	bool failed;
+	bool limited; /* a low limit stopped it: a skip (t_aio_limit()) */
 };
 
 struct conform_test {
@@ -119,6 +126,29 @@ const char *errno_name(int err);
 			FAIL(__VA_ARGS__); \
 	} while (0)
 
+/*
+ * Low limits are skips, not failures.  After io_setup(nr) failed with
+ * EAGAIN: true, with the skip recorded, when /proc/sys/fs/aio-max-nr (and
+ * what other processes use of it) leaves no room for nr.  After err from a
+ * call that makes file descriptors: true, with the skip recorded, for
+ * EMFILE or ENFILE (the open-file limit, ulimit -n).  Either way the test
+ * ends as a skip even if it then returns T_FAIL.
+ */
+bool t_aio_limit(struct tctx *t, unsigned int nr);
+bool t_fd_limit(struct tctx *t, int err);
+
+/* cond must hold for a call that makes descriptors (errno on failure). */
+#define CHECK_FDS(cond, ...)                        \
+	do {                                        \
+		if (!(cond)) {                      \
+			if (t_fd_limit(t, errno)) { \
+				ret = T_SKIP;       \
+				goto out;           \
+			}                           \
+			FAIL(__VA_ARGS__);          \
+		}                                   \
+	} while (0)
+
 /* call must fail with -1 and errno err. */
 #define CHECK_ERR(call, err)                                          \
 	do {                                                          \
@@ -160,9 +190,39 @@ const char *errno_name(int err);
 /* A kernel address: user pointers to it must be EFAULT. */
 #define KERNEL_ADDR ((void *)(uintptr_t)0xffffffff81000000ull)
 
+/*
+ * The watchdog's view of a test (watchdog.c).  Every AIO system call a
+ * test makes through aio_sys.h's sys_io_*() goes through these wrappers
+ * instead: they record in a table shared with the runner the calls in
+ * progress, the contexts made and the iocbs submitted and not yet reaped
+ * (iocbs reaped from the ring in user space stay listed), so that a test
+ * that times out can be described.  They return what the system call does.
+ */
+int t_io_setup(unsigned int nr, aio_context_t *ctxp);
+int t_io_destroy(aio_context_t ctx);
+int t_io_submit(aio_context_t ctx, long nr, struct iocb **cbs);
+int t_io_getevents(aio_context_t ctx, long min_nr, long nr,
+		   struct io_event *events, struct timespec *timeout);
+int t_io_pgetevents(aio_context_t ctx, long min_nr, long nr,
+		    struct io_event *events, struct timespec *timeout,
+		    const struct aio_sigset *sig);
+int t_io_cancel(aio_context_t ctx, struct iocb *iocb, struct io_event *result);
+
+#ifndef WATCHDOG_NO_WRAP
+#define sys_io_setup(...) t_io_setup(__VA_ARGS__)
+#define sys_io_destroy(...) t_io_destroy(__VA_ARGS__)
+#define sys_io_submit(...) t_io_submit(__VA_ARGS__)
+#define sys_io_getevents(...) t_io_getevents(__VA_ARGS__)
+#define sys_io_pgetevents(...) t_io_pgetevents(__VA_ARGS__)
+#define sys_io_cancel(...) t_io_cancel(__VA_ARGS__)
+#endif
+
 /* Shared helpers (common.c).  Actions return 0 or -errno. */
 
-/* io_setup with a message on failure. */
+/*
+ * io_setup with a message on failure; an EAGAIN that aio-max-nr explains
+ * is a skip (t_aio_limit()).
+ */
 int t_setup(struct tctx *t, unsigned int nr, aio_context_t *ctx);
 /* Reap exactly n events, waiting at most 20 s: n or -errno/-ETIMEDOUT. */
 int t_reap(aio_context_t ctx, int n, struct io_event *ev);
@@ -221,7 +281,11 @@ struct conform_opts {
 	const char *exclude[16];
 	int nr_exclude;
 	unsigned int timeout_s;
+	unsigned int deadline_s; /* the whole run; 0: none */
+	unsigned int bail_after; /* stuck tests in a row that end the run */
+	unsigned int kill_wait_s; /* how long a killed test may take to go */
 	const char *json_path;
+	const char *taint_file; /* hidden: read instead of the kernel's */
 	char scratch[PATH_MAX];
 	const char *self; /* this program, for meta's inner run */
 	bool meta;
@@ -231,12 +295,23 @@ struct conform_opts {
 
 extern struct conform_opts conform_opts;
 
-/* Run the selected tests and report: the exit status (0 or 1). */
+/*
+ * Run the selected tests and report: the exit status (0, 1, or 128 + the
+ * signal that interrupted the run).
+ */
 int conform_run(void);
 /* Print the selected tests' names. */
 void conform_list(void);
 bool conform_selected(const struct conform_test *ct);
+/* Stopped by a signal, the deadline or a bail-out. */
 bool conform_stopped(void);
+/* The -t pattern that selects no test, or NULL; or "" when none is. */
+const char *conform_unmatched(void);
+/*
+ * Write the JSON file now, as an incomplete run with no results: whether
+ * it can be written is known before the run.  0 or -errno.
+ */
+int conform_json_start(void);
 /* Root and /dev/kmsg open: the kernel log is scanned. */
 bool kmsg_usable(void);
 
@@ -254,3 +329,67 @@ void meta_prepare(void);
 
 /* Remove a directory tree: 0 or -errno. */
 int rm_tree(const char *path);
+
+/* The watchdog's report on a test that timed out (watchdog.c). */
+
+#define WD_SHOW_IOCBS 16
+#define WD_SHOW 8
+
+struct wd_proc {
+	int pid;
+	char state; /* as in /proc/PID/stat; '?' when gone */
+	char wchan[64];
+	char stack[1536]; /* /proc/PID/stack, root only; lines */
+};
+
+struct wd_report {
+	long aio_nr; /* -1 when unreadable */
+	int nr_iocbs; /* submitted and not reaped, in the table */
+	unsigned int untracked; /* more than the table holds */
+	struct {
+		int pid;
+		uint64_t ctx, offset, nbytes, age_ns;
+		unsigned int opcode, fd;
+	} iocb[WD_SHOW_IOCBS];
+	int nr_calls;
+	struct {
+		int tid;
+		const char *call;
+		uint64_t ctx, age_ns;
+		long nr;
+	} call[WD_SHOW];
+	int nr_rings;
+	struct {
+		int pid;
+		uint64_t ctx;
+		bool read; /* false: the mapping could not be read */
+		unsigned int nr, head, tail;
+	} ring[WD_SHOW];
+	int nr_procs;
+	struct wd_proc proc[WD_SHOW];
+	int nr_hung; /* hung-task lines from the kernel log */
+	char hung[4][256];
+	int nr_left; /* processes SIGKILL could not end */
+	struct wd_proc left[WD_SHOW];
+};
+
+/* The table a test child shares with the runner. */
+struct wd_table;
+struct wd_table *wd_table_new(void);
+void wd_table_free(struct wd_table *tab);
+/* Where the child's first reason goes (REASON_LEN bytes). */
+char *wd_reason(struct wd_table *tab);
+size_t wd_reason_len(void);
+/* In the child: make the wrappers record into tab. */
+void wd_attach(struct wd_table *tab);
+/* In the runner: describe the test whose child is pid. */
+void wd_collect(struct wd_table *tab, pid_t pid, struct wd_report *rep);
+/* One process's state, wchan and (as root) kernel stack. */
+void wd_proc_read(pid_t pid, struct wd_proc *p);
+/* KTAP diagnostics, each line "<indent># <name>: ...". */
+void wd_print(const struct wd_report *rep, const char *indent,
+	      const char *name);
+struct json;
+/* The report as a JSON object under key. */
+void wd_json(struct json *j, const char *key, const struct wd_report *rep);
+const char *wd_opcode_name(unsigned int opcode);

@@ -25,6 +25,8 @@
 #define GRANDCHILD_MS 15000
 #define NREAD 64
 #define READ_BYTES (64 << 10)
+/* The grandchild's exit status when io_setup said EAGAIN. */
+#define SETUP_EAGAIN 5
 
 enum how { EXIT_NORMAL, EXIT_KILL, EXIT_OTHER_THREAD, EXIT_EXEC };
 
@@ -79,12 +81,30 @@ static void *submitter(void *arg)
 	return NULL;
 }
 
+/* The context the grandchild makes. */
+static unsigned int ring_nr(const struct inflight *in)
+{
+	return in->overfill ? 16 : 256;
+}
+
+/* The grandchild's io_setup failed with EAGAIN: a skip when the limit says
+ * so (T_SKIP), else a failure. */
+static int setup_eagain(struct tctx *t, const struct inflight *in)
+{
+	if (t_aio_limit(t, ring_nr(in)))
+		return T_SKIP;
+	return t_fail(t, __FILE__, __LINE__,
+		      "io_setup(%u) in the child: EAGAIN with room left under "
+		      "aio-max-nr",
+		      ring_nr(in));
+}
+
 static void grandchild(struct inflight *in, enum how how)
 {
 	pthread_t th;
 
-	if (sys_io_setup(in->overfill ? 16 : 256, &in->ctx))
-		_exit(3);
+	if (sys_io_setup(ring_nr(in), &in->ctx))
+		_exit(errno == EAGAIN ? SETUP_EAGAIN : 3);
 	if (how == EXIT_OTHER_THREAD) {
 		struct timespec ts = { 0, 1000000 };
 
@@ -125,7 +145,7 @@ static int exit_inflight(struct tctx *t, enum how how, bool overfill)
 			       O_RDONLY | (direct ? O_DIRECT : 0));
 	CHECK(in.fd >= 0, "create: %s", errno_name(-in.fd));
 	CHECK(!t_drop_cache(in.fd), "drop cache");
-	CHECK(!pipe(p) && !pipe(ready), "pipe: %s", errno_name(errno));
+	CHECK_FDS(!pipe(p) && !pipe(ready), "pipe: %s", errno_name(errno));
 	in.pipe_rd = p[0];
 	in.ready_wr = ready[1];
 	pid = fork();
@@ -134,7 +154,17 @@ static int exit_inflight(struct tctx *t, enum how how, bool overfill)
 		grandchild(&in, how);
 	close(ready[1]);
 	if (how == EXIT_KILL) {
-		CHECK(read(ready[0], &c, 1) == 1, "the child did not submit");
+		if (read(ready[0], &c, 1) != 1) {
+			/* It exited before it submitted: why? */
+			CHECK(wait_child(pid, &status, GRANDCHILD_MS),
+			      "the child did not submit");
+			if (WIFEXITED(status) &&
+			    WEXITSTATUS(status) == SETUP_EAGAIN) {
+				ret = setup_eagain(t, &in);
+				goto out;
+			}
+			FAIL("the child did not submit (status 0x%x)", status);
+		}
 		kill(pid, SIGKILL);
 	}
 	if (!wait_child(pid, &status, GRANDCHILD_MS)) {
@@ -145,6 +175,11 @@ static int exit_inflight(struct tctx *t, enum how how, bool overfill)
 			     (int)pid);
 		FAIL("child %d with I/O in flight did not exit within %d s",
 		     (int)pid, GRANDCHILD_MS / 1000);
+	}
+	if (how != EXIT_KILL && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == SETUP_EAGAIN) {
+		ret = setup_eagain(t, &in);
+		goto out;
 	}
 	if (how == EXIT_KILL)
 		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Description: aio-conform's command line.  Parses the options, makes the
- * scratch directory, runs the selected tests and removes what it made.
+ * Description: aio-conform's command line.  Parses and checks the options
+ * (a bad one is a one-line error and exit status 2 before anything runs),
+ * sweeps what a killed earlier run left in the scratch parent, makes the
+ * scratch directory with its owner file, runs the selected tests and
+ * removes what it made.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "scratch.h"
 #include "target.h"
 #include "util.h"
 
@@ -31,16 +35,28 @@ static void usage(FILE *f)
 		"      --variant NAMES    targets for file I/O tests, comma-separated:\n"
 		"                         scratch,tmpfs,ext4,xfs,btrfs (default all)\n"
 		"      --timeout SECONDS  watchdog per test (default 30)\n"
+		"      --deadline SECONDS bound the whole run: then the running test\n"
+		"                         is stopped, the rest are listed as not run\n"
+		"                         and the run is written as incomplete\n"
+		"      --bail-after N     stop (KTAP \"Bail out!\") once N tests in a\n"
+		"                         row left a process SIGKILL cannot end\n"
+		"                         (default 3; 0: never)\n"
 		"      --json FILE        write the results as JSON to FILE\n"
 		"  -d DIR                 scratch directory (a fresh directory is\n"
-		"                         made inside it; default $TMPDIR or .)\n"
+		"                         made inside it; default $TMPDIR or .);\n"
+		"                         what a killed earlier run left in it is\n"
+		"                         removed first, and said\n"
 		"      --meta             run the meta group that tests the harness\n"
 		"      --meta-raw         run the raw meta tests (some fail on purpose)\n"
 		"      --inject-warning   let meta.raw.dmesg_warning write a WARNING\n"
 		"                         line to /dev/kmsg (root only)\n"
 		"  -h, --help             show this help\n"
 		"\n"
-		"Exit status: 0 when nothing failed, 1 otherwise, 2 on usage errors.\n");
+		"A kernel without native AIO (or io_uring) skips what needs it.\n"
+		"\n"
+		"Exit status: 0 when nothing failed, 1 when a test failed or the\n"
+		"run is incomplete (--deadline, a bail-out), 2 on usage errors,\n"
+		"128 + N when stopped by signal N (130 for SIGINT).\n");
 }
 
 enum {
@@ -50,6 +66,10 @@ enum {
 	OPT_META,
 	OPT_META_RAW,
 	OPT_INJECT,
+	OPT_DEADLINE,
+	OPT_BAIL,
+	OPT_KILL_WAIT,
+	OPT_TAINT_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -62,6 +82,11 @@ static const struct option long_opts[] = {
 	{ "meta", no_argument, NULL, OPT_META },
 	{ "meta-raw", no_argument, NULL, OPT_META_RAW },
 	{ "inject-warning", no_argument, NULL, OPT_INJECT },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "bail-after", required_argument, NULL, OPT_BAIL },
+	/* Hidden, for the meta group: */
+	{ "kill-wait", required_argument, NULL, OPT_KILL_WAIT },
+	{ "taint-file", required_argument, NULL, OPT_TAINT_FILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -85,7 +110,7 @@ int main(int argc, char **argv)
 {
 	const char *dir = NULL, *bad;
 	bool list = false;
-	char tmpl[PATH_MAX];
+	struct stat st;
 	long val;
 	int c, ret;
 
@@ -125,7 +150,30 @@ int main(int argc, char **argv)
 						   optarg);
 			conform_opts.timeout_s = (unsigned int)val;
 			break;
+		case OPT_DEADLINE:
+			if (parse_long(optarg, 1, 7 * 86400, &val))
+				return usage_error("invalid deadline '%s'",
+						   optarg);
+			conform_opts.deadline_s = (unsigned int)val;
+			break;
+		case OPT_BAIL:
+			if (parse_long(optarg, 0, 100000, &val))
+				return usage_error("invalid --bail-after '%s'",
+						   optarg);
+			conform_opts.bail_after = (unsigned int)val;
+			break;
+		case OPT_KILL_WAIT:
+			if (parse_long(optarg, 1, 600, &val))
+				return usage_error("invalid --kill-wait '%s'",
+						   optarg);
+			conform_opts.kill_wait_s = (unsigned int)val;
+			break;
+		case OPT_TAINT_FILE:
+			conform_opts.taint_file = optarg;
+			break;
 		case OPT_JSON:
+			if (!*optarg)
+				return usage_error("empty --json file name");
 			conform_opts.json_path = optarg;
 			break;
 		case OPT_META:
@@ -155,6 +203,11 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	bad = conform_unmatched();
+	if (bad && bad[0])
+		return usage_error("no test matches -t '%s'", bad);
+	if (bad)
+		return usage_error("no test is selected");
 	if (list) {
 		conform_list();
 		return 0;
@@ -163,14 +216,28 @@ int main(int argc, char **argv)
 	if (!dir)
 		dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") :
 							      ".";
-	snprintf(tmpl, sizeof(tmpl), "%s/aio-conform.XXXXXX", dir);
-	if (!mkdtemp(tmpl)) {
-		msg("cannot create a scratch directory in %s: %m", dir);
+	if (stat(dir, &st))
+		return usage_error("cannot use scratch directory '%s': %s", dir,
+				   strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return usage_error("scratch directory '%s' is not a directory",
+				   dir);
+	if (access(dir, W_OK | X_OK))
+		return usage_error("cannot use scratch directory '%s': %s", dir,
+				   strerror(errno));
+	ret = conform_json_start();
+	if (ret)
+		return usage_error("cannot write --json '%s': %s",
+				   conform_opts.json_path, strerror(-ret));
+	/* What a killed run left: its mounts, loop devices, directories. */
+	scratch_sweep(dir);
+	ret = scratch_create(dir, "aio-conform", conform_opts.scratch,
+			     sizeof(conform_opts.scratch));
+	if (ret) {
+		msg("cannot create a scratch directory in %s: %s", dir,
+		    strerror(-ret));
 		return 1;
 	}
-	if (!realpath(tmpl, conform_opts.scratch))
-		snprintf(conform_opts.scratch, sizeof(conform_opts.scratch),
-			 "%s", tmpl);
 	target_track_dir(conform_opts.scratch);
 	ret = conform_run();
 	rm_tree(conform_opts.scratch);

@@ -2,24 +2,50 @@
 /*
  * Description: the meta group proves the harness.  The raw meta tests
  * (--meta-raw) pass, fail, skip, expect a failure, hang past their watchdog,
- * crash with SIGSEGV and SIGABRT, and (only with --inject-warning, as root)
- * leave a WARNING line in the kernel log.  The meta group (--meta) runs them
- * once in an inner aio-conform, then checks, one test per path, that each
- * was reported as what it did: in the JSON results, in the exit status and
- * in the KTAP stream.
+ * crash with SIGSEGV and SIGABRT, (only with --inject-warning, as root)
+ * leave a WARNING line in the kernel log, hang with iocbs in flight, taint
+ * the kernel (simulated: see raw_taint), call exit(), leave a grandchild
+ * that escaped their process group, hit the open-file limit and
+ * aio-max-nr, and need io_uring.  The meta group (--meta) runs them once
+ * in an inner aio-conform, then checks, one test per path, that each was
+ * reported as what it did: in the JSON results, in the exit status and in
+ * the KTAP stream.  Some meta tests make their own inner run: a bail-out
+ * on processes the kernel will not let die (made for real, in an
+ * uninterruptible sleep on a FUSE request that is never answered), the
+ * run's --deadline, SIGINT, and the runner as pid 1.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fuse.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "proc.h"
+#include "target.h"
 #include "util.h"
+
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup 425
+#endif
+
+/* Set for the inner runs: where to leave notes, and which special run. */
+#define ENV_DIR "AIO_CONFORM_META_DIR"
+#define ENV_RUN "AIO_CONFORM_META_RUN"
 
 #define META_MSG "deliberate failure from meta.raw.fail"
 
@@ -104,9 +130,11 @@ static int raw_dmesg(struct tctx *t)
 		SKIP("kernel log scan needs root and /dev/kmsg");
 	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	CHECK(fd >= 0, "open /dev/kmsg: %s", errno_name(errno));
+	/* The run's pid: other runs scanning the log leave it alone. */
 	n = snprintf(line, sizeof(line),
-		     "<4>aio-conform meta: WARNING: "
-		     "injected on request by --inject-warning\n");
+		     "<4>aio-conform meta (run %d): WARNING: "
+		     "injected on request by --inject-warning\n",
+		     (int)getppid());
 	w = write(fd, line, (size_t)n);
 	close(fd);
 	CHECK(w == n, "write /dev/kmsg: %s", errno_name(errno));
@@ -127,58 +155,403 @@ static int raw_variants(struct tctx *t)
 }
 CONFORM_TEST(raw_variants, "meta.raw.variants", T_FILE | T_META_RAW)
 
-/* The inner run, made once by meta_prepare() in the parent. */
-static char meta_json[PATH_MAX], meta_out[PATH_MAX];
-static int meta_status = -1;
-static bool meta_injected;
-
-void meta_prepare(void)
+/* Whether this inner run is the special run named: else a skip reason. */
+static bool in_run(const char *name)
 {
-	char timeout[] = "--timeout=2";
-	char *argv[12];
+	const char *run = getenv(ENV_RUN);
+
+	return run && !strcmp(run, name);
+}
+
+/*
+ * A hang with iocbs in flight, for the watchdog's report: on context A a
+ * read of /dev/zero at offset 8192 (complete, left in the ring) and a poll
+ * that never completes; on context B a poll, waited for in io_getevents.
+ */
+static int raw_watchdog(struct tctx *t)
+{
+	struct iocb rd, pa, pb, *cbs[2] = { &rd, &pa }, *cbb[1] = { &pb };
+	aio_context_t a = 0, b = 0;
+	struct io_event ev;
+	int ret = T_PASS, zfd, p[2] = { -1, -1 };
+	static char buf[4096];
+
+	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	CHECK(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
+	CHECK_FDS(!pipe(p), "pipe: %s", errno_name(errno));
+	if (t_setup(t, 8, &a) || t_setup(t, 8, &b))
+		return T_FAIL;
+	prep_rw(&rd, IOCB_CMD_PREAD, zfd, buf, sizeof(buf), 8192);
+	prep_poll(&pa, p[0], POLLIN);
+	prep_poll(&pb, p[0], POLLIN);
+	CHECK_RET(sys_io_submit(a, 2, cbs), 2);
+	CHECK_RET(sys_io_submit(b, 1, cbb), 1);
+	/* The watchdog (1 s) ends this. */
+	sys_io_getevents(b, 1, 1, &ev, NULL);
+	FAIL("io_getevents returned: the poll completed");
+out:
+	return ret;
+}
+CONFORM_TEST_FULL(raw_watchdog, "meta.raw.watchdog", T_META_RAW | T_AIO, 1)
+
+/*
+ * A new kernel taint, simulated: the host kernel cannot be tainted safely,
+ * so the inner run reads its taint flags from --taint-file, and this test
+ * sets bit 9 (W, a kernel warning) in that file.  What is proven is the
+ * runner's before/after comparison and its naming of the bits.
+ */
+static int raw_taint(struct tctx *t)
+{
+	long v = 0;
+	int ret = T_PASS;
+
+	if (!conform_opts.taint_file)
+		SKIP("needs --taint-file (the meta group's simulated taint)");
+	CHECK(!read_proc_long(conform_opts.taint_file, &v), "read %s",
+	      conform_opts.taint_file);
+	CHECK(!write_proc_long(conform_opts.taint_file, v | (1L << 9)),
+	      "write %s", conform_opts.taint_file);
+out:
+	return ret;
+}
+CONFORM_TEST(raw_taint, "meta.raw.taint", T_META_RAW)
+
+/* A test that calls exit(): atexit handlers run in the child. */
+static int raw_exit(struct tctx *t)
+{
+	fflush(stdout);
+	exit(0);
+}
+CONFORM_TEST(raw_exit, "meta.raw.calls_exit", T_FILE | T_META_RAW)
+
+/* After raw_exit: the variants it ran on are still there. */
+static int raw_after_exit(struct tctx *t)
+{
+	char fstype[32] = "";
+	int ret = T_PASS;
+
+	CHECK(!target_fstype(t->var->dir, fstype, sizeof(fstype)),
+	      "statfs %s: %s", t->var->dir, errno_name(errno));
+	if (!strcmp(t->var->name, "tmpfs"))
+		CHECK(!strcmp(fstype, "tmpfs"),
+		      "the tmpfs variant's %s is on %s now: unmounted",
+		      t->var->dir, fstype);
+out:
+	return ret;
+}
+CONFORM_TEST(raw_after_exit, "meta.raw.variants_after_exit",
+	     T_FILE | T_META_RAW)
+
+/*
+ * A grandchild that leaves the process group (setsid) and sleeps: the
+ * runner, a child subreaper, must still kill it.  Its pid and start time
+ * go to $AIO_CONFORM_META_DIR/escaped for the meta group to check.
+ */
+static int raw_escape(struct tctx *t)
+{
+	const char *dir = getenv(ENV_DIR);
+	int ret = T_PASS, sync[2] = { -1, -1 };
+	char c;
+	pid_t pid;
+
+	if (!dir)
+		SKIP("needs the meta group (%s)", ENV_DIR);
+	CHECK_FDS(!pipe(sync), "pipe: %s", errno_name(errno));
+	pid = fork();
+	CHECK(pid >= 0, "fork: %s", errno_name(errno));
+	if (pid == 0) {
+		unsigned long long start = 0;
+		char path[PATH_MAX];
+		FILE *f;
+
+		setsid();
+		proc_start_time(getpid(), &start);
+		snprintf(path, sizeof(path), "%s/escaped", dir);
+		f = fopen(path, "w");
+		if (f) {
+			fprintf(f, "%d %llu\n", (int)getpid(), start);
+			fclose(f);
+		}
+		(void)!write(sync[1], "x", 1);
+		for (;;)
+			pause();
+	}
+	CHECK(read(sync[0], &c, 1) == 1, "the grandchild did not start");
+out:
+	t_close_pipe(sync);
+	return ret;
+}
+CONFORM_TEST(raw_escape, "meta.raw.escaped_grandchild", T_META_RAW)
+
+/* Out of file descriptors: a skip naming the limit. */
+static int raw_emfile(struct tctx *t)
+{
+	struct rlimit rl;
+	int ret = T_PASS, p[2] = { -1, -1 };
+
+	CHECK(!getrlimit(RLIMIT_NOFILE, &rl), "getrlimit: %s",
+	      errno_name(errno));
+	rl.rlim_cur = 3;
+	CHECK(!setrlimit(RLIMIT_NOFILE, &rl), "setrlimit: %s",
+	      errno_name(errno));
+	CHECK_FDS(!pipe(p), "pipe with ulimit -n 3 worked");
+out:
+	t_close_pipe(p);
+	return ret;
+}
+CONFORM_TEST(raw_emfile, "meta.raw.emfile", T_META_RAW)
+
+/* Past aio-max-nr, for real: the kernel's EAGAIN is a skip. */
+static int raw_aio_limit(struct tctx *t)
+{
+	aio_context_t ctx = 0;
+	int ret = T_PASS;
+	long max;
+
+	CHECK(!read_proc_long("/proc/sys/fs/aio-max-nr", &max),
+	      "read aio-max-nr");
+	if (max + 1 > 0x10000000L / 64)
+		SKIP("aio-max-nr %ld is above the ring size limit", max);
+	if (!t_setup(t, (unsigned int)max + 1, &ctx))
+		FAIL("io_setup(%ld) past aio-max-nr %ld worked", max + 1, max);
+	ret = T_FAIL; /* a skip when t_setup() said so */
+out:
+	if (ctx)
+		sys_io_destroy(ctx);
+	return ret;
+}
+CONFORM_TEST(raw_aio_limit, "meta.raw.aio_limit", T_META_RAW | T_AIO)
+
+/* Needs io_uring: a skip when this kernel (or a filter) refuses it. */
+static int raw_uring(struct tctx *t)
+{
+	unsigned char params[128] = { 0 };
+	int fd = (int)syscall(__NR_io_uring_setup, 1, params);
+
+	if (fd < 0)
+		return t_fail(t, __FILE__, __LINE__, "io_uring_setup: %s",
+			      errno_name(errno));
+	close(fd);
+	return T_PASS;
+}
+CONFORM_TEST(raw_uring, "meta.raw.io_uring", T_META_RAW | T_URING)
+
+/*
+ * The bail-out run: each stuck test looks up its own name in the meta
+ * group's FUSE mount, whose daemon never answers.  After the watchdog's
+ * SIGKILL the request is already with the daemon, so the kernel waits for
+ * the answer in an uninterruptible sleep: a process SIGKILL cannot end,
+ * until the meta group aborts the connection.
+ */
+static int stuck_lookup(struct tctx *t, int k)
+{
+	const char *dir = getenv(ENV_DIR);
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!in_run("bail") || !dir)
+		return t_skip(t, "only in the meta group's bail-out run");
+	snprintf(path, sizeof(path), "%s/fuse/hang%d", dir, k);
+	stat(path, &st);
+	return t_fail(t, __FILE__, __LINE__, "stat %s returned", path);
+}
+
+static int raw_stuck_1(struct tctx *t)
+{
+	return stuck_lookup(t, 1);
+}
+CONFORM_TEST_FULL(raw_stuck_1, "meta.raw.stuck_1", T_META_RAW, 1)
+
+static int raw_stuck_2(struct tctx *t)
+{
+	return stuck_lookup(t, 2);
+}
+CONFORM_TEST_FULL(raw_stuck_2, "meta.raw.stuck_2", T_META_RAW, 1)
+
+/*
+ * The third leaves it to a grandchild that left the process group: the
+ * test passes, and the runner, a subreaper, finds a process it cannot kill
+ * among the test's orphans.  The test waits until the grandchild sleeps in
+ * the FUSE request, so that the SIGKILL finds it there.
+ */
+static int raw_stuck_3(struct tctx *t)
+{
+	char path[64], wchan[64] = "";
+	int i;
+	pid_t pid;
+
+	if (!in_run("bail") || !getenv(ENV_DIR))
+		return t_skip(t, "only in the meta group's bail-out run");
+	pid = fork();
+	if (pid < 0)
+		return t_fail(t, __FILE__, __LINE__, "fork: %s",
+			      errno_name(errno));
+	if (pid == 0) {
+		setsid();
+		stuck_lookup(t, 3);
+		_exit(1);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	for (i = 0; i < 1000 && strcmp(wchan, "request_wait_answer"); i++) {
+		struct timespec ts = { 0, 10000000 };
+
+		nanosleep(&ts, NULL);
+		read_text(path, wchan, sizeof(wchan));
+	}
+	if (strcmp(wchan, "request_wait_answer"))
+		return t_fail(t, __FILE__, __LINE__,
+			      "the grandchild is in \"%s\", not in the FUSE "
+			      "request",
+			      wchan);
+	return T_PASS;
+}
+CONFORM_TEST_FULL(raw_stuck_3, "meta.raw.stuck_3", T_META_RAW, 1)
+
+static int raw_after_bail(struct tctx *t)
+{
+	return T_PASS;
+}
+CONFORM_TEST(raw_after_bail, "meta.raw.after_bail", T_META_RAW)
+
+/* The deadline run: three tests of 1.5 s each under --deadline 2. */
+static int slow(struct tctx *t)
+{
+	struct timespec ts = { 1, 500000000 };
+
+	if (!in_run("deadline"))
+		return t_skip(t, "only in the meta group's deadline run");
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	return T_PASS;
+}
+
+static int raw_slow_1(struct tctx *t)
+{
+	return slow(t);
+}
+CONFORM_TEST(raw_slow_1, "meta.raw.slow_1", T_META_RAW)
+
+static int raw_slow_2(struct tctx *t)
+{
+	return slow(t);
+}
+CONFORM_TEST(raw_slow_2, "meta.raw.slow_2", T_META_RAW)
+
+static int raw_slow_3(struct tctx *t)
+{
+	return slow(t);
+}
+CONFORM_TEST(raw_slow_3, "meta.raw.slow_3", T_META_RAW)
+
+/* The signal run: SIGINT to the runner while this test runs. */
+static int raw_sigint(struct tctx *t)
+{
+	if (!in_run("signal"))
+		return t_skip(t, "only in the meta group's signal run");
+	kill(getppid(), SIGINT);
+	for (;;)
+		pause();
+	return T_PASS;
+}
+CONFORM_TEST(raw_sigint, "meta.raw.sigint", T_META_RAW)
+
+/* An inner aio-conform --meta-raw: its JSON, its KTAP and its status. */
+struct inner {
+	char json[PATH_MAX], out[PATH_MAX];
+	int status; /* exit status, or -1 when it did not exit */
+};
+
+/*
+ * Run aio-conform --meta-raw ARGS in dir, with $AIO_CONFORM_META_DIR set to
+ * dir and $AIO_CONFORM_META_RUN to run (or unset), for up to timeout_s.
+ * With pidns, as pid 1 of a new pid namespace.  0 or -errno.
+ */
+static int inner_run(struct inner *in, const char *dir, const char *run,
+		     const char *const *args, unsigned int timeout_s,
+		     bool pidns)
+{
+	char *argv[32];
 	int status, fd, n = 0;
 	pid_t pid;
 
-	if (snprintf(meta_json, sizeof(meta_json), "%s/meta.json",
-		     conform_opts.scratch) >= (int)sizeof(meta_json) ||
-	    snprintf(meta_out, sizeof(meta_out), "%s/meta.ktap",
-		     conform_opts.scratch) >= (int)sizeof(meta_out))
-		return;
-	meta_injected = is_root() && kmsg_usable();
+	in->status = -1;
+	if (snprintf(in->json, sizeof(in->json), "%s/%s.json", dir,
+		     run ? run : "meta") >= (int)sizeof(in->json) ||
+	    snprintf(in->out, sizeof(in->out), "%s/%s.ktap", dir,
+		     run ? run : "meta") >= (int)sizeof(in->out))
+		return -ENAMETOOLONG;
 	argv[n++] = "aio-conform";
 	argv[n++] = "--meta-raw";
-	argv[n++] = timeout;
 	argv[n++] = "--json";
-	argv[n++] = meta_json;
+	argv[n++] = in->json;
 	argv[n++] = "-d";
-	argv[n++] = conform_opts.scratch;
-	argv[n++] = "--variant";
-	argv[n++] = "scratch,tmpfs";
-	if (meta_injected)
-		argv[n++] = "--inject-warning";
+	argv[n++] = (char *)dir;
+	for (; *args && n < (int)ARRAY_SIZE(argv) - 1; args++)
+		argv[n++] = (char *)*args;
 	argv[n] = NULL;
 	fflush(stdout);
+	if (pidns && unshare(CLONE_NEWPID))
+		return -errno;
 	pid = fork();
 	if (pid < 0)
-		return;
+		return -errno;
 	if (pid == 0) {
-		fd = open(meta_out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		fd = open(in->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd < 0)
 			_exit(127);
 		dup2(fd, 1);
 		fd = open("/dev/null", O_WRONLY);
 		if (fd >= 0)
 			dup2(fd, 2);
+		setenv(ENV_DIR, dir, 1);
+		if (run)
+			setenv(ENV_RUN, run, 1);
+		else
+			unsetenv(ENV_RUN);
 		execv(conform_opts.self, argv);
 		_exit(127);
 	}
-	if (!wait_child(pid, &status, 60000)) {
+	if (!wait_child(pid, &status, timeout_s * 1000)) {
 		kill(pid, SIGKILL);
 		wait_child(pid, &status, 5000);
-		return;
+		return -ETIMEDOUT;
 	}
 	if (WIFEXITED(status))
-		meta_status = WEXITSTATUS(status);
+		in->status = WEXITSTATUS(status);
+	return 0;
+}
+
+/* The main inner run, made once by meta_prepare() in the parent. */
+static struct inner meta;
+static int meta_status = -1;
+static bool meta_injected;
+
+void meta_prepare(void)
+{
+	const char *args[12];
+	char taint[PATH_MAX + 32];
+	int n = 0, fd;
+
+	meta_injected = is_root() && kmsg_usable();
+	/* The simulated taint flags of the inner run (raw_taint). */
+	snprintf(taint, sizeof(taint), "--taint-file=%s/taint",
+		 conform_opts.scratch);
+	fd = open(taint + 13, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, "0\n", 2) != 2) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	args[n++] = "--timeout=2";
+	args[n++] = "--variant";
+	args[n++] = "scratch,tmpfs";
+	args[n++] = taint;
+	if (meta_injected)
+		args[n++] = "--inject-warning";
+	args[n] = NULL;
+	if (!inner_run(&meta, conform_opts.scratch, NULL, args, 60, false))
+		meta_status = meta.status;
 }
 
 static char *slurp(const char *path)
@@ -214,13 +587,14 @@ static void json_string(const char *s, char *out, size_t len)
 }
 
 /*
- * The inner result of a raw test (and variant, or NULL) from the JSON: its
- * "result" and "reason" strings.  0 or -ENOENT.
+ * The inner result of a raw test (and variant, or NULL) from the JSON file
+ * json: its "result" and "reason" strings.  0 or -ENOENT.
  */
-static int inner_result(const char *name, const char *variant, char *res,
-			size_t rlen, char *reason, size_t slen)
+static int result_in(const char *json_path, const char *name,
+		     const char *variant, char *res, size_t rlen, char *reason,
+		     size_t slen)
 {
-	char key[128], *json = slurp(meta_json), *p, *q;
+	char key[128], *json = slurp(json_path), *p, *q;
 	int ret = -ENOENT;
 
 	if (!json)
@@ -253,6 +627,12 @@ static int inner_result(const char *name, const char *variant, char *res,
 	}
 	free(json);
 	return ret;
+}
+
+static int inner_result(const char *name, const char *variant, char *res,
+			size_t rlen, char *reason, size_t slen)
+{
+	return result_in(meta.json, name, variant, res, rlen, reason, slen);
 }
 
 static int expect_inner(struct tctx *t, const char *name, const char *want,
@@ -367,7 +747,7 @@ CONFORM_TEST(meta_exit, "meta.exit_status_on_failure", T_META)
 /* The KTAP stream: version, a plan matching the top-level results. */
 static int meta_ktap(struct tctx *t)
 {
-	char *out = slurp(meta_out), *line, *save;
+	char *out = slurp(meta.out), *line, *save;
 	int ret = T_PASS, plan = -1, results = 0, n = 0, passed = -1;
 	int failed = -1, skipped = -1, ok = 0, notok = 0, skips = 0;
 
@@ -436,3 +816,509 @@ out:
 	return ret;
 }
 CONFORM_TEST(meta_usage, "meta.usage_error_exit_2", T_META)
+
+/*
+ * The text of the JSON result object of name, up to the next result (or
+ * the end), or NULL; free it.
+ */
+static char *result_text(const char *json_path, const char *name)
+{
+	char key[160], *json = slurp(json_path), *p, *end, *out = NULL;
+
+	if (!json)
+		return NULL;
+	snprintf(key, sizeof(key), "{\"name\":\"%s\"", name);
+	p = strstr(json, key);
+	if (p) {
+		end = strstr(p + 1, "{\"name\":");
+		if (end)
+			*end = '\0';
+		out = strdup(p);
+	}
+	free(json);
+	return out;
+}
+
+/* A raw test skipped for want of native AIO: its reason, else NULL. */
+static bool no_aio_skip(const char *name, char *reason, size_t len)
+{
+	char res[32] = "";
+
+	return !inner_result(name, NULL, res, sizeof(res), reason, len) &&
+	       !strcmp(res, "skip") && strstr(reason, "native AIO");
+}
+
+static int meta_watchdog(struct tctx *t)
+{
+	static const char *const want[] = {
+		"\"iocbs_not_reaped\":3",   "\"opcode\":\"PREAD\"",
+		"\"offset_bytes\":8192",    "\"opcode\":\"POLL\"",
+		"\"head\":0,\"tail\":1",    "\"call\":\"io_getevents\"",
+		"\"processes\":[{\"pid\":",
+	};
+	char *txt = NULL, *out = NULL, *p, reason[512];
+	int ret = T_PASS;
+	size_t i;
+
+	if (no_aio_skip("meta.raw.watchdog", reason, sizeof(reason)))
+		SKIP("%s", reason);
+	ret = expect_inner(t, "meta.raw.watchdog", "timeout", "killed");
+	if (ret != T_PASS)
+		goto out;
+	txt = result_text(meta.json, "meta.raw.watchdog");
+	CHECK(txt && strstr(txt, "\"watchdog\":{"),
+	      "no watchdog report in the inner JSON");
+	for (i = 0; i < ARRAY_SIZE(want); i++)
+		CHECK(strstr(txt, want[i]), "the watchdog's JSON lacks %s: %s",
+		      want[i], txt);
+	p = strstr(txt, "\"aio_nr\":");
+	CHECK(p && p[9] >= '0' && p[9] <= '9', "no aio_nr in %s", txt);
+	if (is_root())
+		CHECK(strstr(txt, "\"stack\":[\""),
+		      "no kernel stack, as root: %s", txt);
+	out = slurp(meta.out);
+	CHECK(out && strstr(out, "# meta.raw.watchdog: watchdog: 3 iocbs "
+				 "submitted and not reaped"),
+	      "no watchdog diagnostic in the inner KTAP");
+	CHECK(strstr(out, "# meta.raw.watchdog: tid ") &&
+		      strstr(out, " in io_getevents(ctx 0x"),
+	      "the call in progress is not in the inner KTAP");
+out:
+	free(txt);
+	free(out);
+	return ret;
+}
+CONFORM_TEST(meta_watchdog, "meta.watchdog_reports_what_was_in_flight", T_META)
+
+static int meta_taint(struct tctx *t)
+{
+	return expect_inner(t, "meta.raw.taint", "fail", "W (kernel warning)");
+}
+CONFORM_TEST(meta_taint, "meta.new_taint_fails_the_test", T_META)
+
+/* name passed on the tmpfs variant: T_PASS or a recorded failure. */
+static int passed_on_tmpfs(struct tctx *t, const char *name)
+{
+	char res[32] = "", reason[512] = "";
+	int ret = T_PASS;
+
+	CHECK(!inner_result(name, "tmpfs", res, sizeof(res), reason,
+			    sizeof(reason)),
+	      "no result for %s on tmpfs", name);
+	CHECK(!strcmp(res, "pass"), "%s on tmpfs: %s (%s)", name, res, reason);
+out:
+	return ret;
+}
+
+static int meta_exit_keeps(struct tctx *t)
+{
+	if (!is_root())
+		return t_skip(t, "not root: the tmpfs variant needs mount(2)");
+	if (passed_on_tmpfs(t, "meta.raw.calls_exit") != T_PASS)
+		return T_FAIL;
+	return passed_on_tmpfs(t, "meta.raw.variants_after_exit");
+}
+CONFORM_TEST(meta_exit_keeps, "meta.exit_in_a_test_keeps_the_variants", T_META)
+
+static int meta_escape(struct tctx *t)
+{
+	unsigned long long start = 0, now = 0;
+	char path[PATH_MAX];
+	int ret, pid = 0;
+	FILE *f;
+
+	ret = expect_inner(t, "meta.raw.escaped_grandchild", "pass", NULL);
+	if (ret != T_PASS)
+		goto out;
+	CHECK(snprintf(path, sizeof(path), "%s/escaped", conform_opts.scratch) <
+		      (int)sizeof(path),
+	      "path too long");
+	f = fopen(path, "r");
+	CHECK(f, "no %s: the grandchild did not start", path);
+	if (fscanf(f, "%d %llu", &pid, &start) != 2)
+		pid = 0;
+	fclose(f);
+	CHECK(pid > 0, "%s does not parse", path);
+	if (!proc_start_time(pid, &now) && now == start) {
+		kill(pid, SIGKILL);
+		FAIL("the grandchild %d that left its process group was still "
+		     "alive after the run",
+		     pid);
+	}
+out:
+	return ret;
+}
+CONFORM_TEST(meta_escape, "meta.escaped_grandchild_is_killed", T_META)
+
+static int meta_emfile(struct tctx *t)
+{
+	return expect_inner(t, "meta.raw.emfile", "skip", "EMFILE");
+}
+CONFORM_TEST(meta_emfile, "meta.emfile_is_a_skip", T_META)
+
+static int meta_aio_limit(struct tctx *t)
+{
+	char res[32] = "", reason[512] = "";
+
+	if (!inner_result("meta.raw.aio_limit", NULL, res, sizeof(res), reason,
+			  sizeof(reason)) &&
+	    !strcmp(res, "skip") && !strstr(reason, "a low limit"))
+		return t_skip(t, "%s", reason);
+	return expect_inner(t, "meta.raw.aio_limit", "skip", "aio-max-nr");
+}
+CONFORM_TEST(meta_aio_limit, "meta.aio_max_nr_is_a_skip", T_META)
+
+static int meta_uring(struct tctx *t)
+{
+	unsigned char params[128] = { 0 };
+	int fd = (int)syscall(__NR_io_uring_setup, 1, params);
+
+	if (fd >= 0) {
+		close(fd);
+		return expect_inner(t, "meta.raw.io_uring", "pass", NULL);
+	}
+	return expect_inner(t, "meta.raw.io_uring", "skip",
+			    "io_uring is not available");
+}
+CONFORM_TEST(meta_uring, "meta.io_uring_need_is_honoured", T_META)
+
+static int meta_complete(struct tctx *t)
+{
+	static const char *const want[] = {
+		"\"complete\":true",
+		"\"interrupted_by\":null",
+		"\"bail_out\":null",
+	};
+	char *json = slurp(meta.json);
+	int ret = T_PASS;
+	size_t i;
+
+	CHECK(json, "cannot read the inner JSON");
+	for (i = 0; i < ARRAY_SIZE(want); i++)
+		CHECK(strstr(json, want[i]), "the inner JSON lacks %s",
+		      want[i]);
+out:
+	free(json);
+	return ret;
+}
+CONFORM_TEST(meta_complete, "meta.json_says_the_run_is_complete", T_META)
+
+/*
+ * A FUSE daemon that answers what the kernel asks of a mount (an empty
+ * root directory) except a lookup of "hang*", which it never answers.
+ */
+struct fuse_srv {
+	int fd;
+	volatile int stop;
+};
+
+static void fuse_reply(int fd, uint64_t unique, int err, const void *data,
+		       size_t len)
+{
+	struct fuse_out_header h = {
+		.len = (uint32_t)(sizeof(h) + len),
+		.error = err,
+		.unique = unique,
+	};
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)data, len } };
+
+	if (writev(fd, iov, len ? 2 : 1) < 0) {
+		/* the request was interrupted: nothing to do */
+	}
+}
+
+static void *fuse_serve(void *arg)
+{
+	struct fuse_srv *f = arg;
+	size_t size = 1 << 17;
+	char *buf = malloc(size);
+
+	while (buf && !f->stop) {
+		struct pollfd p = { .fd = f->fd, .events = POLLIN };
+		struct fuse_in_header *h = (struct fuse_in_header *)buf;
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(f->fd, buf, size);
+		if (n < (ssize_t)sizeof(*h)) {
+			if (n < 0 && errno != EINTR && errno != EAGAIN &&
+			    errno != ENOENT)
+				break;
+			continue;
+		}
+		switch (h->opcode) {
+		case FUSE_INIT: {
+			const struct fuse_init_in *in = (const void *)(h + 1);
+			struct fuse_init_out out;
+
+			memset(&out, 0, sizeof(out));
+			out.major = FUSE_KERNEL_VERSION;
+			out.minor = in->minor < FUSE_KERNEL_MINOR_VERSION ?
+					    in->minor :
+					    FUSE_KERNEL_MINOR_VERSION;
+			out.max_readahead = in->max_readahead;
+			/* Lookups in one directory do not wait for each other. */
+			out.flags = in->flags & FUSE_PARALLEL_DIROPS;
+			out.max_background = 16;
+			out.congestion_threshold = 12;
+			out.max_write = 4096;
+			out.time_gran = 1;
+			fuse_reply(f->fd, h->unique, 0, &out, sizeof(out));
+			break;
+		}
+		case FUSE_LOOKUP:
+			if (!strncmp((const char *)(h + 1), "hang", 4))
+				break; /* never answered */
+			fuse_reply(f->fd, h->unique, -ENOENT, NULL, 0);
+			break;
+		case FUSE_GETATTR: {
+			struct fuse_attr_out out;
+
+			memset(&out, 0, sizeof(out));
+			out.attr_valid = 1;
+			out.attr.ino = FUSE_ROOT_ID;
+			out.attr.mode = S_IFDIR | 0755;
+			out.attr.nlink = 2;
+			fuse_reply(f->fd, h->unique, 0, &out, sizeof(out));
+			break;
+		}
+		case FUSE_FORGET:
+		case FUSE_BATCH_FORGET:
+		case FUSE_INTERRUPT:
+			break; /* no answer expected (or wanted) */
+		default:
+			fuse_reply(f->fd, h->unique, -ENOSYS, NULL, 0);
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Check the bail-out run's results; a "stack" line to t_diag. */
+static int check_bail(struct tctx *t, const struct inner *in)
+{
+	char *json = slurp(in->json), *out = slurp(in->out), *txt = NULL;
+	char name[64], res[32], reason[512], *p, *q;
+	int ret = T_PASS, k;
+
+	CHECK(json && out, "cannot read the inner run's results");
+	CHECK(in->status == 1, "inner run: exit status %d, not 1", in->status);
+	CHECK(strstr(json, "\"complete\":false"), "complete is not false");
+	CHECK(strstr(json, "\"bail_out\":\"the kernel left 3 processes "
+			   "unkillable"),
+	      "no bail_out reason in the JSON");
+	for (k = 1; k <= 3; k++) {
+		snprintf(name, sizeof(name), "meta.raw.stuck_%d", k);
+		CHECK(!result_in(in->json, name, NULL, res, sizeof(res), reason,
+				 sizeof(reason)),
+		      "%s is missing", name);
+		CHECK(!strcmp(res, "stuck"), "%s: %s (%s)", name, res, reason);
+		if (k == 3)
+			CHECK(strstr(reason, "started by the test"),
+			      "%s: the grandchild is not named: %s", name,
+			      reason);
+		free(txt);
+		txt = result_text(in->json, name);
+		p = txt ? strstr(txt, "\"left_behind\":[{") : NULL;
+		CHECK(p && strstr(p, "\"state\":\"D\""),
+		      "%s: no process left behind in state D", name);
+		q = strstr(p, "\"stack\":[\"");
+		if (k == 1 && q) {
+			q += 10;
+			p = strchr(q, '"');
+			if (p)
+				*p = '\0';
+			t_diag(t, "%s: pid left in state D at %s", name, q);
+		}
+	}
+	CHECK(result_in(in->json, "meta.raw.after_bail", NULL, res, sizeof(res),
+			reason, sizeof(reason)) == -ENOENT,
+	      "meta.raw.after_bail ran after the bail-out");
+	p = strstr(out, "\nBail out! the kernel left 3 processes unkillable");
+	CHECK(p, "no KTAP \"Bail out!\" line");
+	q = strchr(p + 1, '\n');
+	t_diag(t, "the inner run said: %.*s", q ? (int)(q - p - 1) : 200,
+	       p + 1);
+	CHECK(strstr(out, "\n0 passed, 3 failed, 0 skipped\n"),
+	      "no totals after the bail-out");
+out:
+	free(txt);
+	free(json);
+	free(out);
+	return ret;
+}
+
+/*
+ * Three tests in a row leave a process SIGKILL cannot end: the run bails
+ * out.  The processes are really unkillable: each sleeps uninterruptibly
+ * in the kernel's FUSE request_wait_answer(), its lookup already read by
+ * the daemon here, which never answers; closing the daemon's /dev/fuse
+ * aborts the connection and lets them die.  The mount is made in a mount
+ * namespace of this test's own, so that nothing else can look into it.
+ */
+static int meta_bail(struct tctx *t)
+{
+	static const char *const args[] = {
+		"-t",	       "meta.raw.stuck_*",
+		"-t",	       "meta.raw.after_bail",
+		"--timeout",   "1",
+		"--kill-wait", "1",
+		NULL,
+	};
+	struct fuse_srv f = { .fd = -1 };
+	char mnt[PATH_MAX], opts[128];
+	bool mounted = false, serving = false;
+	int ret = T_PASS, reaped = 0, tries;
+	struct inner in;
+	pthread_t th;
+
+	if (!is_root())
+		SKIP("not root: the unkillable processes are made in a FUSE "
+		     "mount");
+	if (access("/dev/fuse", R_OK | W_OK))
+		SKIP("no /dev/fuse (%s): the unkillable processes are made in "
+		     "a FUSE mount",
+		     errno_name(errno));
+	CHECK(!prctl(PR_SET_CHILD_SUBREAPER, 1), "PR_SET_CHILD_SUBREAPER: %s",
+	      errno_name(errno));
+	CHECK(!unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS): %s",
+	      errno_name(errno));
+	CHECK(!mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL),
+	      "make / private: %s", errno_name(errno));
+	CHECK(snprintf(mnt, sizeof(mnt), "%s/fuse", t->dir) < (int)sizeof(mnt),
+	      "path too long");
+	CHECK(!mkdir(mnt, 0755), "mkdir %s: %s", mnt, errno_name(errno));
+	f.fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	CHECK(f.fd >= 0, "open /dev/fuse: %s", errno_name(errno));
+	snprintf(opts, sizeof(opts),
+		 "fd=%d,rootmode=40000,user_id=0,group_id=0", f.fd);
+	if (mount("aio-conform-meta", mnt, "fuse", MS_NOSUID | MS_NODEV, opts))
+		SKIP("cannot mount a FUSE filesystem: %s", errno_name(errno));
+	mounted = true;
+	CHECK(!pthread_create(&th, NULL, fuse_serve, &f), "pthread_create");
+	serving = true;
+	CHECK(!inner_run(&in, t->dir, "bail", args, 120, false),
+	      "the inner run did not finish");
+	ret = check_bail(t, &in);
+out:
+	if (serving) {
+		f.stop = 1;
+		pthread_join(th, NULL);
+	}
+	/* The last close of /dev/fuse aborts the connection. */
+	if (f.fd >= 0)
+		close(f.fd);
+	if (mounted)
+		umount2(mnt, MNT_DETACH);
+	/* The stuck processes came here, a subreaper, with the run's end. */
+	for (tries = 0; mounted && tries < 500; tries++) {
+		struct timespec ts = { 0, 20000000 };
+		pid_t r = waitpid(-1, NULL, WNOHANG);
+
+		if (r > 0)
+			reaped++;
+		else if (r < 0 && errno == ECHILD)
+			break;
+		else
+			nanosleep(&ts, NULL);
+	}
+	if (ret == T_PASS && mounted && reaped < 3)
+		ret = t_fail(t, __FILE__, __LINE__,
+			     "%d of the 3 stuck processes ended when the FUSE "
+			     "connection was aborted",
+			     reaped);
+	return ret;
+}
+CONFORM_TEST_FULL(meta_bail, "meta.bail_out_after_unkillable_tests", T_META,
+		  120)
+
+static int meta_deadline(struct tctx *t)
+{
+	static const char *const args[] = { "-t", "meta.raw.slow_*",
+					    "--deadline", "2", NULL };
+	char name[64], res[32], reason[512], *json = NULL;
+	int ret = T_PASS, k, stopped = 0;
+	struct inner in;
+
+	CHECK(!inner_run(&in, t->dir, "deadline", args, 60, false),
+	      "the inner run did not finish");
+	CHECK(in.status == 1, "inner run: exit status %d, not 1", in.status);
+	json = slurp(in.json);
+	CHECK(json && strstr(json, "\"complete\":false") &&
+		      strstr(json, "\"deadline_reached\":true"),
+	      "the JSON does not say the deadline ended the run");
+	/* pass..., then at most one interrupted, then not run...: 4.5 s of
+	 * tests cannot all fit in 2. */
+	for (k = 1; k <= 3; k++) {
+		snprintf(name, sizeof(name), "meta.raw.slow_%d", k);
+		CHECK(!result_in(in.json, name, NULL, res, sizeof(res), reason,
+				 sizeof(reason)),
+		      "%s is missing from the results", name);
+		if (!strcmp(res, "pass")) {
+			CHECK(!stopped, "%s passed after the deadline", name);
+		} else if (!strcmp(res, "interrupted")) {
+			CHECK(!stopped && strstr(reason, "--deadline"),
+			      "%s: interrupted (%s)", name, reason);
+			stopped++;
+		} else {
+			CHECK(!strcmp(res, "skip") && strstr(reason, "not run"),
+			      "%s: %s (%s)", name, res, reason);
+			stopped++;
+		}
+	}
+	CHECK(stopped, "every test passed: the deadline did not stop them");
+out:
+	free(json);
+	return ret;
+}
+CONFORM_TEST_FULL(meta_deadline, "meta.deadline_stops_the_run", T_META, 60)
+
+static int meta_signal(struct tctx *t)
+{
+	static const char *const args[] = { "-t", "meta.raw.sigint", NULL };
+	char *json = NULL;
+	int ret = T_PASS;
+	struct inner in;
+
+	CHECK(!inner_run(&in, t->dir, "signal", args, 60, false),
+	      "the inner run did not finish");
+	CHECK(in.status == 130, "inner run: exit status %d, not 130",
+	      in.status);
+	json = slurp(in.json);
+	CHECK(json && strstr(json, "\"complete\":false") &&
+		      strstr(json, "\"interrupted_by\":\"SIGINT\""),
+	      "the JSON does not say SIGINT interrupted the run");
+	CHECK(strstr(json, "\"result\":\"interrupted\",\"reason\":"
+			   "\"interrupted by SIGINT\""),
+	      "the running test is not \"interrupted\"");
+out:
+	free(json);
+	return ret;
+}
+CONFORM_TEST(meta_signal, "meta.sigint_interrupts_the_run", T_META)
+
+/* The runner as pid 1 (a container's or a guest's init). */
+static int meta_pid1(struct tctx *t)
+{
+	static const char *const args[] = { "-t", "meta.raw.pass", NULL };
+	char res[32] = "", reason[512] = "";
+	int ret = T_PASS, r;
+	struct inner in;
+
+	if (!is_root())
+		SKIP("not root: a pid namespace needs CAP_SYS_ADMIN");
+	r = inner_run(&in, t->dir, "pid1", args, 60, true);
+	if (r == -EPERM || r == -EINVAL || r == -ENOSPC)
+		SKIP("no pid namespace: %s", errno_name(-r));
+	CHECK(!r, "the inner run did not finish: %s", errno_name(-r));
+	CHECK(!result_in(in.json, "meta.raw.pass", NULL, res, sizeof(res),
+			 reason, sizeof(reason)),
+	      "no result for meta.raw.pass");
+	CHECK(!strcmp(res, "pass"), "meta.raw.pass under pid 1: %s (%s)", res,
+	      reason);
+	CHECK(in.status == 0, "inner run: exit status %d", in.status);
+out:
+	return ret;
+}
+CONFORM_TEST(meta_pid1, "meta.runner_as_pid_1", T_META)

@@ -15,14 +15,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/loop.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,7 +60,7 @@ static int test_poll_wakeups(struct tctx *t)
 	char c;
 
 	for (i = 0; i < NPIPES; i++) {
-		CHECK(!pipe(p), "pipe: %s", errno_name(errno));
+		CHECK_FDS(!pipe(p), "pipe: %s", errno_name(errno));
 		rd[i] = p[0];
 		w.wr[i] = p[1];
 		opened++;
@@ -133,7 +131,7 @@ static int test_ring_concurrent(struct tctx *t)
 
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < NPIPES; i++) {
-		CHECK(!pipe2(p, O_NONBLOCK), "pipe: %s", errno_name(errno));
+		CHECK_FDS(!pipe2(p, O_NONBLOCK), "pipe: %s", errno_name(errno));
 		rd[i] = p[0];
 		pr.wr[i] = p[1];
 		opened++;
@@ -202,16 +200,6 @@ CONFORM_TEST(test_ring_concurrent, "regress.ring_reap_concurrent", 0)
 #define LOOP_BS (64 << 10)
 
 /* On fd, which stays open: the device goes when its last opener does. */
-static int set_autoclear(int fd)
-{
-	struct loop_info64 info;
-
-	if (ioctl(fd, LOOP_GET_STATUS64, &info))
-		return -errno;
-	info.lo_flags |= LO_FLAGS_AUTOCLEAR;
-	return ioctl(fd, LOOP_SET_STATUS64, &info) ? -errno : 0;
-}
-
 static bool loop_gone(const char *dev)
 {
 	char sys[128];
@@ -249,6 +237,10 @@ static int test_loop_dio(struct tctx *t)
 	r = target_loop_attach(path, true, dev, sizeof(dev), &dio);
 	if (r == -ENOENT || r == -ENODEV)
 		SKIP("no loop device support: %s", errno_name(-r));
+	if (t_fd_limit(t, -r)) {
+		ret = T_SKIP;
+		goto out;
+	}
 	CHECK(!r, "attach a loop device: %s", errno_name(-r));
 	if (!dio)
 		t_diag(t, "%s: direct-io could not be set on %s", dev,
@@ -256,7 +248,7 @@ static int test_loop_dio(struct tctx *t)
 	lfd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
 	CHECK(lfd >= 0, "open %s: %s", dev, errno_name(errno));
 	/* Should this process be killed, the device goes with its fd. */
-	r = set_autoclear(lfd);
+	r = target_loop_autoclear(lfd);
 	CHECK(!r, "set autoclear on %s: %s", dev, errno_name(-r));
 	buf = t_alloc((size_t)LOOP_IOS * LOOP_BS);
 	CHECK(buf, "out of memory");

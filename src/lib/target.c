@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 #include <dirent.h>
 
@@ -532,6 +533,7 @@ enum track_kind { TRACK_FILE, TRACK_DIR, TRACK_MOUNT, TRACK_LOOP };
 static struct {
 	enum track_kind kind;
 	bool live;
+	int held_fd; /* TRACK_LOOP: the descriptor that keeps it attached */
 	char path[PATH_MAX];
 } tracked[TRACK_MAX];
 static volatile int nr_tracked;
@@ -543,6 +545,7 @@ static int track(enum track_kind kind, const char *path)
 	if (i >= TRACK_MAX)
 		return -ENOSPC;
 	tracked[i].kind = kind;
+	tracked[i].held_fd = -1;
 	snprintf(tracked[i].path, sizeof(tracked[i].path), "%s", path);
 	tracked[i].live = true;
 	nr_tracked = i + 1;
@@ -571,9 +574,21 @@ void target_untrack(const char *path)
 	for (i = nr_tracked - 1; i >= 0; i--) {
 		if (tracked[i].live && !strcmp(tracked[i].path, path)) {
 			tracked[i].live = false;
+			if (tracked[i].held_fd >= 0)
+				close(tracked[i].held_fd);
+			tracked[i].held_fd = -1;
 			return;
 		}
 	}
+}
+
+void target_forget_all(void)
+{
+	int i;
+
+	for (i = 0; i < nr_tracked; i++)
+		tracked[i].live = false;
+	nr_tracked = 0;
 }
 
 static int loop_clear(const char *dev)
@@ -585,10 +600,12 @@ static int loop_clear(const char *dev)
 		return -errno;
 	/* EBUSY right after an unmount: the last opener may still be going. */
 	for (tries = 0; tries < 50; tries++) {
+		struct timespec ts = { 0, 20000000 }; /* signal-safe sleep */
+
 		ret = ioctl(fd, LOOP_CLR_FD, 0) ? -errno : 0;
 		if (ret != -EBUSY)
 			break;
-		usleep(20000);
+		nanosleep(&ts, NULL);
 	}
 	close(fd);
 	return ret == -ENXIO ? 0 : ret;
@@ -615,6 +632,9 @@ void target_cleanup_all(void)
 				umount2(tracked[i].path, MNT_DETACH);
 			break;
 		case TRACK_LOOP:
+			if (tracked[i].held_fd >= 0)
+				close(tracked[i].held_fd);
+			tracked[i].held_fd = -1;
 			loop_clear(tracked[i].path);
 			break;
 		}
@@ -654,16 +674,27 @@ int target_loop_attach(const char *backing, bool direct_io, char *dev,
 		}
 		memset(&cfg, 0, sizeof(cfg));
 		cfg.fd = (unsigned int)bfd;
-		cfg.info.lo_flags = direct_io ? LO_FLAGS_DIRECT_IO : 0;
+		/*
+		 * Autoclear: the device goes when its last opener does, lfd
+		 * (kept until target_loop_detach()) or a mount on it, so a
+		 * SIGKILL leaks none.
+		 */
+		cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR |
+				    (direct_io ? LO_FLAGS_DIRECT_IO : 0);
 		ret = ioctl(lfd, LOOP_CONFIGURE, &cfg) ? -errno : 0;
 		if (ret == -EINVAL && direct_io) {
 			/* The backing file refuses O_DIRECT: attach without. */
-			cfg.info.lo_flags = 0;
+			cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
 			ret = ioctl(lfd, LOOP_CONFIGURE, &cfg) ? -errno : 0;
 		}
 		if (ret == -ENOTTY || ret == -EINVAL) {
-			/* Before 5.8: LOOP_SET_FD, then LOOP_SET_DIRECT_IO. */
+			/*
+			 * Before 5.8: LOOP_SET_FD, then autoclear and
+			 * LOOP_SET_DIRECT_IO.
+			 */
 			ret = ioctl(lfd, LOOP_SET_FD, bfd) ? -errno : 0;
+			if (!ret)
+				ret = target_loop_autoclear(lfd);
 			if (!ret && direct_io)
 				ioctl(lfd, LOOP_SET_DIRECT_IO, 1UL);
 		}
@@ -674,7 +705,10 @@ int target_loop_attach(const char *backing, bool direct_io, char *dev,
 	}
 	if (ret)
 		goto out;
-	track(TRACK_LOOP, path);
+	if (!track(TRACK_LOOP, path)) {
+		tracked[nr_tracked - 1].held_fd = lfd;
+		lfd = -1;
+	}
 	snprintf(dev, len, "%s", path);
 	snprintf(sys, sizeof(sys), "/sys/block/loop%d/loop/dio", nr);
 	f = fopen(sys, "r");
@@ -693,12 +727,21 @@ out:
 	return ret;
 }
 
+int target_loop_autoclear(int fd)
+{
+	struct loop_info64 info;
+
+	if (ioctl(fd, LOOP_GET_STATUS64, &info))
+		return -errno;
+	info.lo_flags |= LO_FLAGS_AUTOCLEAR;
+	return ioctl(fd, LOOP_SET_STATUS64, &info) ? -errno : 0;
+}
+
 int target_loop_detach(const char *dev)
 {
-	int ret = loop_clear(dev);
-
+	/* Close the held descriptor first: autoclear may detach it now. */
 	target_untrack(dev);
-	return ret;
+	return loop_clear(dev);
 }
 
 static volatile int *stop_flag;

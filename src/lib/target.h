@@ -88,12 +88,17 @@ int target_fstype(const char *path, char *buf, size_t len);
 /*
  * Attach a loop device over backing (losetup), direct I/O on or off.
  * Writes "/dev/loopN" to dev.  Root only: -EPERM otherwise.  The device
- * is detached by target_cleanup_all().  dio_set tells whether the kernel
+ * is attached with LO_FLAGS_AUTOCLEAR and this process keeps a descriptor
+ * of it open until target_loop_detach() or target_cleanup_all(): should the
+ * process die, even by SIGKILL, the kernel detaches the device as soon as
+ * nothing else (a mount) holds it.  dio_set tells whether the kernel
  * accepted the direct-io setting.
  */
 int target_loop_attach(const char *backing, bool direct_io, char *dev,
 		       size_t len, bool *dio_set);
 int target_loop_detach(const char *dev);
+/* Set LO_FLAGS_AUTOCLEAR on an open, attached loop device: 0 or -errno. */
+int target_loop_autoclear(int fd);
 
 /* Record a scratch file to unlink, a directory to remove (rmdir, empty
  * only) or a mount point to unmount at cleanup. */
@@ -104,6 +109,11 @@ int target_track_mount(const char *path);
 void target_untrack(const char *path);
 /* Undo everything recorded, newest first.  Safe to call twice. */
 void target_cleanup_all(void);
+/*
+ * Forget everything recorded without undoing it: for a forked child, so
+ * that its exit() cannot unmount or detach what its parent made.
+ */
+void target_forget_all(void);
 /*
  * SIGINT/SIGTERM: set *flag (if not NULL) on the first signal so the run can
  * stop and report; the second signal (or if flag is NULL) cleans up and

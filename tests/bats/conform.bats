@@ -38,11 +38,61 @@ aio_conform() {
 	assert_output_has "'soon'"
 }
 
+@test "aio-conform says that no test matches a -t pattern and exits 2" {
+	run aio_conform -d "$SCRATCH" -t 'nomatch*'
+	assert_one_line_error aio-conform
+	assert_eq "aio-conform: no test matches -t 'nomatch*'" "$output"
+}
+
+@test "aio-conform -l says that no test matches a -t pattern and exits 2" {
+	run aio_conform -l -t setup.basic -t 'nomatch*'
+	assert_one_line_error aio-conform
+	assert_output_has "'nomatch*'"
+}
+
+@test "aio-conform says that -T left no test selected and exits 2" {
+	run aio_conform -d "$SCRATCH" -T '*'
+	assert_one_line_error aio-conform
+	assert_eq "aio-conform: no test is selected" "$output"
+}
+
+@test "aio-conform rejects a --json file it cannot write before it runs anything" {
+	run aio_conform -d "$SCRATCH" --json /nonexistent/x.json
+	assert_one_line_error aio-conform
+	assert_output_has "'/nonexistent/x.json'"
+	assert_eq "" "$(ls -A "$SCRATCH")" "scratch contents"
+}
+
+@test "aio-conform rejects a negative timeout with exit status 2" {
+	run aio_conform --timeout -1
+	assert_one_line_error aio-conform
+	assert_eq "aio-conform: invalid timeout '-1'" "$output"
+}
+
+@test "aio-conform rejects a scratch directory that does not exist with exit status 2" {
+	run aio_conform -d /nonexistent
+	assert_one_line_error aio-conform
+	assert_output_has "'/nonexistent'"
+}
+
+@test "aio-conform rejects a bad --deadline or --bail-after with exit status 2" {
+	run aio_conform --deadline soon
+	assert_one_line_error aio-conform
+	assert_output_has "'soon'"
+	run aio_conform --deadline 0
+	assert_one_line_error aio-conform
+	run aio_conform --bail-after -3
+	assert_one_line_error aio-conform
+	assert_output_has "'-3'"
+}
+
 @test "aio-conform --help shows the options and exits 0" {
 	run aio_conform --help
 	assert_status 0
 	assert_output_has "--variant"
 	assert_output_has "--json FILE"
+	assert_output_has "--deadline SECONDS"
+	assert_output_has "--bail-after N"
 }
 
 @test "aio-conform -l lists the tests without running them" {
@@ -96,6 +146,13 @@ aio_conform() {
 		"[r['result'] for r in d['results']] == ['pass', 'pass']" \
 		"{r['variant'] for r in d['results']} == {None, 'scratch'}" \
 		"all(r['duration_ns'] > 0 for r in d['results'])"
+}
+
+@test "aio-conform --json says a run that ended normally is complete" {
+	run aio_conform -d "$SCRATCH" -t setup.basic --json "$J"
+	assert_status 0
+	json_true "$J" "d['complete'] is True" "d['interrupted_by'] is None" \
+		"d['bail_out'] is None" "d['deadline_reached'] is False"
 }
 
 @test "aio-conform --meta proves that pass, fail, skip, timeout and crashes are reported" {
@@ -155,7 +212,7 @@ leftovers() {
 	done
 	kill -INT "$pid"
 	wait "$pid" || st=$?
-	assert_eq 1 "$st" "exit status after SIGINT"
+	assert_eq 130 "$st" "exit status after SIGINT"
 	assert_eq "" "$(leftovers "$SCRATCH")" leftovers
 	assert_eq "" "$(ls -A "$SCRATCH")" "scratch contents"
 }
