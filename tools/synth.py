@@ -182,6 +182,26 @@ def conform(a: argparse.Namespace) -> dict[str, Any]:
     return doc
 
 
+def write_run(run: Path, a: argparse.Namespace) -> None:
+    """Every file of the synthetic run into run."""
+    env = {"host": a.host, "kernel_release": a.release, "synthetic": True, "cpus_online": 2}
+    if a.emulated:
+        env.update(emulated=True, accelerator="tcg")
+    (run / "env.json").write_text(json.dumps(env, indent=2) + "\n")
+    g = Gen(a)
+    for doc in (engines(g, run), blocking(g), batching(g)):
+        (run / f"{doc['scenario']}.json").write_text(json.dumps(doc, indent=1) + "\n")
+    if not a.no_conform:
+        (run / "conform.json").write_text(json.dumps(conform(a), indent=1) + "\n")
+    if not a.no_machine:
+        (run / "machine.json").write_text(json.dumps(machine(g, a.machine_slowdown), indent=1)
+                                          + "\n")
+    if not a.no_summary:
+        (run / "summary.json").write_text(json.dumps(
+            {"schema": "aio-suite-synth/1", "complete": not (a.incomplete or a.interrupted),
+             "interrupted": a.interrupted or None}, indent=1) + "\n")
+
+
 def main(argv: list[str]) -> int:
     ap = Parser(prog=PROG, description=__doc__.split("\n\n")[0],
                 epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -230,22 +250,11 @@ def main(argv: list[str]) -> int:
     except OSError as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
-    env = {"host": a.host, "kernel_release": a.release, "synthetic": True, "cpus_online": 2}
-    if a.emulated:
-        env.update(emulated=True, accelerator="tcg")
-    (run / "env.json").write_text(json.dumps(env, indent=2) + "\n")
-    g = Gen(a)
-    for doc in (engines(g, run), blocking(g), batching(g)):
-        (run / f"{doc['scenario']}.json").write_text(json.dumps(doc, indent=1) + "\n")
-    if not a.no_conform:
-        (run / "conform.json").write_text(json.dumps(conform(a), indent=1) + "\n")
-    if not a.no_machine:
-        (run / "machine.json").write_text(json.dumps(machine(g, a.machine_slowdown), indent=1)
-                                          + "\n")
-    if not a.no_summary:
-        (run / "summary.json").write_text(json.dumps(
-            {"schema": "aio-suite-synth/1", "complete": not (a.incomplete or a.interrupted),
-             "interrupted": a.interrupted or None}, indent=1) + "\n")
+    try:
+        write_run(run, a)
+    except OSError as e:
+        print(f"{PROG}: cannot write {run}: {e.strerror or e}", file=sys.stderr)
+        return 1
     print(run)
     return 0
 
