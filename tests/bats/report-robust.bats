@@ -26,8 +26,8 @@ no_traceback() {
 	requires gnuplot
 	local cwd=$SCRATCH/cwd
 	mkdir -p "$cwd"
-	# Backquotes, $(), quotes, %, @, a backslash and a newline: in the
-	# host, the releases, a run id and labels.
+	# Backquotes, $(), quotes, %, @, ../, a backslash and a newline: in
+	# the host, the releases, a run id, labels and point names.
 	synth --host 'h`touch X1`$(touch X2)' --release '6.9`touch X3`' \
 		--run-id "r\`touch X4\`'\"%s\\x" --seed 1
 	synth --host 'h`touch X1`$(touch X2)' --release $'6.1\'q"$(touch X5)%s\\\n@xt' \
@@ -38,7 +38,7 @@ no_traceback() {
 		edit "$f" '
 d["scenario"] = "eng`touch X6`\x27\"$(touch X7)"
 for p in d["points"]:
-    p["target"] = "`touch X8`\x27\"\\"
+    p["target"] = "`touch X8`\x27\"\\../../x"
     p["labels"]["engine"] += "`touch X9`\t\x27\"\\\n@xt %s"'
 	done
 	for f in "$AIO_SUITE_RESULTS"/*/*/*/synth-blocking.json; do
