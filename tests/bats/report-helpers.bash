@@ -7,8 +7,9 @@
 #
 #   synth ARGS...          tools/synth.py into the store
 #   run_dir RELEASE        the (first) run directory of RELEASE, host synth
-#   edit FILE PYTHON [TO]  run PYTHON with d = the parsed JSON FILE, write d
-#                          back (or to TO)
+#   edit FILE PYTHON [TO [ARG]]
+#                          run PYTHON with d = the parsed JSON FILE (and ARG
+#                          in sys.argv[4]), write d back (or to TO)
 
 setup() {
 	common_setup
@@ -35,7 +36,7 @@ run_dir() {
 }
 
 edit() {
-	python3 - "$1" "$2" "${3:-$1}" <<'PYEOF'
+	python3 - "$1" "$2" "${3:-$1}" "${4:-}" <<'PYEOF'
 import json
 import sys
 

@@ -22,43 +22,55 @@ no_traceback() {
 	refute_line '^Traceback|^  File "' "$output"
 }
 
-@test "names that hold shell and gnuplot syntax run nothing and every chart is still drawn" {
-	requires gnuplot
-	local cwd=$SCRATCH/cwd
-	mkdir -p "$cwd"
-	# Backquotes, $(), quotes, %, @, ../, a backslash and a newline: in
-	# the host, the releases, a run id, labels and point names.
+# hostile_store [QUOTES]: three kernels whose host, releases, run id,
+# scenario, point names, labels and a test name hold backquotes, $(), %,
+# @, ../ and backslashes (and with QUOTES, single and double quotes and a
+# newline): a command in them makes a file X<n>.
+hostile_store() {
+	local ex=${1:+$'\'"\n'} f
 	synth --host 'h`touch X1`$(touch X2)' --release '6.9`touch X3`' \
-		--run-id "r\`touch X4\`'\"%s\\x" --seed 1
-	synth --host 'h`touch X1`$(touch X2)' --release $'6.1\'q"$(touch X5)%s\\\n@xt' \
+		--run-id "r\`touch X4\`${ex}%s\\x" --seed 1
+	synth --host 'h`touch X1`$(touch X2)' --release "6.1${ex}q\$(touch X5)%s\\@xt" \
 		--seed 2 --slowdown 8 --conform-fail submit.basic
-	synth --host 'h`touch X1`$(touch X2)' --release '6.3"`touch X13`' --seed 3 --slowdown 8
-	local f
+	synth --host 'h`touch X1`$(touch X2)' --release "6.3${ex}\`touch X13\`" --seed 3 --slowdown 8
 	for f in "$AIO_SUITE_RESULTS"/*/*/*/synth-engines.json; do
 		edit "$f" '
-d["scenario"] = "eng`touch X6`\x27\"$(touch X7)"
+ex = sys.argv[4]
+d["scenario"] = "eng`touch X6`$(touch X7)" + ex
 for p in d["points"]:
-    p["target"] = "`touch X8`\x27\"\\../../x"
-    p["labels"]["engine"] += "`touch X9`\t\x27\"\\\n@xt %s"'
+    p["target"] = "`touch X8`\\../../x" + ex
+    p["labels"]["engine"] += "`touch X9`\\@xt %s" + ex' "$f" "$ex"
 	done
 	for f in "$AIO_SUITE_RESULTS"/*/*/*/synth-blocking.json; do
 		edit "$f" '
 for p in d["points"]:
-    p["labels"]["mode"] += "`touch X10`\x27\"$(touch X11)\\\n#x"'
+    p["labels"]["mode"] += "`touch X10`$(touch X11)\\#x" + sys.argv[4]' "$f" "$ex"
 	done
 	for f in "$AIO_SUITE_RESULTS"/*/*/*/conform.json; do
-		edit "$f" 'd["results"][0]["name"] = "sub`touch X12`.\x27\"x"'
+		edit "$f" 'd["results"][0]["name"] = "sub`touch X12`.x" + sys.argv[4]' "$f" "$ex"
 	done
+}
+
+@test "a backquote or \$() in a host, a release, a run id or a label runs nothing" {
+	requires gnuplot
+	hostile_store
+	mkdir -p "$SCRATCH/cwd"
 	touch "$SCRATCH/marker"
-	run bash -c 'cd "$1" && shift && timeout -k 5 300 python3 "$@"' - "$cwd" "$REPORT" \
-		--out "$OUT" --formats md,html,csv
-	assert_status 0
-	no_traceback
+	run bash -c 'cd "$1" && shift && timeout -k 5 300 python3 "$@"' - "$SCRATCH/cwd" \
+		"$REPORT" --out "$OUT" --formats md,html,csv
 	# Nothing ran: no X file anywhere, nothing written outside the report.
 	run find "$SCRATCH" "$TOP" /tmp -xdev -name 'X[0-9]*' -newer "$SCRATCH/marker"
 	assert_eq "" "$output" "files made by commands in the names"
 	run find "$SCRATCH" -newer "$SCRATCH/marker" -not -path "$OUT*" -not -path "$SCRATCH"
 	assert_eq "" "$output" "files written outside $OUT"
+}
+
+@test "quotes, backslashes, %, ../ and newlines in names break no chart" {
+	requires gnuplot
+	hostile_store quotes
+	run timeout -k 5 300 python3 "$REPORT" --out "$OUT" --formats md
+	assert_status 0
+	no_traceback
 	# Every chart was drawn, none skipped because gnuplot failed.
 	run grep -c 'not drawn' "$OUT/report.md"
 	assert_eq 0 "$output" "charts not drawn"
