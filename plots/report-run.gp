@@ -12,11 +12,14 @@
 # names, palettes) come with -e.  gnuplot takes at most 9 arguments: the
 # template and 8 texts.  TEMPLATE is loaded with lib set to
 # report-common.gp beside this file.
+namechars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 do for [i=2:ARGC] {
 	eq = strstrt(ARGV[i], "=")
-	# Only the name, which charts.py checks, becomes code; the value is
-	# taken by reference (ARGV[i][eq+1:]).
-	if (eq > 1) { eval sprintf("%s = ARGV[%d][%d:]", ARGV[i][1:eq-1], i, eq + 1) }
+	# Only the name, made of letters, digits and "_", becomes code; the
+	# value is taken by reference (ARGV[i][eq+1:]).
+	ok = eq > 1
+	do for [j=1:eq-1] { if (strstrt(namechars, ARGV[i][j:j]) == 0) { ok = 0 } }
+	if (ok) { eval sprintf("%s = ARGV[%d][%d:]", ARGV[i][1:eq-1], i, eq + 1) }
 }
 dir = ARG0
 k = strlen(dir)

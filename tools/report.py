@@ -163,7 +163,7 @@ def check_baseline(want: str, runs: list[collect.Run], compared: list[collect.Ru
 
 def cmd_list(runs: list[collect.Run], root: Path) -> int:
     if not runs:
-        print(f"{PROG}: no runs in {root}")
+        print(f"{PROG}: no runs in {schema.printable(str(root))}")
         return 0
     print(f"{'host':<10} {'kernel':<24} {'run':<32} {'emulated':<8} {'complete':<8} contents")
     for r in sorted(runs, key=lambda r: (collect.version_key(r.release), r.run_id)):
@@ -220,7 +220,8 @@ def run(argv: list[str]) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        print(f"{PROG}: cannot create {out}: {e.strerror}", file=sys.stderr)
+        print(f"{PROG}: cannot create {schema.printable(str(out))}: {e.strerror}",
+              file=sys.stderr)
         return 2
     ch = charts.Charts()
     if args.no_charts:
