@@ -13,6 +13,8 @@ if (fmt eq 'svg') {
 }
 set output out
 set termoption noenhanced
+# Data files are tab-separated: a title or a label may hold spaces.
+set datafile separator "\t"
 set encoding utf8
 set border lc rgb '#404040'
 set grid lc rgb '#d8d8d8' lw 1

@@ -8,7 +8,7 @@
 # the order p50, p99, p99.9 (latency in microseconds); ns, nc: how many
 # blocks each holds (0 draws an empty panel with a note).
 # Variables: sub, clat, ns, nc, out, title, fmt, w, h.
-if (!exists("lib")) lib = system("dirname '".ARG0."'")."/report-common.gp"
+if (!exists("lib")) { k = strlen(ARG0); while (k > 0 && ARG0[k:k] ne "/") { k = k - 1 }; lib = (k > 0 ? ARG0[1:k] : "")."report-common.gp" }
 load lib
 if (!exists("title")) title = ''
 set multiplot layout 1,2 title title font ',12'

@@ -12,7 +12,7 @@
 # logx and logy (base, 0 for linear; default 2 and 0), err (1: error bars
 # from the third column), ymin, ymax, yfmt (tic format, default SI prefixes),
 # pts (0: lines without point marks, for dense curves such as a CDF).
-if (!exists("lib")) lib = system("dirname '".ARG0."'")."/report-common.gp"
+if (!exists("lib")) { k = strlen(ARG0); while (k > 0 && ARG0[k:k] ne "/") { k = k - 1 }; lib = (k > 0 ? ARG0[1:k] : "")."report-common.gp" }
 load lib
 if (!exists("title")) title = ''
 if (!exists("xl")) xl = 'x'

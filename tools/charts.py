@@ -15,9 +15,17 @@ the conformance matrix shows every kernel.
   change                  % change against the baseline, significant outlined
   conform                 the conformance matrix, test x kernel
   latency-cdf             completion latency CDF at one depth, overlaid
+
+No text of the store is ever gnuplot code (gp_args()): titles and axis
+labels reach gnuplot as arguments of plots/report-run.gp, which sets them
+as string variables without parsing them; series titles and tic labels
+are fields of the data files (chart_text()); only numbers and words this
+module made (file names in the charts directory, gnuplot's working
+directory; palettes; formats) are gnuplot code, in -e.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import shutil
@@ -28,9 +36,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import schema  # noqa: E402
 import stats  # noqa: E402
 from collect import FAILING, AIO_STRESS_SCHEMA, Point, read_json, stage_of  # noqa: E402
 from compare import Comparison, Row  # noqa: E402
+from schema import BadFile, printable  # noqa: E402
 
 PLOTS = Path(__file__).resolve().parent.parent / "plots"
 DEPTH_LABELS = ("depth", "qd", "iodepth", "queue_depth")
@@ -63,19 +73,61 @@ class Series:
 
 # ---- drawing ----
 
-def gp_str(s: str) -> str:
-    """A gnuplot single-quoted string literal."""
-    return "'" + str(s).replace("'", "''") + "'"
+_GP_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def gp_tics(names: list[str]) -> str:
-    """A tic list for `set xtics @var`: ("a" 0, "b" 1)."""
-    return "(" + ", ".join(f'"{n.replace(chr(34), chr(39))}" {i}' for i, n in enumerate(names)) + ")"
+def chart_text(s: Any) -> str:
+    """Text for a field of a data file gnuplot reads: printable ASCII (the
+    rest as \\xNN, \\uNNNN escapes: pngcairo draws garbage for some
+    characters read from data), a leading "#" (a comment) as \\x23, a
+    double quote (gnuplot's data reader ends the field there) as two
+    single quotes, and a backslash doubled (the reader takes it for an
+    escape)."""
+    t = printable(str(s)).encode("ascii", "backslashreplace").decode("ascii")
+    if t.startswith("#"):
+        t = "\\x23" + t[1:]
+    return t.replace("\\", "\\\\").replace('"', "''")
+
+
+_GP_TOKEN = re.compile(r"[A-Za-z0-9_.,/+-]*")
+GP_MAX_TEXTS = 8  # gnuplot -c passes at most 9 arguments, the template is one
+
+
+def gp_args(args: dict[str, Any], cwd: Path) -> tuple[str, list[str]]:
+    """(the -e text, the report-run.gp arguments) for a template's
+    variables.  Numbers, and strings made only of letters, digits and
+    _.,/+- (file names in cwd, given relative to it, palettes, formats),
+    are gnuplot assignments; any other text is a name=value argument that
+    gnuplot never parses (at most GP_MAX_TEXTS of them)."""
+    code: list[str] = []
+    texts: list[str] = []
+    for k, v in args.items():
+        if not _GP_NAME.fullmatch(k):
+            raise ValueError(f"chart variable {k!r} is not a name")
+        if isinstance(v, bool):
+            v = int(v)
+        if isinstance(v, int):
+            code.append(f"{k}={v}")
+        elif isinstance(v, float):
+            if not math.isfinite(v):
+                raise ValueError(f"chart variable {k}: {v} is not finite")
+            code.append(f"{k}={v!r}")
+        else:
+            if isinstance(v, Path):
+                v = str(v.relative_to(cwd))  # a name charts.py made (safe())
+            v = printable(str(v))
+            if _GP_TOKEN.fullmatch(v):
+                code.append(f"{k}='{v}'")
+            else:
+                texts.append(f"{k}={v}")
+    if len(texts) > GP_MAX_TEXTS:
+        raise ValueError(f"chart: {len(texts)} text variables, gnuplot takes {GP_MAX_TEXTS}")
+    return "; ".join(code), texts
 
 
 class Drawer:
     def __init__(self, outdir: Path, formats: Iterable[str]):
-        self.dir = outdir
+        self.dir = outdir.resolve()
         self.formats = list(formats)
         self.result = Charts()
         self.gnuplot = shutil.which("gnuplot")
@@ -92,31 +144,43 @@ class Drawer:
         for fmt in self.formats:
             out = self.dir / f"{name}.{fmt}"
             out.unlink(missing_ok=True)
-            v = {**args, "out": str(out), "fmt": fmt, "title": title}
-            assigns = "; ".join(
-                f"{k}={gp_str(x) if isinstance(x, (str, Path)) else x}" for k, x in v.items())
+            code, texts = gp_args({**args, "out": out, "fmt": fmt, "title": title}, self.dir)
+            cmd = [self.gnuplot] + (["-e", code] if code else []) + [
+                "-c", str(PLOTS.resolve() / "report-run.gp"), str(PLOTS.resolve() / template),
+                *texts]
             try:
-                p = subprocess.run([self.gnuplot, "-e", assigns, str(PLOTS / template)],
-                                   capture_output=True, text=True, timeout=120)
+                # In the charts directory: every file gnuplot opens is named
+                # relative to it, by a name this module made.
+                p = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                                   timeout=120, cwd=self.dir)
             except subprocess.TimeoutExpired:
                 self.skip(name, f"gnuplot took more than 120 s ({fmt})")
                 return
             if p.returncode != 0 or not out.exists() or out.stat().st_size == 0:
-                err = (p.stderr.strip().splitlines() or ["no output"])[-1]
+                err = printable((p.stderr.strip().splitlines() or ["no output"])[-1])
                 self.skip(name, f"gnuplot failed ({fmt}): {err}")
                 return
             chart.files.append(out)
         self.result.made.append(chart)
 
     def write_blocks(self, name: str, series: list[Series]) -> Path:
+        """Series as tab-separated blocks: a title line, then x, y, stddev."""
         path = self.dir / f"{name}.dat"
-        with path.open("w") as f:
+        with path.open("w", encoding="utf-8") as f:
             for s in series:
-                f.write(f'"{s.title.replace(chr(34), chr(39))}" -\n')
+                f.write(f"{chart_text(s.title)}\t-\n")
                 pts = s.pts or [(1.0, math.nan, 0.0)]
                 for x, y, sd in sorted(pts):
-                    f.write(f"{x:g} {y:.6g} {sd:.6g}\n")
+                    f.write(f"{x:g}\t{y:.6g}\t{sd:.6g}\n")
                 f.write("\n\n")
+        return path
+
+    def write_tics(self, name: str, labels: list[str]) -> Path:
+        """Tic labels, one a line: position, label (xticlabels/yticlabels)."""
+        path = self.dir / f"{name}.dat"
+        with path.open("w", encoding="utf-8") as f:
+            for i, lab in enumerate(labels):
+                f.write(f"{i}\t{chart_text(lab)}\n")
         return path
 
 
@@ -140,7 +204,14 @@ def label_value(p: Point, names: tuple[str, ...]) -> float | None:
 
 
 def safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "x"
+    """A file name part for name: itself when it is made of letters,
+    digits, "_", "." and "-" and short; otherwise its safe characters and
+    a hash of it, so that two names never share a file."""
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:60]
+    if s == name:
+        return s
+    h = hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{s}-{h}" if s else h
 
 
 class RawCache:
@@ -152,9 +223,9 @@ class RawCache:
     def doc(self, path: Path) -> dict[str, Any] | None:
         if path not in self.docs:
             try:
-                d = read_json(path)
-                self.docs[path] = d if isinstance(d, dict) and d.get("schema") == AIO_STRESS_SCHEMA else None
-            except (OSError, ValueError):
+                d = schema.check("aio-stress", read_json(path))
+                self.docs[path] = d if d.get("schema") == AIO_STRESS_SCHEMA else None
+            except BadFile:
                 self.docs[path] = None
         return self.docs[path]
 
@@ -317,9 +388,10 @@ def chart_latency_qd(cmp: Comparison, d: Drawer, raw: RawCache) -> None:
         d.skip("latency-qd", "no point has latency percentiles at two or more queue depths")
 
 
-def _heat_dims(rows: list[str], cols: list[str], cell_w: int = 64, cell_h: int = 22,
-               extra_w: int = 200) -> dict[str, Any]:
-    """Size and margins of a heatmap: the cells, the tic labels, the colour box."""
+def _heat_dims(d: Drawer, name: str, rows: list[str], cols: list[str], cell_w: int = 64,
+               cell_h: int = 22, extra_w: int = 200) -> dict[str, Any]:
+    """Size and margins of a heatmap (the cells, the tic labels, the colour
+    box), and its tic label files."""
     lm = max((len(r) for r in rows), default=10) + 4
     # Column names are rotated by 30 degrees: about a quarter of their length
     # in lines of text, plus the axis label.
@@ -327,7 +399,7 @@ def _heat_dims(rows: list[str], cols: list[str], cell_w: int = 64, cell_h: int =
     w = max(600, int(lm * 7.6) + max(len(cols) * cell_w, 240) + extra_w)
     h = max(300, len(rows) * cell_h + bm * 17 + 90)
     return {"lm": lm, "bm": bm, "w": w, "h": h, "nx": len(cols), "ny": len(rows),
-            "xt": gp_tics(cols), "yt": gp_tics(rows)}
+            "xtf": d.write_tics(f"{name}-xtics", cols), "ytf": d.write_tics(f"{name}-ytics", rows)}
 
 
 def chart_blocking(cmp: Comparison, d: Drawer) -> None:
@@ -355,15 +427,20 @@ def chart_blocking(cmp: Comparison, d: Drawer) -> None:
             d.skip(f"blocking-{col.id}", "the blocking points have no inline_ratio")
             continue
         name = f"blocking-{safe(col.id)}"
+        # One cell, one label: points that differ in what the matrix does not
+        # show (a kernel's runs with other parameters) are pooled.
+        cells: dict[tuple[int, int], list[Point]] = {}
+        for p in pts:
+            cells.setdefault((cols.index(cname(p)), rows.index(rname(p))), []).append(p)
         path = d.dir / f"{name}.dat"
-        with path.open("w") as f:
-            for p in pts:
-                x, y = cols.index(cname(p)), rows.index(rname(p))
-                v = _mean(p.samples.get(metric, [])) if p.status == "ok" else math.nan
-                lab = _mean(p.samples.get("submit_ns_per_iocb_p50", [])) / 1e3
-                text = "n/a" if p.status != "ok" else ("" if math.isnan(lab) else f"{lab:.3g}")
+        with path.open("w", encoding="utf-8") as f:
+            for (x, y), ps in sorted(cells.items()):
+                ok = [p for p in ps if p.status == "ok"]
+                v = _mean([s for p in ok for s in p.samples.get(metric, [])])
+                lab = _mean([s for p in ok for s in p.samples.get("submit_ns_per_iocb_p50", [])]) / 1e3
+                text = "n/a" if not ok else ("" if math.isnan(lab) else f"{lab:.3g}")
                 f.write(f"{x}\t{y}\t{v:.4g}\t{text}\n")
-        dims = _heat_dims(rows, cols, cell_w=58, cell_h=24, extra_w=300)
+        dims = _heat_dims(d, name, rows, cols, cell_w=58, cell_h=24, extra_w=300)
         d.draw(name, "report-heatmap.gp", f"Does io_submit block? {col.id}",
                "Colour: inline-completion ratio (share of iocbs already complete when "
                "io_submit returned: the call did the I/O synchronously); label: io_submit "
@@ -453,7 +530,7 @@ def chart_change(cmp: Comparison, d: Drawer) -> None:
     rows = [row_name(t[4], {k for k, _ in common}) for t in shown]
     name = "change"
     path, marks = d.dir / "change.dat", d.dir / "change-marks.dat"
-    with path.open("w") as f, marks.open("w") as fm:
+    with path.open("w", encoding="utf-8") as f, marks.open("w", encoding="utf-8") as fm:
         for y, (_, _, _, _, r) in enumerate(shown):
             for x, c in enumerate(cols):
                 cell = r.cells.get(c)
@@ -467,7 +544,7 @@ def chart_change(cmp: Comparison, d: Drawer) -> None:
                 f.write(f"{x}\t{y}\t{max(-20.0, min(20.0, good)):.3f}\t{text}\n")
                 if cell.verdict in sig:
                     fm.write(f"{x}\t{y}\n")
-    dims = _heat_dims(rows, cols, cell_w=96, cell_h=22, extra_w=260)
+    dims = _heat_dims(d, name, rows, cols, cell_w=96, cell_h=22, extra_w=260)
     args: dict[str, Any] = {"data": path, **dims, "pal": "diverge", "cbmin": -20, "cbmax": 20,
                             "xl": f"{cmp.by} compared with {cmp.baseline.id}",
                             "cbl": "change for the better (%, clipped at 20)"}
@@ -522,19 +599,19 @@ def chart_conform(cmp: Comparison, d: Drawer) -> None:
         rows = [(t, cells[t]) for t in sorted(cells)]
     names = [c.id + (" (TCG)" if any(r.emulated for r in c.runs if r.conform) else "") for c in cols]
     path = d.dir / "conform.dat"
-    with path.open("w") as f:
+    with path.open("w", encoding="utf-8") as f:
         for y, (_, byc) in enumerate(rows):
             for x, c in enumerate(cols):
                 code, text = byc.get(c.id, (math.nan, "absent"))
-                f.write(f"{x}\t{y}\t{code}\t{text}\n")
-    dims = _heat_dims([r[0] for r in rows], names, cell_w=110, cell_h=16, extra_w=200)
+                f.write(f"{x}\t{y}\t{code}\t{chart_text(text)}\n")
+    dims = _heat_dims(d, "conform", [r[0] for r in rows], names, cell_w=110, cell_h=16,
+                      extra_w=200)
     d.draw("conform", "report-heatmap.gp", "Conformance: test x kernel",
            "A test with variants (one per filesystem) is fail when a variant failed, else "
            "pass when a variant passed (variant skips are in the report's lists); groups "
            "whose tests pass on every kernel are folded into one row. The latest run of "
            "each kernel; emulated kernels (TCG) count for conformance.",
-           {"data": path, **dims, "pal": "conform", "cbl": "",
-            "cbt": '("pass" 0, "xfail" 1, "skip" 2, "fail" 3, "hang/crash" 4)'})
+           {"data": path, **dims, "pal": "conform", "cbl": ""})
 
 
 def chart_cdf(cmp: Comparison, d: Drawer, raw: RawCache, depth: int | None) -> None:
@@ -570,7 +647,7 @@ def chart_cdf(cmp: Comparison, d: Drawer, raw: RawCache, depth: int | None) -> N
     for cid, p in fams[fam]:
         counts: dict[tuple[int, int], int] = {}
         for st in raw.stages(p):
-            for lo, hi, n in st.get("completion_latency_ns", {}).get("buckets", []):
+            for lo, hi, n in (st.get("completion_latency_ns") or {}).get("buckets") or []:
                 counts[(lo, hi)] = counts.get((lo, hi), 0) + n
         total = sum(counts.values())
         if not total:

@@ -20,6 +20,13 @@ JSON file of a run is recognised by its content, never by scraping text:
 
 env.json says whether the run was emulated (qemu TCG): such runs keep their
 conformance results but their timings are never used as performance.
+summary.json and aio-conform's JSON say whether the run is complete
+(docs/RESULTS-FORMAT.md): an incomplete run is listed with the reason and
+left out of comparisons unless the caller asks for it.
+
+Every file is read through tools/schema.py: only regular files of bounded
+size, every value the report uses checked; a bad file is named in the
+run's warnings and left out, the rest of the run is read.
 
 Directions of the metrics this module defines itself (aio-stress, fio,
 aio-bare): IOPS and bytes/s higher is better; latencies, submit cost and
@@ -29,19 +36,22 @@ cpu_ns_per_io is the comparable figure).
 """
 from __future__ import annotations
 
-import json
+import os
 import re
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import schema  # noqa: E402
 import store  # noqa: E402
+from schema import BadFile, printable  # noqa: E402
 
-SCENARIO_SCHEMA = "aio-suite-scenario/1"
-AIO_STRESS_SCHEMA = "aio-stress/1"
-MACHINE_SCHEMA = "aio-suite-machine/1"
+SCENARIO_SCHEMA = schema.SCENARIO
+AIO_STRESS_SCHEMA = schema.AIO_STRESS
+MACHINE_SCHEMA = schema.MACHINE
 FAILING = ("fail", "timeout", "crash", "stuck")
 # Top-level directories of the store that are not hosts.
 NOT_HOSTS = {"report", "check"}
@@ -104,7 +114,15 @@ class Run:
     conform: list[ConfResult] | None = None
     conform_file: str = ""
     files: dict[str, int] = field(default_factory=dict)  # kind -> count
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # bad files: "NAME: why"
+    # Why the run is incomplete (summary.json or the conformance JSON say
+    # so); empty for a complete run.
+    incomplete: list[str] = field(default_factory=list)
+    # The signal that interrupted the run or its conformance run, if any.
+    interrupted: str = ""
+    # The conformance JSON predates "complete" / "interrupted_by": an
+    # interrupted test in it reads "timeout".
+    conform_legacy: bool = False
     # machine.json's probes (tools/machine.py): the machine's own speed
     machine: list[dict[str, Any]] = field(default_factory=list)
 
@@ -142,15 +160,9 @@ def version_key(release: str) -> list[tuple[int, Any]]:
 
 
 def read_json(path: Path) -> Any:
-    """Parse a JSON file; fio may print notes before its JSON object."""
-    text = path.read_text(errors="replace")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        i = text.find("{")
-        if i <= 0:
-            raise
-        return json.loads(text[i:])
+    """A result file, read and parsed safely (schema.read_json(): BadFile,
+    a ValueError, for anything the report cannot read)."""
+    return schema.read_json(path)
 
 
 _REPEAT = re.compile(r"-(?:r|rep|repeat)?\d+$")
@@ -158,7 +170,7 @@ _REPEAT = re.compile(r"-(?:r|rep|repeat)?\d+$")
 
 def repeat_stem(path: Path) -> str:
     """The file's name without .json and without a trailing repeat number."""
-    return _REPEAT.sub("", path.stem)
+    return _REPEAT.sub("", printable(path.stem))
 
 
 def _num(v: Any) -> Any:
@@ -295,7 +307,7 @@ def fio_points(path: Path, d: dict[str, Any]) -> list[Point]:
         put("sys_cpu", "%", "", job.get("sys_cpu"))
         rt_ms = job.get("job_runtime") or _get(job, "read", "runtime") or 0
         if ios and rt_ms and isinstance(job.get("usr_cpu"), (int, float)):
-            cpu_ns = (job["usr_cpu"] + job.get("sys_cpu", 0)) / 100.0 * rt_ms * 1e6
+            cpu_ns = (job["usr_cpu"] + (job.get("sys_cpu") or 0)) / 100.0 * rt_ms * 1e6
             put("cpu_ns_per_io", "ns", "lower", cpu_ns / ios)
         pts.append(p)
     return pts
@@ -312,20 +324,20 @@ def bare_points(path: Path, d: dict[str, Any]) -> list[Point]:
 # ---- scenarios ----
 
 def scenario_points(path: Path, d: dict[str, Any]) -> list[Point]:
-    name = str(d.get("scenario") or path.stem)
+    name = str(d.get("scenario") or printable(path.stem))
     params = d.get("params") or {}
     # What must match for two runs' points to be comparable: the scenario's
     # parameters except the repeat count and anything that looks like a path.
     var = ",".join(f"{k}={params[k]}" for k in sorted(params)
                    if k not in ("repeat", "seed")
                    and not (isinstance(params[k], str) and "/" in params[k]))
-    mdefs = {m: MetricDef(str(v.get("unit", "")), str(v.get("better", "")))
+    mdefs = {m: MetricDef(str(v.get("unit") or ""), str(v.get("better") or ""))
              for m, v in (d.get("metrics") or {}).items() if isinstance(v, dict)}
     pts = []
     for pt in d.get("points") or []:
         p = Point(source=name, target=str(pt.get("target", "")),
                   labels=dict(pt.get("labels") or {}), variant=var,
-                  status=str(pt.get("status", "ok")), reason=str(pt.get("reason", "")),
+                  status=str(pt.get("status") or "ok"), reason=str(pt.get("reason") or ""),
                   raw=[path.parent / r for r in pt.get("raw") or []])
         for m, xs in (pt.get("samples") or {}).items():
             if isinstance(xs, (int, float)):
@@ -358,80 +370,161 @@ def _merge(run: Run, pts: Iterable[Point]) -> None:
 
 
 def conform_results(d: dict[str, Any]) -> list[ConfResult]:
-    return [ConfResult(str(r.get("name", "?")), str(r.get("variant") or ""),
-                       str(r.get("result", "?")), str(r.get("reason") or ""))
+    return [ConfResult(str(r.get("name") or "?"), str(r.get("variant") or ""),
+                       str(r.get("result") or "?"), str(r.get("reason") or ""))
             for r in d.get("results") or [] if isinstance(r, dict)]
 
 
+def summary_state(d: dict[str, Any]) -> tuple[list[str], str]:
+    """(why the run is incomplete, the signal that interrupted it) from
+    summary.json: complete false, or a signal in "interrupted"."""
+    sig = str(d.get("interrupted") or "")
+    if sig:
+        return [f"interrupted by {sig} (summary.json)"], sig
+    if d.get("complete") is False:
+        return ["not finished: summary.json says complete false (killed, or still "
+                "running)"], ""
+    return [], ""
+
+
+def conform_state(d: dict[str, Any], name: str) -> tuple[list[str], str]:
+    """The same from aio-conform's JSON: complete false, interrupted_by,
+    bail_out."""
+    sig = str(d.get("interrupted_by") or "")
+    if sig:
+        return [f"aio-conform interrupted by {sig} ({name})"], sig
+    if d.get("bail_out"):
+        return [f"aio-conform bailed out: {d['bail_out']} ({name})"], ""
+    if d.get("complete") is False:
+        return [f"aio-conform did not finish ({name} says complete false)"], ""
+    return [], ""
+
+
 def load_run(path: Path, host: str, release: str) -> Run:
-    env: dict[str, Any] = {}
-    run = Run(host, release, path.name, path, env)
-    envf = path / "env.json"
-    if envf.exists():
-        try:
-            run.env = read_json(envf)
-        except (OSError, ValueError) as e:
-            run.warnings.append(f"{envf.name}: {e}")
-    docs: list[tuple[Path, Any]] = []
-    for f in sorted(path.glob("*.json")):
-        if f.name == "env.json":
+    """The run in directory path; host and release are the names to show."""
+    run = Run(host, release, printable(path.name), path, {})
+
+    def bad(f: Path, e: BadFile) -> None:
+        run.warnings.append(f"{printable(f.name)}: {e}")
+
+    for special in ("env", "summary"):
+        f = path / f"{special}.json"
+        if not os.path.lexists(f):
             continue
         try:
-            docs.append((f, read_json(f)))
-        except (OSError, ValueError) as e:
-            run.warnings.append(f"{f.name}: unreadable JSON ({e})")
+            d = schema.check(special, read_json(f))
+        except BadFile as e:
+            bad(f, e)
+            if special == "summary":
+                run.incomplete.append(f"summary.json cannot be read: {e}")
+            continue
+        if special == "env":
+            run.env = d
+        else:
+            run.incomplete, run.interrupted = summary_state(d)
+    docs: list[tuple[Path, str, dict[str, Any]]] = []
+    try:
+        files = sorted(path.glob("*.json"))
+    except OSError as e:
+        run.warnings.append(f"cannot list the run's files: {e.strerror}")
+        files = []
+    for f in files:
+        if f.name in ("env.json", "summary.json"):
+            continue
+        try:
+            d = read_json(f)
+            k = schema.kind(d)
+            if k:
+                docs.append((f, k, schema.check(k, d)))
+        except BadFile as e:
+            bad(f, e)
     # Files a scenario covers are not points of their own.
     covered: set[Path] = set()
-    for f, d in docs:
-        if isinstance(d, dict) and d.get("schema") == SCENARIO_SCHEMA:
+    for f, k, d in docs:
+        if k == "scenario":
             for pt in d.get("points") or []:
                 covered.update(path / r for r in pt.get("raw") or [])
-    readers: list[tuple[str, Callable[[dict[str, Any]], bool],
-                        Callable[[Path, dict[str, Any]], list[Point]]]] = [
-        ("scenario", lambda d: d.get("schema") == SCENARIO_SCHEMA, scenario_points),
-        ("aio-stress", lambda d: d.get("schema") == AIO_STRESS_SCHEMA, aio_stress_points),
-        ("fio", lambda d: "fio version" in d, fio_points),
-        ("aio-bare", lambda d: d.get("tool") == "aio-bare", bare_points),
-    ]
-    for f, d in docs:
-        if not isinstance(d, dict):
-            continue
-        if d.get("schema") == MACHINE_SCHEMA:
+    readers: dict[str, Callable[[Path, dict[str, Any]], list[Point]]] = {
+        "scenario": scenario_points, "aio-stress": aio_stress_points, "fio": fio_points,
+        "aio-bare": bare_points}
+    conf_doc: dict[str, Any] | None = None
+    for f, k, d in docs:
+        run.files[k] = run.files.get(k, 0) + 1
+        if k == "machine":
             run.machine = [p for p in d.get("probes") or [] if isinstance(p, dict)]
-            run.files["machine"] = run.files.get("machine", 0) + 1
-            continue
-        if d.get("tool") == "aio-conform" or d.get("schema") == "aio-conform/1":
+        elif k == "conform":
             if run.conform is None or f.name == "conform.json":
                 run.conform = conform_results(d)
-                run.conform_file = f.name
-            run.files["conform"] = run.files.get("conform", 0) + 1
-            continue
-        for kind, match, reader in readers:
-            if match(d):
-                run.files[kind] = run.files.get(kind, 0) + 1
-                if f not in covered:
-                    _merge(run, reader(f, d))
-                break
+                run.conform_file = printable(f.name)
+                conf_doc = d
+        elif f not in covered:
+            _merge(run, readers[k](f, d))
+    if conf_doc is not None:
+        run.conform_legacy = "complete" not in conf_doc and "interrupted_by" not in conf_doc
+        why, sig = conform_state(conf_doc, run.conform_file)
+        run.incomplete += why
+        run.interrupted = run.interrupted or sig
     return run
 
 
-def load_store(root: Path | None = None, skip: Path | None = None) -> list[Run]:
-    """Every run under root (default: the store), oldest run id first."""
+def _dirs(d: Path, root: Path, warnings: list[str]) -> list[Path]:
+    """The directories in d, sorted; a symbolic link is followed only to a
+    directory inside the store (root, resolved); a loop or a link that
+    leads nowhere or out of the store is named in warnings."""
+    try:
+        entries = sorted(d.iterdir())
+    except OSError as e:
+        warnings.append(f"{printable(str(d))}: cannot list it: {e.strerror}")
+        return []
+    out = []
+    for p in entries:
+        link = p.is_symlink()
+        try:
+            st = p.stat()
+        except OSError as e:
+            if link:
+                warnings.append(f"{printable(str(p))}: symbolic link not followed: {e.strerror}")
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            continue
+        if link:
+            real = p.resolve()
+            if real != root and root not in real.parents:
+                warnings.append(f"{printable(str(p))}: symbolic link out of the store "
+                                f"(to {printable(str(real))}): not followed")
+                continue
+        out.append(p)
+    return out
+
+
+def load_store(root: Path | None = None, skip: Path | None = None,
+               warnings: list[str] | None = None) -> list[Run]:
+    """Every run under root (default: the store), oldest run id first.
+
+    What is wrong with the store itself (a symbolic link loop, a directory
+    that cannot be listed) goes to warnings; what is wrong with a file of a
+    run, to that run's warnings."""
     root = root or store.results_root()
+    warn = warnings if warnings is not None else []
     runs: list[Run] = []
     if not root.is_dir():
         return runs
+    real = root.resolve()
     skip_r = skip.resolve() if skip else None
-    for host in sorted(p for p in root.iterdir() if p.is_dir()):
+    for host in _dirs(root, real, warn):
         if host.name in NOT_HOSTS or host.name.startswith("."):
             continue
-        for rel in sorted(p for p in host.iterdir() if p.is_dir()):
-            for rd in sorted(p for p in rel.iterdir() if p.is_dir()):
+        for rel in _dirs(host, real, warn):
+            for rd in _dirs(rel, real, warn):
                 if skip_r and (rd.resolve() == skip_r or skip_r in rd.resolve().parents):
                     continue
-                if not any(rd.glob("*.json")):
+                try:
+                    if not any(rd.glob("*.json")):
+                        continue
+                except OSError as e:
+                    warn.append(f"{printable(str(rd))}: cannot list it: {e.strerror}")
                     continue
-                runs.append(load_run(rd, host.name, rel.name))
+                runs.append(load_run(rd, printable(host.name), printable(rel.name)))
     runs.sort(key=lambda r: (r.run_id, r.host, version_key(r.release)))
     return runs
 
@@ -449,7 +542,8 @@ def main(argv: list[str]) -> int:
     """collect.py [DIR]: print what the store holds, point by point."""
     root = Path(argv[0]) if argv else None
     for r in load_store(root):
-        print(f"{r.name} emulated={r.emulated} files={r.files}")
+        print(f"{r.name} emulated={r.emulated} files={r.files}"
+              + (f" incomplete: {'; '.join(r.incomplete)}" if r.incomplete else ""))
         for p in r.points.values():
             print(f"  {p.title}: " + ", ".join(f"{m}={len(x)}" for m, x in p.samples.items()))
         for w in r.warnings:

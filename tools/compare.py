@@ -40,14 +40,37 @@ class Column:
         return have[-1] if have else None
 
 
+def run_ids(runs: list[Run]) -> dict[int, str]:
+    """id(run) -> the name of its column with --by run: the run id, with
+    the host in front when the store has several hosts, and the whole
+    host/release/run id when that is not unique (one run id under two
+    releases: a copied run, or two hosts' clocks)."""
+    hosts = {r.host for r in runs}
+    short = {id(r): (r.run_id if len(hosts) == 1 else f"{r.host}/{r.run_id}") for r in runs}
+    count: dict[str, int] = {}
+    for v in short.values():
+        count[v] = count.get(v, 0) + 1
+    return {id(r): short[id(r)] if count[short[id(r)]] == 1 else r.name for r in runs}
+
+
+def duplicate_run_ids(runs: list[Run]) -> list[str]:
+    """A note for every run id that names more than one run."""
+    where: dict[str, list[str]] = {}
+    for r in runs:
+        where.setdefault(r.run_id, []).append(f"{r.host}/{r.release}")
+    return [f"run id {rid} names {len(w)} runs ({', '.join(w)}): a run column is "
+            "named host/release/run id" for rid, w in sorted(where.items()) if len(w) > 1]
+
+
 def make_columns(runs: list[Run], by: str) -> list[Column]:
     """Kernel columns in version order, or run columns in time order."""
     cols: dict[tuple[str, str, str], Column] = {}
     hosts = {r.host for r in runs}
+    names = run_ids(runs)
     for r in runs:
         if by == "run":
-            key = (r.host, r.release, r.run_id)
-            cid = r.run_id if len(hosts) == 1 else f"{r.host}/{r.run_id}"
+            cid = names[id(r)]
+            key = (cid, "", "")
         else:
             key = (r.host, r.release, "")
             cid = r.release if len(hosts) == 1 else f"{r.host}/{r.release}"
@@ -239,6 +262,22 @@ def _labelled(r: ConfResult | None) -> str:
     return f"{r.result} ({r.reason})" if r.reason and r.result != "pass" else r.result
 
 
+def conf_results(r: Run) -> dict[str, ConfResult]:
+    """Test -> result of a run's conformance run.  A run that was
+    interrupted, with a conformance JSON from before aio-conform said so
+    itself (no "complete" key), recorded the test it was interrupted in as
+    "timeout": in such a run a timeout is "interrupted", not a failure."""
+    assert r.conform is not None
+    out = {x.test: x for x in r.conform}
+    if r.interrupted and r.conform_legacy:
+        for t, x in out.items():
+            if x.result == "timeout":
+                out[t] = ConfResult(x.name, x.variant, "interrupted",
+                                    f"timeout recorded when the run was interrupted by "
+                                    f"{r.interrupted}" + (f": {x.reason}" if x.reason else ""))
+    return out
+
+
 def conf_diff(base: dict[str, ConfResult], cand: dict[str, ConfResult],
               cid: str, bid: str) -> ConfDiff:
     d = ConfDiff(cid, bid)
@@ -395,15 +434,13 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
     for c in conf_cols:
         r = c.conform_run()
         assert r is not None and r.conform is not None
-        conf[c.id] = {x.test: x for x in r.conform}
+        conf[c.id] = conf_results(r)
     diffs = []
     if conf_base is not None:
         for c in conf_cols:
             if c.id != conf_base.id:
                 diffs.append(conf_diff(conf[conf_base.id], conf[c.id], c.id, conf_base.id))
-    for r in runs:
-        for w in r.warnings:
-            notes.append(f"{r.name}: {w}")
+    notes += duplicate_run_ids(runs)
     return Comparison(by, cols, perf_cols, base, conf_base, rows, conf, diffs,
                       noise_pct, alpha, pooled, notes, fdr, drift, mach, use_machine)
 

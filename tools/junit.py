@@ -4,8 +4,8 @@
 
 One <testsuite> per column (kernel or run) with conformance results, one
 <testcase> per test and variant: fail, timeout, crash and stuck are
-<failure>s, skip is <skipped> with its reason, xfail passes with the reason
-in <system-out>.
+<failure>s, skip and interrupted (the run was stopped in the test) are
+<skipped> with the reason, xfail passes with the reason in <system-out>.
 """
 from __future__ import annotations
 
@@ -38,9 +38,9 @@ def junit_xml(cmp: Comparison) -> bytes:
             if r.result in FAILING:
                 nf += 1
                 ET.SubElement(tc, "failure", message=r.reason or r.result, type=r.result)
-            elif r.result == "skip":
+            elif r.result in ("skip", "interrupted"):
                 ns += 1
-                ET.SubElement(tc, "skipped", message=r.reason or "skipped")
+                ET.SubElement(tc, "skipped", message=r.reason or r.result)
             elif r.result != "pass":
                 ET.SubElement(tc, "system-out").text = f"{r.result}: {r.reason}"
         suite.set("tests", str(len(results)))

@@ -6,6 +6,11 @@
 The report is built once as a list of blocks (headings, paragraphs, lists,
 tables, images); the Markdown and HTML writers only format blocks.  Long
 tables are cut in the Markdown (the HTML and the CSV have every row).
+
+Text from the store (names of hosts, kernels, runs, labels, reasons) is
+printable by the time it gets here (tools/schema.py); the writers escape
+it for their format: HTML with html.escape, Markdown with md_text() (no
+raw HTML, no link, no line break gets through).
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import csv
 import html
 import io
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,7 +223,28 @@ def fmt_steal(v: float) -> str:
     return "-" if math.isnan(v) else f"{v:.1f}%"
 
 
-def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]) -> list[Any]:
+def incomplete_blocks(B: list[Any], runs: list[Run], included: bool) -> None:
+    """The runs that did not finish, and why."""
+    inc = [r for r in runs if r.incomplete]
+    if not inc:
+        return
+    B.append(("h", 2, "Incomplete runs"))
+    B.append(("p", "These runs did not finish: summary.json or the conformance JSON says "
+                   "complete false (the run was killed, interrupted, or aio-conform bailed "
+                   "out). "
+                   + ("They are compared like the others (--include-incomplete); an "
+                      "interrupted test is never a conformance failure."
+                      if included else
+                      "They are left out of every comparison, performance and "
+                      "conformance; --include-incomplete compares them too.")))
+    B.append(Table(["host", "kernel", "run", "why"],
+                   [[r.host, r.release, r.run_id, ("; ".join(r.incomplete), "skip")]
+                    for r in sorted(inc, key=lambda r: (version_key(r.release), r.run_id))],
+                   md_limit=60))
+
+
+def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str],
+          bad: list[str] | None = None, include_incomplete: bool = False) -> list[Any]:
     B: list[Any] = []
     unit = "run" if cmp.by == "run" else "kernel"
     B.append(("h", 1, "aio-suite report"))
@@ -276,10 +303,17 @@ def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]
     ]))
 
     B.append(("h", 2, "Runs"))
-    B.append(Table(["host", "kernel", "run", "emulated", "contents"],
+    B.append(Table(["host", "kernel", "run", "emulated", "complete", "contents"],
                    [[r.host, r.release, r.run_id, ("TCG", "skip") if r.emulated else "no",
+                     ("no", "bad") if r.incomplete else "yes",
                      run_contents(r)] for r in sorted(
                         runs, key=lambda r: (version_key(r.release), r.run_id))], md_limit=60))
+    incomplete_blocks(B, runs, include_incomplete)
+    if bad:
+        B.append(("h", 2, "Files not read"))
+        B.append(("p", "These files of the store cannot be used as results (each reason "
+                       "says why); they are left out, the rest of their runs is read."))
+        B.append(("ul", bad))
 
     vh = ["point", "labels", "metric", "direction", unit, "baseline", "now", "change", "p"]
     B.append(("h", 2, "Regressions"))
@@ -357,17 +391,39 @@ def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]
 
 # ---- Markdown ----
 
+_MD_HTML = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def md_text(s: str) -> str:
+    """Text as Markdown that shows it as it is: no line break, no raw HTML
+    tag or comment, no link or image (backslash escapes)."""
+    s = str(s).replace("\\", "\\\\").replace("\r", " ").replace("\n", " ")
+    s = _MD_HTML.sub(r"\\<", s)
+    return s.replace("[", "\\[").replace("]", "\\]")
+
+
 def _md_cell(c: Cell) -> str:
     text = c[0] if isinstance(c, tuple) else c
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return md_text(str(text)).replace("|", "\\|")
+
+
+def md_url(p: Path) -> str:
+    """A file path as a Markdown link destination in <...>."""
+    return re.sub(r"[<>\s\\]", lambda m: f"%{ord(m.group()):02X}", printable_path(p))
+
+
+def printable_path(p: Path) -> str:
+    return str(p).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def to_markdown(blocks: list[Any], base: Path) -> str:
+    """Markdown; images are linked relative to base (the report's directory)."""
     out: list[str] = []
+    base = base.resolve()
 
     def emit(b: Any) -> None:
         if isinstance(b, Table):
-            out.append("| " + " | ".join(b.headers) + " |")
+            out.append("| " + " | ".join(_md_cell(h) for h in b.headers) + " |")
             out.append("|" + "---|" * len(b.headers))
             for row in b.rows[:b.md_limit]:
                 out.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
@@ -377,26 +433,26 @@ def to_markdown(blocks: list[Any], base: Path) -> str:
             out.append("")
         elif isinstance(b, Image):
             rel = b.path.relative_to(base) if b.path.is_relative_to(base) else b.path
-            out.append(f"### {b.title}")
+            out.append(f"### {md_text(b.title)}")
             out.append("")
-            out.append(f"![{b.title}]({rel})")
+            out.append(f"![{md_text(b.title)}](<{md_url(rel)}>)")
             out.append("")
-            out.append(b.caption + (f" ([SVG]({b.svg.relative_to(base)}))"
-                                    if b.svg and b.svg.is_relative_to(base) else ""))
+            out.append(md_text(b.caption) + (f" ([SVG](<{md_url(b.svg.relative_to(base))}>))"
+                                             if b.svg and b.svg.is_relative_to(base) else ""))
             out.append("")
         elif isinstance(b, Details):
-            out.append(f"### {b.summary}")
+            out.append(f"### {md_text(b.summary)}")
             out.append("")
             for x in b.blocks:
                 emit(x)
         elif b[0] == "h":
-            out.append("#" * b[1] + " " + b[2])
+            out.append("#" * b[1] + " " + md_text(b[2]))
             out.append("")
         elif b[0] == "p":
-            out.append(b[1])
+            out.append(md_text(b[1]))
             out.append("")
         elif b[0] == "ul":
-            out.extend(f"- {x}" for x in b[1])
+            out.extend(f"- {md_text(x)}" for x in b[1])
             out.append("")
 
     for b in blocks:
@@ -465,7 +521,7 @@ def to_html(blocks: list[Any]) -> str:
 CSV_FIELDS = ["column", "baseline", "source", "target", "labels", "variant", "metric", "unit",
               "better", "status", "n", "mean", "stddev", "cv_pct", "base_n", "base_mean",
               "base_stddev", "change_pct", "p_value", "floor_pct", "floor_from", "detectable_pct",
-              "verdict"]
+              "verdict", "incomplete"]
 
 
 def to_csv(cmp: Comparison) -> str:
@@ -476,6 +532,8 @@ def to_csv(cmp: Comparison) -> str:
     def num(v: float) -> str:
         return "" if v is None or math.isnan(v) else f"{v:.6g}"
 
+    # A column holding an incomplete run (--include-incomplete).
+    partial = {col.id for col in cmp.columns if any(run.incomplete for run in col.runs)}
     for r in cmp.rows:
         for cid, c in r.cells.items():
             b = c.cmp.base if c.cmp else None
@@ -486,7 +544,8 @@ def to_csv(cmp: Comparison) -> str:
                         num(c.summary.cv_pct) if c.summary.n else "",
                         b.n if b else "", num(b.mean) if b else "", num(b.stddev) if b else "",
                         num(c.cmp.change_pct) if c.cmp else "", num(c.cmp.p) if c.cmp else "",
-                        num(c.floor_pct), c.floor_why, num(c.detectable_pct), c.verdict])
+                        num(c.floor_pct), c.floor_why, num(c.detectable_pct), c.verdict,
+                        "true" if cid in partial else "false"])
     return buf.getvalue()
 
 

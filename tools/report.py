@@ -22,10 +22,16 @@ significantly slower or faster than the baseline's (machine.json, written
 by make bench and tools/study.py; --no-machine-floor); it is a regression
 or an improvement by the metric's direction.  Conformance: new failures,
 fixed tests and changed skips against the baseline.  Emulated (TCG) runs
-count for conformance only.
+count for conformance only.  Incomplete runs (summary.json or the
+conformance JSON say complete false: killed, interrupted, bailed out) are
+listed and left out of the comparison unless --include-incomplete.  A file
+of the store that cannot be used (not a regular file, too big, not JSON,
+a value of the wrong type or not finite) is named, on stderr and in the
+report, and left out; the report goes on.
 
 Exit status: 0; 1 with --fail-on-regression when a significant regression
-or a new conformance failure was found; 2 on a usage error.
+or a new conformance failure was found, or on an internal error; 2 on a
+usage error.
 """
 from __future__ import annotations
 
@@ -43,6 +49,7 @@ import collect  # noqa: E402
 import compare  # noqa: E402
 import junit  # noqa: E402
 import render  # noqa: E402
+import schema  # noqa: E402
 import stats  # noqa: E402
 import store  # noqa: E402
 
@@ -94,6 +101,9 @@ def parser() -> Parser:
     ap.add_argument("--no-charts", action="store_true", help="write no charts")
     ap.add_argument("--cdf-depth", type=int, metavar="QD",
                     help="queue depth of the latency CDF (default 32 when measured)")
+    ap.add_argument("--include-incomplete", action="store_true",
+                    help="compare incomplete runs too (killed or interrupted runs, "
+                         "conformance runs that bailed out)")
     ap.add_argument("--fail-on-regression", action="store_true",
                     help="exit 1 on a significant regression or a new conformance failure")
     ap.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
@@ -120,32 +130,56 @@ def resolve_baseline(runs: list[collect.Run], want: str, by: str | None) -> tupl
                                  f"({', '.join(sorted(set(hs)))}); say HOST/{want}")
             want = f"{hs[0]}/{want}"
         return "kernel", want
-    matches = [r for r in runs if r.run_id == want or r.name == want]
+    names = compare.run_ids(runs)
+    matches = [r for r in runs if want in (r.run_id, r.name, names[id(r)])]
     if not matches:
         matches = [r for r in runs if r.run_id.startswith(want)]
     if len(matches) == 1:
         if by == "kernel":
             raise UsageError(f"--baseline '{want}' names a run; use --by run")
-        r = matches[0]
-        return "run", (r.run_id if len(hosts) == 1 else f"{r.host}/{r.run_id}")
+        return "run", names[id(matches[0])]
     if len(matches) > 1:
-        raise UsageError(f"--baseline '{want}' matches {len(matches)} runs; give more of the run id")
+        raise UsageError(f"--baseline '{want}' matches {len(matches)} runs; give more of the "
+                         "run id, or HOST/RELEASE/RUN")
     if want in kernel_ids:  # a release with --by run: its oldest run
         r = next(r for r in runs if r.release == want or f"{r.host}/{r.release}" == want)
-        return "run", (r.run_id if len(hosts) == 1 else f"{r.host}/{r.run_id}")
+        return "run", names[id(r)]
     known = ", ".join(releases[:8]) + (" ..." if len(releases) > 8 else "")
     raise UsageError(f"--baseline '{want}' matches no kernel or run (kernels: {known or 'none'})")
 
 
-def cmd_list(runs: list[collect.Run]) -> int:
+def check_baseline(want: str, runs: list[collect.Run], compared: list[collect.Run]) -> None:
+    """A --baseline that names only incomplete runs says so."""
+    ids = {r.release for r in compared} | {r.run_id for r in compared} | {
+        f"{r.host}/{r.release}" for r in compared} | {r.name for r in compared}
+    if want in ids:
+        return
+    left = [r for r in runs if r.incomplete and want in (
+        r.release, r.run_id, f"{r.host}/{r.release}", r.name)]
+    if left:
+        raise UsageError(f"--baseline '{want}' names incomplete runs only ({left[0].name}: "
+                         f"{left[0].incomplete[0]}); add --include-incomplete")
+
+
+def cmd_list(runs: list[collect.Run], root: Path) -> int:
     if not runs:
-        print(f"{PROG}: no runs in {store.results_root()}")
+        print(f"{PROG}: no runs in {schema.printable(str(root))}")
         return 0
-    print(f"{'host':<10} {'kernel':<24} {'run':<32} {'emulated':<8} contents")
+    print(f"{'host':<10} {'kernel':<24} {'run':<32} {'emulated':<8} {'complete':<8} contents")
     for r in sorted(runs, key=lambda r: (collect.version_key(r.release), r.run_id)):
         print(f"{r.host:<10} {r.release:<24} {r.run_id:<32} {'TCG' if r.emulated else 'no':<8} "
-              f"{render.run_contents(r)}")
+              f"{'no' if r.incomplete else 'yes':<8} {render.run_contents(r)}"
+              + (f"; incomplete: {'; '.join(r.incomplete)}" if r.incomplete else ""))
     return 0
+
+
+def warn_bad(runs: list[collect.Run], store_warnings: list[str]) -> list[str]:
+    """Name every bad file and store problem on stderr, one line each;
+    return them for the report."""
+    bad = list(store_warnings) + [f"{r.name}/{w}" for r in runs for w in r.warnings]
+    for w in bad:
+        print(f"{PROG}: bad file: {w}", file=sys.stderr)
+    return bad
 
 
 def run(argv: list[str]) -> int:
@@ -165,24 +199,29 @@ def run(argv: list[str]) -> int:
     if args.results and not root.is_dir():
         raise UsageError(f"argument --results: '{args.results}' is not a directory")
     out = Path(args.out) if args.out else root / "report"
-    runs = select(collect.load_store(root, skip=out), args.runs)
+    store_warnings: list[str] = []
+    runs = select(collect.load_store(root, skip=out, warnings=store_warnings), args.runs)
+    bad = warn_bad(runs, store_warnings)
     if args.command == "list":
-        return cmd_list(runs)
+        return cmd_list(runs, root)
 
+    compared = runs if args.include_incomplete else [r for r in runs if not r.incomplete]
     by = args.by or "kernel"
     baseline = ""
     if args.baseline:
-        if not runs:
+        check_baseline(args.baseline, runs, compared)
+        if not compared:
             raise UsageError(f"--baseline '{args.baseline}' matches no kernel or run (no runs)")
-        by, baseline = resolve_baseline(runs, args.baseline, args.by)
-    cmp = compare.compare_runs(runs, by, baseline, args.noise, args.alpha,
+        by, baseline = resolve_baseline(compared, args.baseline, args.by)
+    cmp = compare.compare_runs(compared, by, baseline, args.noise, args.alpha,
                                drift=not args.no_drift_floor, fdr=not args.no_fdr,
                                use_machine=not args.no_machine_floor)
 
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        print(f"{PROG}: cannot create {out}: {e.strerror}", file=sys.stderr)
+        print(f"{PROG}: cannot create {schema.printable(str(out))}: {e.strerror}",
+              file=sys.stderr)
         return 2
     ch = charts.Charts()
     if args.no_charts:
@@ -190,24 +229,30 @@ def run(argv: list[str]) -> int:
     else:
         ch = charts.draw_all(cmp, out / "charts", ("png", "svg"), args.cdf_depth)
     meta = {"time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "root": str(root)}
-    blocks = render.build(cmp, runs, ch, meta)
+            "root": schema.printable(str(root))}
+    blocks = render.build(cmp, runs, ch, meta, bad, args.include_incomplete)
     written = []
     if "md" in formats:
-        (out / "report.md").write_text(render.to_markdown(blocks, out))
+        (out / "report.md").write_text(render.to_markdown(blocks, out), encoding="utf-8")
         written.append("report.md")
     if "html" in formats:
-        (out / "report.html").write_text(render.to_html(blocks))
+        (out / "report.html").write_text(render.to_html(blocks), encoding="utf-8")
         written.append("report.html")
     if "csv" in formats:
-        (out / "report.csv").write_text(render.to_csv(cmp))
+        (out / "report.csv").write_text(render.to_csv(cmp), encoding="utf-8")
         written.append("report.csv")
     if "junit" in formats:
         (out / "conform-junit.xml").write_bytes(junit.junit_xml(cmp))
         written.append("conform-junit.xml")
 
     regs, newf = cmp.regressions, cmp.new_failures
+    in_cmp = {id(r) for r in compared}
+    left_out = [r for r in runs if id(r) not in in_cmp]
     if not args.quiet:
+        for run_ in runs:
+            if run_.incomplete:
+                print(f"{PROG}: incomplete run: {run_.name}: {'; '.join(run_.incomplete)}"
+                      + ("" if id(run_) in in_cmp else "; left out (--include-incomplete)"))
         for r, cid in regs:
             c = r.cells[cid]
             assert c.cmp is not None
@@ -224,10 +269,13 @@ def run(argv: list[str]) -> int:
                       f"against {mc.baseline} (p={render.fmt_p(mc.cmp.p)})"
                       + (f": floor {mc.floor_pct:.1f}% in this column" if cmp.use_machine
                          else ""))
-    print(f"{PROG}: {len(runs)} runs, {len(cmp.columns)} {by}s, baseline "
+    print(f"{PROG}: {len(runs)} runs"
+          + (f" ({len(left_out)} incomplete, left out)" if left_out else "")
+          + f", {len(cmp.columns)} {by}s, baseline "
           f"{cmp.baseline.id if cmp.baseline else '-'}: {len(regs)} regressions, "
           f"{len(cmp.improvements)} improvements, {newf} new conformance failures; "
-          f"{len(ch.made)} charts; wrote {', '.join(written)} in {out}")
+          f"{len(ch.made)} charts; wrote {', '.join(written)} in "
+          f"{schema.printable(str(out))}")
     if args.fail_on_regression and (regs or newf):
         return 1
     return 0
@@ -237,8 +285,15 @@ def main(argv: list[str]) -> int:
     try:
         return run(argv)
     except UsageError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
+        print(f"{PROG}: {schema.printable(str(e))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug: one line, not a traceback
+        print(f"{PROG}: internal error: {type(e).__name__}: {schema.printable(str(e))}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

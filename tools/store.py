@@ -9,6 +9,7 @@ nothing here parses the human-readable text of a binary.
 from __future__ import annotations
 
 import datetime
+import errno
 import json
 import os
 import platform
@@ -36,7 +37,46 @@ def new_run_dir(tag: str = "") -> Path:
         d = Path(shared)
         d.mkdir(parents=True, exist_ok=True)
         return d
-    return make_unique_dir(results_root() / platform.node() / platform.release() / run_id(tag))
+    return make_unique_dir(inside(results_root(), platform.node(), platform.release(),
+                                  run_id(tag)))
+
+
+class OutsideRoot(OSError):
+    """A name that would put a path outside its root (or is no name at all).
+
+    An OSError (EINVAL) so that the callers' "cannot write the results"
+    handling reports it in one line; str() is that line's reason."""
+
+    def __init__(self, message: str):
+        super().__init__(errno.EINVAL, message)
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """name, when it is one plain path component: not empty, not . or ..,
+    no "/" and no NUL; otherwise OutsideRoot saying so."""
+    if not name or name in (".", "..") or "/" in name or "\0" in name:
+        raise OutsideRoot(f"{what} {name!r} is not one plain name (it is empty, "
+                          "'.' or '..', or holds '/' or NUL)")
+    return name
+
+
+def inside(root: Path, *names: str, what: str = "name") -> Path:
+    """root/names[0]/names[1]/...: each name one plain component
+    (check_name), and the path, with the symbolic links that exist
+    resolved, still inside root.  Raises OutsideRoot otherwise: every path
+    the suite builds from a name (a host, a kernel release, a run id, a file
+    named in a result) goes through here."""
+    path = root
+    for n in names:
+        path = path / check_name(n, what)
+    base = root.resolve()
+    real = path.resolve()
+    if real != base and base not in real.parents:
+        raise OutsideRoot(f"{path} leads outside {root} (to {real})")
+    return path
 
 
 def run_id(tag: str = "") -> str:

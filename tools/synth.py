@@ -8,8 +8,18 @@ writes DIR/<host>/<release>/<run id>/ with env.json, three scenario files in
 the aio-suite-scenario/1 schema (synth-engines: IOPS and completion latency
 against queue depth; synth-blocking: an inline-ratio matrix; synth-batching:
 io_submit cost against batch size), one aio-stress/1 file per engine at
-queue depth 32 with a completion latency histogram, conform.json and
-machine.json (the machine probes; --machine-slowdown makes them slower).
+queue depth 32 with a completion latency histogram, conform.json,
+machine.json (the machine probes; --machine-slowdown makes them slower) and
+summary.json ("complete": true).
+
+A run that did not finish: --incomplete (summary.json "complete": false, as
+a killed run leaves it), --interrupted SIGNAL (summary.json and
+conform.json say the run was interrupted, the test running then is
+"interrupted"), --bail-out REASON (aio-conform stopped: conform.json
+"complete": false), --no-summary (a run from before summary.json).
+
+The host, release and run id are names of directories of DIR: each must be
+one plain name (store.inside()); anything that would leave DIR is refused.
 
 The samples of each point have exactly the given coefficient of variation
 and exactly the base mean times the slowdown (the draws are standardised),
@@ -27,6 +37,9 @@ import random
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import store  # noqa: E402
 
 PROG = "synth"
 ENGINES = {"libaio": 1.0, "io_uring": 1.15}
@@ -152,13 +165,41 @@ def machine(g: Gen, slowdown_pct: float) -> dict[str, Any]:
 def conform(a: argparse.Namespace) -> dict[str, Any]:
     res = []
     for name, var in CONFORM:
-        r = "fail" if name in a.conform_fail else "skip" if name in a.conform_skip else "pass"
+        r = ("fail" if name in a.conform_fail else "skip" if name in a.conform_skip
+             else "timeout" if name in a.conform_timeout else "pass")
         res.append({"name": name, "variant": var or None, "result": r,
                     "reason": "synthetic" if r != "pass" else "", "duration_ns": 1000})
+    if a.interrupted:
+        # The test running when the signal came; the later ones never ran.
+        res[-1].update(result="interrupted", reason=f"interrupted by {a.interrupted}")
     tot = {k: sum(1 for r in res if r["result"] == v)
            for k, v in (("passed", "pass"), ("failed", "fail"), ("skipped", "skip"))}
-    return {"schema": "aio-conform/1", "tool": "aio-conform", "kernel": a.release,
-            "results": res, "totals": tot}
+    doc = {"schema": "aio-conform/1", "tool": "aio-conform", "kernel": a.release,
+           "results": res, "totals": tot}
+    if not a.legacy_conform:
+        doc.update(complete=not (a.interrupted or a.bail_out),
+                   interrupted_by=a.interrupted or None, bail_out=a.bail_out or None)
+    return doc
+
+
+def write_run(run: Path, a: argparse.Namespace) -> None:
+    """Every file of the synthetic run into run."""
+    env = {"host": a.host, "kernel_release": a.release, "synthetic": True, "cpus_online": 2}
+    if a.emulated:
+        env.update(emulated=True, accelerator="tcg")
+    (run / "env.json").write_text(json.dumps(env, indent=2) + "\n")
+    g = Gen(a)
+    for doc in (engines(g, run), blocking(g), batching(g)):
+        (run / f"{doc['scenario']}.json").write_text(json.dumps(doc, indent=1) + "\n")
+    if not a.no_conform:
+        (run / "conform.json").write_text(json.dumps(conform(a), indent=1) + "\n")
+    if not a.no_machine:
+        (run / "machine.json").write_text(json.dumps(machine(g, a.machine_slowdown), indent=1)
+                                          + "\n")
+    if not a.no_summary:
+        (run / "summary.json").write_text(json.dumps(
+            {"schema": "aio-suite-synth/1", "complete": not (a.incomplete or a.interrupted),
+             "interrupted": a.interrupted or None}, indent=1) + "\n")
 
 
 def main(argv: list[str]) -> int:
@@ -183,23 +224,37 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--machine-slowdown", type=float, default=0.0, metavar="PCT",
                     help="the machine probes (machine.json) are %% slower (negative: faster)")
     ap.add_argument("--no-machine", action="store_true", help="write no machine.json")
+    ap.add_argument("--conform-timeout", action="append", default=[], metavar="TEST",
+                    help="this conformance test timed out (repeatable)")
+    ap.add_argument("--incomplete", action="store_true",
+                    help='summary.json "complete": false: a run killed before it finished')
+    ap.add_argument("--interrupted", metavar="SIGNAL",
+                    help="the run was interrupted by SIGNAL (SIGINT): summary.json and "
+                         "conform.json say so, the last conformance test is \"interrupted\"")
+    ap.add_argument("--bail-out", metavar="REASON",
+                    help='aio-conform bailed out: conform.json "complete": false')
+    ap.add_argument("--legacy-conform", action="store_true",
+                    help='conform.json without "complete", "interrupted_by" and "bail_out" '
+                         "(an aio-conform from before they were written)")
+    ap.add_argument("--no-summary", action="store_true",
+                    help="write no summary.json (a run from before it was written)")
     a = ap.parse_args(argv)
     if a.repeat < 1:
         ap.error(f"argument --repeat: must be 1 or more, not '{a.repeat}'")
-    run = Path(a.dir) / a.host / a.release / (a.run_id or f"20260101T000000Z-synth-{a.seed}")
-    run.mkdir(parents=True, exist_ok=True)
-    env = {"host": a.host, "kernel_release": a.release, "synthetic": True, "cpus_online": 2}
-    if a.emulated:
-        env.update(emulated=True, accelerator="tcg")
-    (run / "env.json").write_text(json.dumps(env, indent=2) + "\n")
-    g = Gen(a)
-    for doc in (engines(g, run), blocking(g), batching(g)):
-        (run / f"{doc['scenario']}.json").write_text(json.dumps(doc, indent=1) + "\n")
-    if not a.no_conform:
-        (run / "conform.json").write_text(json.dumps(conform(a), indent=1) + "\n")
-    if not a.no_machine:
-        (run / "machine.json").write_text(json.dumps(machine(g, a.machine_slowdown), indent=1)
-                                          + "\n")
+    rid = a.run_id if a.run_id is not None else f"20260101T000000Z-synth-{a.seed}"
+    try:
+        for opt, v in (("--host", a.host), ("--release", a.release), ("--run-id", rid)):
+            store.check_name(v, f"argument {opt}:")
+        run = store.inside(Path(a.dir), a.host, a.release, rid)
+        run.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    try:
+        write_run(run, a)
+    except OSError as e:
+        print(f"{PROG}: cannot write {run}: {e.strerror or e}", file=sys.stderr)
+        return 1
     print(run)
     return 0
 

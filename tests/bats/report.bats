@@ -8,22 +8,7 @@
 # exactly 1% CV; --random gives plain normal draws for the A/A tests.
 
 load helpers
-
-setup() {
-	common_setup
-	requires python3
-	export AIO_SUITE_RESULTS=$SCRATCH/results
-	OUT=$SCRATCH/report
-	REPORT=$TOP/tools/report.py
-}
-
-teardown() {
-	common_teardown
-}
-
-synth() {
-	python3 "$TOP/tools/synth.py" "$AIO_SUITE_RESULTS" "$@" >/dev/null
-}
+load report-helpers
 
 # report ARGS...: the report without charts, into $OUT
 report() {
