@@ -93,7 +93,8 @@ static void usage(FILE *f)
 		"\nexit status: 0 ok, 1 run failure (failed, short or empty I/O,\n"
 		"verify errors), 2 usage, 77 skipped: the engine is not in this\n"
 		"kernel (native AIO with CONFIG_AIO=n, io_uring disabled or absent),\n"
-		"130 interrupted (the partial stage is still reported)\n"
+		"128 + the signal when interrupted (130 for Ctrl-C: the partial\n"
+		"stage is still reported)\n"
 		"version %s\n",
 		AIO_STRESS_VERSION);
 }

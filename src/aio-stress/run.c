@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -604,9 +605,10 @@ static void inject(struct run *r)
 
 /*
  * A stage whose every request failed met something the kernel or the
- * target refuses, not an I/O error here and there: name it in the reason
- * (the result stays io_errors and the run goes on, as for any errors).
- * Opers keep the last error they saw, which is this stage's.
+ * target refuses, not an I/O error here and there: name it as the run's
+ * failure (no later stage runs).  A stage where only some failed or were
+ * short gives the JSON its reason, when it has none yet (exit status 1,
+ * the run goes on).
  */
 static void explain_failed_stage(struct run *r, enum stage s)
 {
@@ -614,16 +616,28 @@ static void explain_failed_stage(struct run *r, enum stage s)
 	uint64_t bad = st->errors + st->empty_ios + st->short_ios;
 	int64_t err = st->first_err;
 
-	if (!bad || st->ios || run_failed(r))
+	if (!bad || run_failed(r))
 		return;
-	if (err)
+	if (!st->ios && err) {
 		fail(r, "every %s request failed: %s%s", stage_name(s),
 		     strerror((int)-err), err_hint(r->o, err));
-	else
+		return;
+	}
+	if (!st->ios) {
 		fail(r,
 		     "every %s request was short: %llu moved no data, %llu part of it",
 		     stage_name(s), (unsigned long long)st->empty_ios,
 		     (unsigned long long)st->short_ios);
+		return;
+	}
+	pthread_mutex_lock(&r->fail_lock);
+	if (!r->fail_reason[0])
+		snprintf(r->fail_reason, sizeof(r->fail_reason),
+			 "%s: %llu of %llu requests failed or were short%s%s",
+			 stage_name(s), (unsigned long long)bad,
+			 (unsigned long long)(bad + st->ios), err ? ": " : "",
+			 err ? strerror((int)-err) : "");
+	pthread_mutex_unlock(&r->fail_lock);
 }
 
 /*
@@ -828,9 +842,10 @@ static void track_regular(const char *path)
 }
 
 /*
- * Create file i when it is missing (only for a run that writes): created
- * files, and with -u every file, are removed on every way out, also on a
- * second Ctrl-C (target_cleanup_all from the signal handler).
+ * Create file i when it is missing (only for a run that writes).  Until
+ * the stages start, a created file is removed on every way out, also on a
+ * second Ctrl-C (target_cleanup_all from the signal handler); from then
+ * on -u decides (files_in_use).
  */
 static int create_file(struct run *r, unsigned int i)
 {
@@ -845,7 +860,7 @@ static int create_file(struct run *r, unsigned int i)
 		msg("cannot create %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	if (r->created[i] || r->o->unlink_files)
+	if (r->created[i])
 		track_regular(path);
 	return 0;
 }
@@ -1032,8 +1047,6 @@ static int open_files(struct run *r)
 		o->io_paths[i] = o->files[i];
 		if (writes && (ret = create_file(r, i)))
 			return ret;
-		if (!writes && o->unlink_files)
-			track_regular(o->files[i]);
 		if (o->loop_mode && (ret = setup_loop(o, i, writes)))
 			return ret;
 	}
@@ -1422,7 +1435,7 @@ int run_all(struct run *r)
 	print_header(r);
 	if (r->stop) {
 		teardown(r, false);
-		return 130;
+		return 128 + r->stop;
 	}
 	pthread_barrier_init(&r->barrier, NULL, o->threads);
 	r->generation = 1; /* generation 1: older than this run */
@@ -1463,6 +1476,6 @@ int run_all(struct run *r)
 	if (o->json_path && report_json(r, o->json_path))
 		status = 1;
 	if (r->interrupted || r->stop)
-		status = 130;
+		status = 128 + (r->stop ? r->stop : SIGINT);
 	return status;
 }
