@@ -5,17 +5,7 @@
 # negative, huge, and products that would wrap.  Each refusal is one line
 # naming the option, status 2, before any file is touched.
 
-load helpers
-
-setup() {
-	common_setup
-	F=$SCRATCH/file
-	J=$SCRATCH/out.json
-}
-
-teardown() {
-	common_teardown
-}
+load aio-stress-common
 
 # refused ARGS...: aio-stress ARGS on $F is one line, status 2, no file.
 refused() {

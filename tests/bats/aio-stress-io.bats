@@ -8,17 +8,7 @@
 # was written; the inline-completion ratio counts the measured call's own
 # requests.  Faults are injected with strace where the kernel gives none.
 
-load helpers
-
-setup() {
-	common_setup
-	F=$SCRATCH/file
-	J=$SCRATCH/out.json
-}
-
-teardown() {
-	common_teardown
-}
+load aio-stress-common
 
 # traced SYSCALL SPEC ARGS...: aio-stress ARGS with strace's fault
 # injection on SYSCALL from its 40th call on (the dynamic loader's own

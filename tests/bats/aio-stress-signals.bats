@@ -6,17 +6,7 @@
 # never hangs, exits 128 + the signal, and leaves no loop device (and with
 # -u no file) behind.
 
-load helpers
-
-setup() {
-	common_setup
-	F=$SCRATCH/file
-	J=$SCRATCH/out.json
-}
-
-teardown() {
-	common_teardown
-}
+load aio-stress-common
 
 # The pid of the aio-stress under `strace -f` (its only child).
 traced_child() {

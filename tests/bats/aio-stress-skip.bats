@@ -6,23 +6,13 @@
 # so, exit status 77 (automake's skip), a JSON whose result is "skipped",
 # and no file created.  A low aio-max-nr (EAGAIN) is a run failure.
 
-load helpers
+load aio-stress-common
 
 NOSYS=$BUILD_DIR/tests/nosys
 
-setup() {
-	common_setup
-	F=$SCRATCH/file
-	J=$SCRATCH/out.json
-	[[ -x $NOSYS ]] || skip "$NOSYS is not built (make all)"
-}
-
-teardown() {
-	common_teardown
-}
-
 # nosys ARGS... -- aio-stress ARGS...: under the filter, with a timeout.
 nosys() {
+	[[ -x $NOSYS ]] || skip "$NOSYS is not built (make all)"
 	run timeout -k 5 "$AIO_TEST_TIMEOUT" "$NOSYS" "$@"
 }
 

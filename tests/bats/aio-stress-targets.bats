@@ -7,18 +7,12 @@
 # filesystem, a low `ulimit -n`, two runs in one directory, and -u.  Each
 # failure is one line with status 1 and leaves no file behind.
 
-load helpers
-
-setup() {
-	common_setup
-	F=$SCRATCH/file
-	J=$SCRATCH/out.json
-}
+load aio-stress-common
 
 teardown() {
 	[[ -z ${IMMUTABLE:-} ]] || chattr -i "$IMMUTABLE" 2>/dev/null
 	[[ -z ${OTHER_DIR:-} ]] || rm -rf "$OTHER_DIR"
-	common_teardown
+	stress_teardown
 }
 
 # in_mount_ns CMD...: CMD in a private mount namespace (mounts made there
