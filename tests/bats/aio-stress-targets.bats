@@ -72,6 +72,9 @@ in_mount_ns() {
 }
 
 @test "aio-stress refuses a character device other than /dev/null, /dev/zero and /dev/full" {
+	run timeout -k 5 20 "$AIO_STRESS" --quiet -o 1 -s 1m -r 4k /dev/urandom
+	assert_one_line_error aio-stress 1
+	assert_output_has "character device"
 	run timeout -k 5 20 "$AIO_STRESS" --quiet -o 1 -s 1m -r 4k /dev/tty
 	assert_one_line_error aio-stress 1
 	run aio_stress --quiet -o 1 -s 1m -r 4k --json "$J" /dev/zero
