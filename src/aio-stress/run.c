@@ -521,7 +521,8 @@ static void run_stage(struct run *r, struct thread *t, enum stage s)
 				report_oper_text(r, t, op, s);
 		}
 	}
-	if (o->stonewall && !r->stop)
+	/* A thread that had nothing to do (an empty range) cuts no one. */
+	if (o->stonewall && !r->stop && (t->st.planned_bytes || o->runtime_s))
 		atomic_store(&r->stonewall_hit, 1);
 }
 
