@@ -112,11 +112,13 @@ static double mib(uint64_t bytes)
  * what the stonewall cut, and the part of the range a read stage left out
  * because the write stage before it did not write it.
  */
-static void report_cuts_text(struct run *r, enum stage s)
+void report_cuts_text(struct run *r, enum stage s)
 {
 	const struct stage_stats *st = &r->results[s];
 	const char *name = stage_name(s);
 
+	if (r->o->quiet)
+		return;
 	if (st->errors || st->empty_ios || st->short_ios) {
 		fprintf(stderr,
 			"%s: %llu requests failed, %llu moved no data, %llu were short; not counted as I/Os",
@@ -203,7 +205,6 @@ void report_stage_text(struct run *r, enum stage s)
 			hist_percentile(&st->clat, 99) / 1e3,
 			(double)(st->utime_ns + st->stime_ns) / st->ios,
 			r->interrupted ? " (interrupted)" : "");
-	report_cuts_text(r, s);
 	if (st->verify_failures)
 		fprintf(stderr,
 			"%s: %llu bad blocks, the first at offset %llu of %s: %s\n",

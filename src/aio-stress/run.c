@@ -764,6 +764,7 @@ static void *worker(void *arg)
 			if (r->stop)
 				r->interrupted = true;
 			report_stage_text(r, (enum stage)s);
+			report_cuts_text(r, (enum stage)s);
 			explain_failed_stage(r, (enum stage)s);
 			if (o->inject_kind && !injected &&
 			    stage_writes((enum stage)s) && !r->stop) {

@@ -201,6 +201,7 @@ static inline unsigned int nr_cpus(void)
 const char *stage_name(enum stage s);
 int run_all(struct run *r);
 void report_stage_text(struct run *r, enum stage s);
+void report_cuts_text(struct run *r, enum stage s);
 void report_oper_text(struct run *r, struct thread *t, struct oper *op,
 		      enum stage s);
 int report_json(struct run *r, const char *path);

@@ -265,3 +265,15 @@ in_mount_ns() {
 	assert_output_line '^status=1$'
 	refute_line '^b$' "$output"
 }
+
+@test "aio-stress refuses a block device smaller than -s with one line" {
+	requires loop
+	truncate -s 1m "$SCRATCH/small.img"
+	local dev
+	dev=$(attach_loop "$SCRATCH/small.img")
+	run aio_stress --quiet -o 1 -s 4m -r 4k "$dev"
+	assert_one_line_error aio-stress 1
+	assert_output_has "$dev holds 1048576 bytes"
+	run aio_stress --quiet -o 0 -s 4m -r 4k "$dev"
+	assert_one_line_error aio-stress 1
+}
