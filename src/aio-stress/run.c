@@ -807,15 +807,17 @@ static int check_target(struct run *r, unsigned int i, bool writes)
 {
 	const char *path = r->o->files[i];
 	struct stat st;
+	int err;
 
 	if (stat(path, &st)) {
-		if (errno == ENOENT && writes)
+		err = errno;
+		if (err == ENOENT && writes)
 			return 0;
-		msg("cannot open %s: %s%s", path, strerror(errno),
-		    errno == ENOENT ?
+		msg("cannot open %s: %s%s", path, strerror(err),
+		    err == ENOENT ?
 			    " (a run without a write stage reads an existing file)" :
 			    "");
-		return -errno;
+		return -err;
 	}
 	if (S_ISREG(st.st_mode) ||
 	    (!r->o->loop_mode && (S_ISBLK(st.st_mode) || mem_chardev(&st))))
@@ -980,7 +982,8 @@ static int check_sizes(struct run *r, bool writes)
 			if (k > i)
 				need[k] = 0;
 		}
-		if (statvfs(o->files[i], &vfs))
+		/* A filesystem that reports no size (some FUSE ones): no check. */
+		if (statvfs(o->files[i], &vfs) || !vfs.f_blocks)
 			continue;
 		avail = (uint64_t)(geteuid() ? vfs.f_bavail : vfs.f_bfree) *
 			vfs.f_frsize;
