@@ -39,6 +39,7 @@ zstd            make kernels: decompresses .ko.zst modules
 python3-yaml    the YAML check of the CI workflow files
 debootstrap     make check-old-distro: the Debian 11 chroot
 procps          ps, in the tests
+strace          fault injection in the tests (-e inject=)
 "
 
 names() { printf '%s\n' "$packages" | awk 'NF { print $1 }'; }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,8 +97,11 @@ static void usage(FILE *f)
 		"\t--force            write to a block device that holds data\n"
 		"\t--quiet            print nothing but errors\n"
 		"\t--version, --help\n"
-		"\nexit status: 0 ok, 1 run failure (I/O or verify errors), 2 usage,\n"
-		"130 interrupted (the partial stage is still reported)\n"
+		"\nexit status: 0 ok, 1 run failure (failed, short or empty I/O,\n"
+		"verify errors), 2 usage, 77 skipped: the engine is not in this\n"
+		"kernel (native AIO with CONFIG_AIO=n, io_uring disabled or absent),\n"
+		"128 + the signal when interrupted (130 for Ctrl-C: the partial\n"
+		"stage is still reported)\n"
 		"version %s\n",
 		AIO_STRESS_VERSION);
 }
@@ -169,15 +173,20 @@ static uint64_t opt_size(int c, const char *arg, uint64_t unit)
 	return v;
 }
 
-static unsigned int opt_count(const char *name, const char *arg, long min,
-			      long max)
+static long opt_long(const char *name, const char *arg, long min, long max)
 {
 	long v;
 
 	if (parse_long(arg, min, max, &v))
 		usage_error("bad value for %s: '%s' (%ld..%ld)", name, arg, min,
 			    max);
-	return (unsigned int)v;
+	return v;
+}
+
+static unsigned int opt_count(const char *name, const char *arg, long min,
+			      long max)
+{
+	return (unsigned int)opt_long(name, arg, min, max);
 }
 
 static void parse_inject(struct options *o, const char *arg)
@@ -199,11 +208,13 @@ static void parse_inject(struct options *o, const char *arg)
 		usage_error("bad offset for --inject: '%s'", arg);
 }
 
+static void check_sizes(struct options *o);
+
 static void parse_args(struct options *o, int argc, char **argv)
 {
 	const char *bad;
 	bool b_given = false;
-	int c, i;
+	int c;
 	long v;
 
 	*o = (struct options){
@@ -223,6 +234,7 @@ static void parse_args(struct options *o, int argc, char **argv)
 		.argv = argv,
 	};
 	o->engine = engine_find("libaio");
+	o->engine_name = "libaio";
 	opterr = 0;
 	while ((c = getopt_long(argc, argv,
 				":a:b:c:C:m:s:r:d:i:I:o:t:lLnhOSxvu", long_opts,
@@ -236,7 +248,8 @@ static void parse_args(struct options *o, int argc, char **argv)
 					optarg);
 			break;
 		case 'b':
-			o->max_io_submit = opt_count("-b", optarg, 1, 1 << 20);
+			o->max_io_submit =
+				opt_count("-b", optarg, 1, MAX_IO_SUBMIT);
 			b_given = true;
 			break;
 		case 'c':
@@ -268,7 +281,7 @@ static void parse_args(struct options *o, int argc, char **argv)
 			o->io_iter = opt_count("-i", optarg, 1, 65536);
 			break;
 		case 'I':
-			o->iterations = opt_count("-I", optarg, 1, 1L << 40);
+			o->iterations = opt_long("-I", optarg, 1, LONG_MAX);
 			break;
 		case 'o':
 			if (parse_long(optarg, 0, NR_STAGES - 1, &v))
@@ -314,7 +327,9 @@ static void parse_args(struct options *o, int argc, char **argv)
 			exit(0);
 		case OPT_ENGINE:
 			o->engine = engine_find(optarg);
-			if (!o->engine)
+			o->engine_name = optarg;
+			/* Known, not built: a skip (probe_engine), not usage. */
+			if (!o->engine && strcmp(optarg, "io_uring"))
 				usage_error("unknown engine '%s' (see --help)",
 					    optarg);
 			break;
@@ -323,9 +338,10 @@ static void parse_args(struct options *o, int argc, char **argv)
 			break;
 		case OPT_RUNTIME:
 			if (parse_seconds(optarg, &o->runtime_s) ||
-			    o->runtime_s <= 0)
-				usage_error("bad value for --runtime: '%s'",
-					    optarg);
+			    o->runtime_s <= 0 || o->runtime_s > RUNTIME_MAX_S)
+				usage_error(
+					"bad value for --runtime: '%s' (more than 0, at most %.0f seconds)",
+					optarg, RUNTIME_MAX_S);
 			break;
 		case OPT_IOVECS:
 			o->iovecs = opt_count("--iovecs", optarg, 1, 1024);
@@ -358,7 +374,8 @@ static void parse_args(struct options *o, int argc, char **argv)
 			o->force = true;
 			break;
 		case OPT_CPU:
-			o->cpu = (int)opt_count("--cpu", optarg, 0, 4095);
+			o->cpu = (int)opt_count("--cpu", optarg, 0,
+						(long)nr_cpus() - 1);
 			break;
 		case OPT_INJECT:
 			parse_inject(o, optarg);
@@ -402,14 +419,14 @@ static void parse_args(struct options *o, int argc, char **argv)
 	o->files = argv + optind;
 	o->nr_files = argc - optind;
 
-	if (o->user_reap && strcmp(o->engine->name, "libaio"))
+	if (o->user_reap && strcmp(o->engine_name, "libaio"))
 		usage_error("--user-reap needs --engine libaio, not '%s'",
-			    o->engine->name);
+			    o->engine_name);
 	if ((o->sqpoll || o->iopoll || o->fixed_files || o->fixed_bufs) &&
-	    strcmp(o->engine->name, "io_uring"))
+	    strcmp(o->engine_name, "io_uring"))
 		usage_error(
 			"--sqpoll, --iopoll, --fixed-files and --fixed-bufs need --engine io_uring, not '%s'",
-			o->engine->name);
+			o->engine_name);
 	if (o->iovecs && o->iovecs > o->rec_len)
 		usage_error(
 			"--iovecs %u is more segments than the record has bytes",
@@ -422,54 +439,138 @@ static void parse_args(struct options *o, int argc, char **argv)
 			(unsigned long long)o->rec_len);
 	if (o->inject_kind && !o->verify)
 		usage_error("--inject needs --verify");
+	check_sizes(o);
+
+	/* The classic adjustments; their messages wait for announce(). */
+	if (o->depth < o->io_iter) {
+		o->io_iter = o->depth;
+		o->dropped_iter = true;
+	}
+	if (o->threads > (unsigned int)o->nr_files * o->contexts) {
+		o->threads = (unsigned int)o->nr_files * o->contexts;
+		o->dropped_threads = true;
+	}
+	if (!b_given) {
+		uint64_t b = (uint64_t)o->nr_files * o->io_iter * o->contexts;
+
+		o->max_io_submit = b > MAX_IO_SUBMIT ? MAX_IO_SUBMIT :
+						       (unsigned int)b;
+	}
+	if (o->max_io_submit < o->io_iter) {
+		o->io_iter = o->max_io_submit;
+		o->dropped_iter = true;
+	}
+	if (!o->stages)
+		o->stages = (1u << NR_STAGES) - 1;
+	else
+		o->stages_given = true;
+}
+
+/*
+ * Sizes and counts whose products the run uses: each must fit, or the
+ * command line is refused here rather than wrapping later (an offset of
+ * 2^63, a zero-sized buffer pool).
+ */
+static void check_sizes(struct options *o)
+{
+	uint64_t contexts_end, fds, threads, per, ious, bytes;
+
+	if (o->file_size > (uint64_t)INT64_MAX)
+		usage_error(
+			"bad size for -s: %llu bytes is beyond the largest file offset",
+			(unsigned long long)o->file_size);
+	if (o->rec_len > MAX_RECORD)
+		usage_error(
+			"bad size for -r: %llu bytes, more than the %u one request can move",
+			(unsigned long long)o->rec_len, MAX_RECORD);
+	if (o->align > MAX_ALIGN)
+		usage_error("bad size for -a: %llu bytes, at most %u",
+			    (unsigned long long)o->align, MAX_ALIGN);
 	if (o->file_size < o->rec_len)
 		usage_error(
 			"file size %llu is smaller than the record size %llu",
 			(unsigned long long)o->file_size,
 			(unsigned long long)o->rec_len);
 	if (o->contexts > 1 &&
-	    o->file_size < (uint64_t)o->contexts * o->context_offset)
-		usage_error("file size %lldMB too small for %u contexts",
-			    (long long)(o->file_size >> 20), o->contexts);
+	    (__builtin_mul_overflow((uint64_t)o->contexts, o->context_offset,
+				    &contexts_end) ||
+	     contexts_end > o->file_size))
+		usage_error(
+			"file size %lluMB too small for %u contexts %llu bytes apart (-C)",
+			(unsigned long long)(o->file_size >> 20), o->contexts,
+			(unsigned long long)o->context_offset);
+	/* Each thread's I/O units and their buffers. */
+	fds = (uint64_t)o->nr_files * o->contexts;
+	threads = o->threads < fds ? o->threads : fds;
+	per = (fds + threads - 1) / threads;
+	if (fds > UINT_MAX || __builtin_mul_overflow(per, o->depth, &ious) ||
+	    ious > MAX_IOUS ||
+	    __builtin_mul_overflow(ious * threads,
+				   (o->rec_len + o->align - 1) / o->align *
+					   o->align,
+				   &bytes) ||
+	    bytes > (uint64_t)SIZE_MAX / 2)
+		usage_error(
+			"-d %u over %d files with -c %u: too many requests in flight (at most %u per thread) or too many buffer bytes",
+			o->depth, o->nr_files, o->contexts, MAX_IOUS);
+}
 
-	/* The classic adjustments, with the classic messages. */
-	if (o->depth < o->io_iter) {
-		o->io_iter = o->depth;
-		if (!o->quiet)
-			fprintf(stderr, "dropping io_iter to %d\n", o->io_iter);
+/*
+ * --json FILE must be writable before the run, not found unwritable after
+ * it: open it (creating it only for the check).  Exit 2 when it is not.
+ */
+static void check_json_path(const char *path)
+{
+	int fd;
+
+	if (!path || !strcmp(path, "-"))
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+		return;
 	}
-	if (o->threads > (unsigned int)o->nr_files * o->contexts) {
-		o->threads = (unsigned int)o->nr_files * o->contexts;
-		if (!o->quiet)
-			fprintf(stderr,
-				"dropping thread count to the number of contexts %d\n",
-				o->threads);
-	}
-	if (!b_given)
-		o->max_io_submit =
-			(unsigned int)o->nr_files * o->io_iter * o->contexts;
-	if (o->max_io_submit < o->io_iter) {
-		o->io_iter = o->max_io_submit;
-		if (!o->quiet)
-			fprintf(stderr, "dropping io_iter to %d\n", o->io_iter);
-	}
-	if (!o->quiet) {
-		for (i = 0; i < NR_STAGES; i++)
-			if (o->stages & (1u << i))
-				fprintf(stderr, "adding stage %s\n",
-					stage_name(i));
-	}
-	if (!o->stages) {
-		o->stages = (1u << NR_STAGES) - 1;
-	} else if (!o->quiet) {
-		for (i = 0; i < NR_STAGES; i++) {
-			if (o->stages & (1u << i)) {
-				fprintf(stderr, "starting with %s\n",
-					stage_name(i));
-				break;
-			}
+	if (errno == EEXIST)
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		usage_error("cannot write --json %s: %s", path,
+			    strerror(errno));
+	close(fd);
+}
+
+/*
+ * One context of the engine before any file is touched: a kernel without
+ * native AIO (or io_uring) is a skip, said in one line, exit 77, with the
+ * JSON saying so; any other refusal a run failure.  0 when it works.
+ */
+static int probe_engine(struct run *r)
+{
+	const struct options *o = r->o;
+	struct engine_opts eo = { .depth = 1 };
+	struct engine e;
+	int ret;
+
+	if (!o->engine) {
+		snprintf(
+			r->fail_reason, sizeof(r->fail_reason),
+			"io_uring is not available: this aio-stress was built without liburing");
+		r->skipped = true;
+	} else {
+		ret = engine_init(&e, o->engine, &eo);
+		if (!ret) {
+			engine_cleanup(&e);
+			return 0;
 		}
+		snprintf(r->fail_reason, sizeof(r->fail_reason), "%s",
+			 e.reason);
+		r->skipped = e.absent;
 	}
+	r->failed = true;
+	msg("%s", r->fail_reason);
+	if (o->json_path)
+		report_json(r, o->json_path);
+	return r->skipped ? 77 : 1;
 }
 
 int main(int argc, char **argv)
@@ -479,7 +580,11 @@ int main(int argc, char **argv)
 
 	prog_name = "aio-stress";
 	parse_args(&o, argc, argv);
+	check_json_path(o.json_path);
 	g_run.o = &o;
+	ret = probe_engine(&g_run);
+	if (ret)
+		return ret;
 	ret = run_all(&g_run);
 	target_cleanup_all();
 	return ret;

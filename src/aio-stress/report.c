@@ -21,6 +21,14 @@ void merge_stats(struct stage_stats *d, const struct stage_stats *s)
 	d->bytes += s->bytes;
 	d->errors += s->errors;
 	d->short_ios += s->short_ios;
+	d->empty_ios += s->empty_ios;
+	d->planned_bytes += s->planned_bytes;
+	d->unwritten_bytes += s->unwritten_bytes;
+	if (s->first_err && !d->first_err) {
+		d->first_err = s->first_err;
+		d->first_err_offset = s->first_err_offset;
+		d->first_err_file = s->first_err_file;
+	}
 	d->submit_calls += s->submit_calls;
 	d->submit_iocbs += s->submit_iocbs;
 	d->submit_ns += s->submit_ns;
@@ -85,6 +93,52 @@ static void print_classic_lat(const char *what, const struct hist *h)
 		fprintf(stderr, " %llu >= %u", (unsigned long long)below[k],
 			limits_ms[k - 1]);
 	fputc('\n', stderr);
+}
+
+static double mib(uint64_t bytes)
+{
+	return bytes / 1048576.0;
+}
+
+/*
+ * What a stage did not do, said after its figures: requests that failed,
+ * moved nothing or less than a record (none of them counts in the IOPS),
+ * what the stonewall cut, and the part of the range a read stage left out
+ * because the write stage before it did not write it.
+ */
+void report_cuts_text(struct run *r, enum stage s)
+{
+	const struct stage_stats *st = &r->results[s];
+	const char *name = stage_name(s);
+
+	if (r->o->quiet)
+		return;
+	if (st->errors || st->empty_ios || st->short_ios) {
+		fprintf(stderr,
+			"%s: %llu requests failed, %llu moved no data, %llu were short; not counted as I/Os",
+			name, (unsigned long long)st->errors,
+			(unsigned long long)st->empty_ios,
+			(unsigned long long)st->short_ios);
+		if (st->first_err)
+			fprintf(stderr,
+				"; the first error: %s at offset %llu of %s",
+				strerror((int)-st->first_err),
+				(unsigned long long)st->first_err_offset,
+				r->vfiles[st->first_err_file].name);
+		fputc('\n', stderr);
+	}
+	if (r->stage_stonewalled[s] && st->planned_bytes)
+		fprintf(stderr,
+			"%s: stonewalled: %.2f of %.2f MB done (the first thread to finish ends the stage; -x turns this off)\n",
+			name, mib(st->bytes), mib(st->planned_bytes));
+	else if (r->stage_stonewalled[s])
+		fprintf(stderr,
+			"%s: stonewalled (the first thread to finish ends the stage; -x turns this off)\n",
+			name);
+	if (st->unwritten_bytes)
+		fprintf(stderr,
+			"%s: left out %.2f MB of the range that the write stage did not write\n",
+			name, mib(st->unwritten_bytes));
 }
 
 void report_stage_text(struct run *r, enum stage s)
@@ -208,6 +262,19 @@ static void json_stage(struct json *j, struct run *r, enum stage s)
 	json_double(j, "bytes_per_s", wall ? st->bytes * 1e9 / wall : 0);
 	json_uint(j, "errors", st->errors);
 	json_uint(j, "short_ios", st->short_ios);
+	json_uint(j, "empty_ios", st->empty_ios);
+	if (st->first_err) {
+		json_obj_begin(j, "first_error");
+		json_int(j, "errno", -st->first_err);
+		json_str(j, "message", strerror((int)-st->first_err));
+		json_str(j, "file", r->vfiles[st->first_err_file].name);
+		json_uint(j, "offset_bytes", st->first_err_offset);
+		json_obj_end(j);
+	} else {
+		json_null(j, "first_error");
+	}
+	json_uint(j, "planned_bytes", st->planned_bytes);
+	json_uint(j, "unwritten_bytes_left_out", st->unwritten_bytes);
 	json_uint(j, "fsync_ns", st->fsync_ns);
 
 	json_obj_begin(j, "submit");
@@ -332,7 +399,7 @@ int report_json(struct run *r, const char *path)
 	json_uint(&j, "cpus_online", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
 
 	json_obj_begin(&j, "options");
-	json_str(&j, "engine", o->engine->name);
+	json_str(&j, "engine", o->engine_name);
 	json_uint(&j, "file_size_bytes", o->file_size);
 	json_uint(&j, "record_bytes", o->rec_len);
 	json_uint(&j, "alignment_bytes", o->align);
@@ -368,7 +435,7 @@ int report_json(struct run *r, const char *path)
 	json_obj_end(&j);
 
 	json_arr_begin(&j, "targets");
-	for (i = 0; i < o->nr_files; i++) {
+	for (i = 0; r->vfiles && i < o->nr_files; i++) {
 		const struct target_info *ti = &r->vfiles[i].info;
 
 		json_obj_begin(&j, NULL);
@@ -393,18 +460,24 @@ int report_json(struct run *r, const char *path)
 
 	{
 		const char *res = "ok";
-		bool verr = false, ioerr = false;
+		bool verr = false, ioerr = false, shortio = false;
 
 		for (i = 0; i < NR_STAGES; i++) {
 			verr |= verify_stats_failed(&r->results[i].v);
 			ioerr |= r->results[i].errors > 0;
+			shortio |= r->results[i].short_ios > 0 ||
+				   r->results[i].empty_ios > 0;
 		}
 		if (r->interrupted || r->stop)
 			res = "interrupted";
+		else if (r->skipped)
+			res = "skipped";
 		else if (verr)
 			res = "verify_failed";
 		else if (ioerr)
 			res = "io_errors";
+		else if (shortio)
+			res = "short_io";
 		else if (r->failed)
 			res = "failed";
 		json_str(&j, "result", res);

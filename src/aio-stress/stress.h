@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "hist.h"
@@ -19,6 +20,13 @@
 
 #define AIO_STRESS_VERSION "0.21-aio-suite"
 #define AIO_STRESS_SCHEMA "aio-stress/1"
+
+/* Bounds of the command line (main.c refuses what is beyond them). */
+#define RUNTIME_MAX_S 1e9 /* --runtime: 31 years, in ns well within 64 bits */
+#define MAX_RECORD 0x7ffff000u /* -r: the most one read or write moves */
+#define MAX_ALIGN (1u << 30) /* -a */
+#define MAX_IOUS (1u << 22) /* requests in flight per thread */
+#define MAX_IO_SUBMIT (1u << 20) /* -b */
 
 enum stage { STAGE_WRITE, STAGE_READ, STAGE_RWRITE, STAGE_RREAD, NR_STAGES };
 
@@ -30,7 +38,7 @@ struct options {
 	uint64_t align; /* -a */
 	unsigned int depth; /* -d, per file and context */
 	unsigned int io_iter; /* -i */
-	long iterations; /* -I, -1 = until done */
+	long long iterations; /* -I, -1 = until done */
 	unsigned int max_io_submit; /* -b */
 	unsigned int threads; /* -t */
 	unsigned int contexts; /* -c */
@@ -40,7 +48,8 @@ struct options {
 	bool completion_latency_stats, unlink_files, stonewall, verify;
 	enum buf_mem buf_mem; /* -m */
 	/* long options */
-	const struct engine_ops *engine;
+	const struct engine_ops *engine; /* NULL: io_uring, not built in */
+	const char *engine_name;
 	const char *json_path;
 	double runtime_s; /* 0: until the range is done */
 	unsigned int iovecs; /* 0: scalar */
@@ -62,6 +71,8 @@ struct options {
 	char **files;
 	int argc;
 	char **argv;
+	/* what announce() says */
+	bool dropped_iter, dropped_threads, stages_given;
 };
 
 /* One file's verification state, shared by its contexts and threads. */
@@ -98,7 +109,10 @@ struct verify_stats {
 struct oper {
 	int fd;
 	int file_idx;
-	uint64_t start, end;
+	uint64_t start, end; /* this stage's range */
+	uint64_t range_end; /* -s: where every write stage's range ends */
+	uint64_t written_end; /* reads end here: what the write stage wrote */
+	bool wrapped; /* --runtime went round the range */
 	uint64_t total_ios; /* per pass */
 	uint64_t started_ios;
 	uint64_t done_ios, done_bytes;
@@ -115,6 +129,12 @@ struct oper {
 
 struct stage_stats {
 	uint64_t ios, bytes, errors, short_ios;
+	uint64_t empty_ios; /* reads that returned no data (end of file) */
+	uint64_t planned_bytes; /* what the stage set out to do (no --runtime) */
+	uint64_t unwritten_bytes; /* of the range, left out: never written */
+	int64_t first_err; /* -errno of the first failed request, 0 none */
+	uint64_t first_err_offset;
+	int first_err_file;
 	uint64_t submit_calls, submit_iocbs, submit_ns, inline_iocbs;
 	uint64_t submit_eagain;
 	uint64_t reap_calls, reap_ns;
@@ -156,6 +176,7 @@ struct run {
 	struct verify_state vstate; /* --verify-state as loaded */
 	int *fds;
 	unsigned int nr_fds;
+	bool *created; /* files[i] was created by this run */
 	char *buf_base; /* all I/O buffers */
 	size_t buf_len;
 	size_t padded_rec;
@@ -174,15 +195,34 @@ struct run {
 	int nr_ran;
 	volatile int stop; /* signal number that asked us to stop */
 	bool interrupted;
+	/*
+	 * Whether the threads go on with the next stage: decided once, by
+	 * thread 0 between two barriers, and read by every thread after the
+	 * second, so that a signal or a failure arriving in between cannot
+	 * send some threads home and leave the others at the next barrier.
+	 */
+	bool go_on;
+	_Atomic int stage_stop; /* a thread met ENOSPC or too many errors */
+	pthread_mutex_t fail_lock; /* failed and fail_reason */
 	bool failed;
+	bool skipped; /* exit 77: the engine is not in this kernel */
 	char fail_reason[256];
 };
 
 extern struct run g_run;
 
+/* CPUs the system has (--cpu N pins thread i to CPU (N + i) modulo this). */
+static inline unsigned int nr_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	return n > 0 ? (unsigned int)n : 1;
+}
+
 const char *stage_name(enum stage s);
 int run_all(struct run *r);
 void report_stage_text(struct run *r, enum stage s);
+void report_cuts_text(struct run *r, enum stage s);
 void report_oper_text(struct run *r, struct thread *t, struct oper *op,
 		      enum stage s);
 int report_json(struct run *r, const char *path);

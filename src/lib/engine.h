@@ -12,6 +12,11 @@
  *	                  Requests not accepted stay queued, in order, for the
  *	                  next submit (EAGAIN from a full ring, say).
  *	ready(e)          completions available now, without blocking
+ *	inline_done(e)    how many of the requests the last submit() accepted
+ *	                  have completed already (their completions are there,
+ *	                  not taken), without blocking: the inline share of
+ *	                  that call alone, whatever earlier requests completed
+ *	                  during it
  *	reap(e, min, max, timeout_ns, out)
  *	                  wait for at least min completions (timeout_ns < 0:
  *	                  no limit; 0: one non-blocking pass), store up to max
@@ -24,6 +29,10 @@
  * Functions return 0 or -errno.  init() returns -EOPNOTSUPP (or the
  * kernel's answer) with a reason in e->reason when the kernel or target
  * refuses an option: the caller reports that as a skip, with the reason.
+ * When the kernel lacks the engine altogether (io_setup or io_uring_setup
+ * answering ENOSYS, io_uring disabled with EPERM) init() also sets
+ * e->absent, and the reason reads "native AIO is not in this kernel
+ * (CONFIG_AIO=n)" or "io_uring is not available: <why>".
  *
  * What every engine also does: submit() passes at most opts.depth -
  * inflight requests (32 prepped on an engine of depth 4 go out 4 at a
@@ -63,6 +72,7 @@ struct io_req {
 	/* Set by the engine. */
 	int64_t res; /* bytes done or -errno */
 	uint64_t issue_ns; /* free for the caller: when it was submitted */
+	uint64_t submit_seq; /* the engine's: the submit() that took it */
 };
 
 /* Capability flags of an engine (struct engine_ops.caps). */
@@ -99,6 +109,7 @@ struct engine_ops {
 	int (*prep)(struct engine *e, struct io_req *req);
 	int (*submit)(struct engine *e);
 	int (*ready)(struct engine *e);
+	int (*inline_done)(struct engine *e);
 	int (*reap)(struct engine *e, unsigned int min, unsigned int max,
 		    int64_t timeout_ns, struct io_req **out);
 	void (*cleanup)(struct engine *e);
@@ -109,7 +120,9 @@ struct engine {
 	struct engine_opts opts;
 	unsigned int queued; /* prepped, not yet accepted by submit */
 	unsigned int inflight; /* accepted, not yet reaped */
+	uint64_t submit_seq; /* submit() calls so far: stamps each request */
 	char reason[160]; /* why init refused (a skip) or reap gave up */
+	bool absent; /* init failed: the kernel has no such engine at all */
 	void *priv; /* the engine's own state */
 };
 
@@ -135,6 +148,11 @@ static inline int engine_submit(struct engine *e)
 static inline int engine_ready(struct engine *e)
 {
 	return e->ops->ready(e);
+}
+
+static inline int engine_inline_done(struct engine *e)
+{
+	return e->ops->inline_done(e);
 }
 
 static inline int engine_reap(struct engine *e, unsigned int min,

@@ -99,14 +99,19 @@ static int ur_setup_reason(struct engine *e, unsigned int depth,
 
 	if (plain == -ENOSYS || plain == -EPERM) {
 		sysctl = ur_disabled_sysctl();
-		if (sysctl > 0)
+		if (plain == -ENOSYS)
 			engine_set_reason(
 				e,
-				"io_uring unavailable: %s (kernel.io_uring_disabled=%d)",
+				"io_uring is not available: not in this kernel (CONFIG_IO_URING=n)");
+		else if (sysctl > 0)
+			engine_set_reason(
+				e,
+				"io_uring is not available: %s (kernel.io_uring_disabled=%d)",
 				strerror(-plain), sysctl);
 		else
-			engine_set_reason(e, "io_uring unavailable: %s",
+			engine_set_reason(e, "io_uring is not available: %s",
 					  strerror(-plain));
+		e->absent = true;
 		return plain;
 	}
 	if (plain) {
@@ -324,11 +329,13 @@ static int ur_submit(struct engine *e)
 
 	if (ret <= 0)
 		return ret;
+	e->submit_seq++;
 	for (i = 0; i < n; i++) {
 		sqe = io_uring_get_sqe(&ur->ring);
 		if (!sqe)
 			break;
 		ur_fill(ur, sqe, reqs[i]);
+		reqs[i]->submit_seq = e->submit_seq;
 	}
 	req_queue_drop(&ur->queue, i);
 
@@ -354,6 +361,28 @@ static int ur_ready(struct engine *e)
 	struct uring *ur = e->priv;
 
 	return (int)io_uring_cq_ready(&ur->ring);
+}
+
+/*
+ * The CQEs there now (not taken) of requests the last submit stamped.
+ * SQEs a short submit left in the ring and a later submit passed on carry
+ * the earlier call's stamp: they count for neither call.
+ */
+static int ur_inline_done(struct engine *e)
+{
+	struct uring *ur = e->priv;
+	struct io_uring_cqe *cqe;
+	unsigned int head, n = 0;
+
+	io_uring_for_each_cqe(&ur->ring, head, cqe)
+	{
+		const struct io_req *r = io_uring_cqe_get_data(cqe);
+
+		if (cqe->user_data != LIBURING_UDATA_TIMEOUT &&
+		    r->submit_seq == e->submit_seq)
+			n++;
+	}
+	return (int)n;
 }
 
 /*
@@ -549,6 +578,7 @@ const struct engine_ops io_uring_engine = {
 	.prep = ur_prep,
 	.submit = ur_submit,
 	.ready = ur_ready,
+	.inline_done = ur_inline_done,
 	.reap = ur_reap,
 	.cleanup = ur_cleanup,
 };

@@ -54,12 +54,11 @@ static void la_free(struct libaio *la)
 
 static void la_setup_reason(struct engine *e, unsigned int depth, int err)
 {
-	if (err == -ENOSYS)
+	if (err == -ENOSYS) {
 		engine_set_reason(
-			e,
-			"libaio: native AIO is not in this kernel (io_setup: %s)",
-			strerror(-err));
-	else if (err == -EAGAIN)
+			e, "native AIO is not in this kernel (CONFIG_AIO=n)");
+		e->absent = true;
+	} else if (err == -EAGAIN)
 		engine_set_reason(
 			e,
 			"libaio: io_setup(%u) refused: %s (fs.aio-max-nr reached?)",
@@ -163,8 +162,11 @@ static int la_submit(struct engine *e)
 
 	if (ret <= 0)
 		return ret;
-	for (i = 0; i < n; i++)
+	e->submit_seq++;
+	for (i = 0; i < n; i++) {
 		la_fill(&la->iocbs[i], reqs[i]);
+		reqs[i]->submit_seq = e->submit_seq;
+	}
 
 	ret = sys_io_submit(la->ctx, n, la->iocbp);
 	if (__builtin_expect(ret < 0, 0)) {
@@ -195,6 +197,38 @@ static int la_ready(struct engine *e)
 	if (tail < head)
 		tail += la->ring_nr;
 	return (int)(tail - head + req_queue_len(&la->failed));
+}
+
+/*
+ * The completions there now (not taken) of requests the last submit
+ * accepted: refused ones, and the mapped ring's events when its format is
+ * known.  Each event's request is alive until reaped, so its stamp can be
+ * read.
+ */
+static int la_inline_done(struct engine *e)
+{
+	struct libaio *la = e->priv;
+	uint64_t seq = e->submit_seq;
+	unsigned int i, n = 0;
+	uint32_t head, tail;
+
+	for (i = la->failed.head; i < la->failed.tail; i++)
+		n += la->failed.slot[i]->submit_seq == seq;
+	if (!la->ring)
+		return (int)n;
+	head = __atomic_load_n(&la->ring->head, __ATOMIC_RELAXED);
+	tail = __atomic_load_n(&la->ring->tail, __ATOMIC_ACQUIRE);
+	if (head >= la->ring_nr || tail >= la->ring_nr)
+		return (int)n;
+	for (; head != tail; head = head + 1 == la->ring_nr ? 0 : head + 1) {
+		const struct io_req *r =
+			(const struct io_req *)(uintptr_t)la->ring
+				->io_events[head]
+				.data;
+
+		n += r->submit_seq == seq;
+	}
+	return (int)n;
 }
 
 static inline unsigned int la_convert(const struct io_event *ev, unsigned int n,
@@ -302,6 +336,7 @@ const struct engine_ops libaio_engine = {
 	.prep = la_prep,
 	.submit = la_submit,
 	.ready = la_ready,
+	.inline_done = la_inline_done,
 	.reap = la_reap,
 	.cleanup = la_cleanup,
 };

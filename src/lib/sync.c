@@ -95,10 +95,12 @@ static int sync_submit(struct engine *e)
 
 	if (ret <= 0)
 		return ret;
+	e->submit_seq++;
 	for (i = 0; i < n; i++) {
 		ret = req_queue_push(&s->done, reqs[i]);
 		if (ret)
 			break;
+		reqs[i]->submit_seq = e->submit_seq;
 		reqs[i]->res = sync_do(reqs[i]);
 	}
 	if (!i)
@@ -114,6 +116,17 @@ static int sync_ready(struct engine *e)
 	struct sync_engine *s = e->priv;
 
 	return (int)req_queue_len(&s->done);
+}
+
+/* Every request a submit accepts is done when it returns: unreaped ones. */
+static int sync_inline_done(struct engine *e)
+{
+	struct sync_engine *s = e->priv;
+	unsigned int i, n = 0;
+
+	for (i = s->done.head; i < s->done.tail; i++)
+		n += s->done.slot[i]->submit_seq == e->submit_seq;
+	return (int)n;
 }
 
 static int sync_reap(struct engine *e, unsigned int min, unsigned int max,
@@ -134,6 +147,7 @@ const struct engine_ops sync_engine = {
 	.prep = sync_prep,
 	.submit = sync_submit,
 	.ready = sync_ready,
+	.inline_done = sync_inline_done,
 	.reap = sync_reap,
 	.cleanup = sync_cleanup,
 };

@@ -5,16 +5,10 @@
 # long options, its JSON report, data verification, target safety, --loop
 # and Ctrl-C.  Runs use files of a few MB in a per-test scratch directory.
 
-load helpers
-
-setup() {
-	common_setup
-	F=$SCRATCH/file
-	J=$SCRATCH/out.json
-}
+load aio-stress-common
 
 teardown() {
-	common_teardown
+	stress_teardown
 	[[ -z ${CHECKOUT_SCRATCH:-} ]] || rm -rf "$CHECKOUT_SCRATCH"
 }
 

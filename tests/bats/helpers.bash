@@ -106,9 +106,9 @@ _missing() {
 		local rc=$?
 		rm -f "$SCRATCH/.io_uring-probe"
 		# Absent, not broken: a build without liburing (the engine is
-		# not listed) or a kernel that refuses io_uring.  Any other
-		# failure is left for the test to report.
-		if ((rc != 0)) && [[ $out == *"io_uring unavailable"* ||
+		# not listed) or a kernel that refuses io_uring (exit 77, the
+		# skip).  Any other failure is left for the test to report.
+		if ((rc == 77)) || ((rc != 0)) && [[ $out == *"io_uring unavailable"* ||
 			$out == *"not compiled in"* ||
 			$out == *"unknown engine 'io_uring'"* ]]; then
 			echo "io_uring: ${out%%$'\n'*}"

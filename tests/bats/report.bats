@@ -447,8 +447,9 @@ EOF
 	g=$AIO_SUITE_RESULTS/guest/6.12.0-test/20260101T000000Z-qemu-tcg
 	mkdir -p "$g"
 	echo '{"emulated": true, "accelerator": "tcg"}' >"$g/env.json"
-	"$AIO_STRESS" --quiet -o 3 -r 4k -s 1m -d 8 --json "$g/aio-stress-null-libaio-qd8.json" /dev/null
-	"$AIO_STRESS" --quiet -o 3 -r 4k -s 1m -d 8 --engine sync --json "$g/aio-stress-null-sync-qd8.json" /dev/null
+	# /dev/zero: reads of /dev/null return no data, which aio-stress refuses.
+	"$AIO_STRESS" --quiet -o 3 -r 4k -s 1m -d 8 --json "$g/aio-stress-null-libaio-qd8.json" /dev/zero
+	"$AIO_STRESS" --quiet -o 3 -r 4k -s 1m -d 8 --engine sync --json "$g/aio-stress-null-sync-qd8.json" /dev/zero
 	run report --formats md,csv --fail-on-regression
 	assert_status 0
 	grep -q '^## Inside the guests (emulated)' "$OUT/report.md"
