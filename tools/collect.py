@@ -123,6 +123,9 @@ class Run:
     # The conformance JSON predates "complete" / "interrupted_by": an
     # interrupted test in it reads "timeout".
     conform_legacy: bool = False
+    # aio-conform bailed out (the kernel left test processes it could not
+    # kill): the reason.  Such a run is incomplete, and also a failure.
+    bail_out: str = ""
     # machine.json's probes (tools/machine.py): the machine's own speed
     machine: list[dict[str, Any]] = field(default_factory=list)
 
@@ -464,6 +467,8 @@ def load_run(path: Path, host: str, release: str) -> Run:
         why, sig = conform_state(conf_doc, run.conform_file)
         run.incomplete += why
         run.interrupted = run.interrupted or sig
+        if conf_doc.get("bail_out"):
+            run.bail_out = printable(str(conf_doc["bail_out"]))
     return run
 
 

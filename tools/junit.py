@@ -6,6 +6,9 @@ One <testsuite> per column (kernel or run) with conformance results, one
 <testcase> per test and variant: fail, timeout, crash and stuck are
 <failure>s, skip and interrupted (the run was stopped in the test) are
 <skipped> with the reason, xfail passes with the reason in <system-out>.
+A run whose aio-conform bailed out (a wedged kernel) is one more
+<testsuite> with a failing "bail_out" test, whether or not the run was
+compared.
 """
 from __future__ import annotations
 
@@ -15,12 +18,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from collect import FAILING  # noqa: E402
+from collect import Run  # noqa: E402
 from compare import Comparison  # noqa: E402
 
 
-def junit_xml(cmp: Comparison) -> bytes:
+def junit_xml(cmp: Comparison, wedged: list[Run] | None = None) -> bytes:
     root = ET.Element("testsuites", name="aio-conform")
     total = fails = skips = 0
+    for w in wedged or []:
+        suite = ET.SubElement(root, "testsuite", name=f"aio-conform {w.name}",
+                              tests="1", failures="1", errors="0", skipped="0")
+        tc = ET.SubElement(suite, "testcase", name="bail_out",
+                           classname=f"aio-conform.{w.name}")
+        ET.SubElement(tc, "failure", message=w.bail_out, type="bail_out")
+        total, fails = total + 1, fails + 1
     for col in cmp.columns:
         results = cmp.conf.get(col.id)
         if results is None:

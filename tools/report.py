@@ -30,8 +30,8 @@ a value of the wrong type or not finite) is named, on stderr and in the
 report, and left out; the report goes on.
 
 Exit status: 0; 1 with --fail-on-regression when a significant regression
-or a new conformance failure was found, or on an internal error; 2 on a
-usage error.
+or a new conformance failure was found or a conformance run bailed out (a
+wedged kernel), or on an internal error; 2 on a usage error.
 """
 from __future__ import annotations
 
@@ -230,6 +230,9 @@ def run(argv: list[str]) -> int:
         ch = charts.draw_all(cmp, out / "charts", ("png", "svg"), args.cdf_depth)
     meta = {"time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "root": schema.printable(str(root))}
+    # A conformance run that bailed out is left out of the comparison like
+    # any incomplete run, but a wedged kernel is a failure of its own.
+    wedged = [r for r in runs if r.bail_out]
     blocks = render.build(cmp, runs, ch, meta, bad, args.include_incomplete)
     written = []
     if "md" in formats:
@@ -242,7 +245,7 @@ def run(argv: list[str]) -> int:
         (out / "report.csv").write_text(render.to_csv(cmp), encoding="utf-8")
         written.append("report.csv")
     if "junit" in formats:
-        (out / "conform-junit.xml").write_bytes(junit.junit_xml(cmp))
+        (out / "conform-junit.xml").write_bytes(junit.junit_xml(cmp, wedged))
         written.append("conform-junit.xml")
 
     regs, newf = cmp.regressions, cmp.new_failures
@@ -258,6 +261,8 @@ def run(argv: list[str]) -> int:
             assert c.cmp is not None
             print(f"{PROG}: regression: {r.title}: {r.metric} {render.fmt_pct(c.cmp.change_pct)} "
                   f"on {cid} (p={render.fmt_p(c.cmp.p)})")
+        for run_ in wedged:
+            print(f"{PROG}: wedged kernel: {run_.name}: aio-conform bailed out: {run_.bail_out}")
         for d in cmp.conf_diffs:
             for t, was, now in d.new_failures:
                 print(f"{PROG}: new conformance failure: {t} on {d.column} ({was} on {d.baseline})")
@@ -273,10 +278,11 @@ def run(argv: list[str]) -> int:
           + (f" ({len(left_out)} incomplete, left out)" if left_out else "")
           + f", {len(cmp.columns)} {by}s, baseline "
           f"{cmp.baseline.id if cmp.baseline else '-'}: {len(regs)} regressions, "
-          f"{len(cmp.improvements)} improvements, {newf} new conformance failures; "
+          f"{len(cmp.improvements)} improvements, {newf} new conformance failures"
+          + (f", {len(wedged)} wedged kernel runs" if wedged else "") + "; "
           f"{len(ch.made)} charts; wrote {', '.join(written)} in "
           f"{schema.printable(str(out))}")
-    if args.fail_on_regression and (regs or newf):
+    if args.fail_on_regression and (regs or newf or wedged):
         return 1
     return 0
 

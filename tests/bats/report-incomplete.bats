@@ -86,13 +86,19 @@ EOF
 	assert_output_has "new conformance failure: reap.timeout on 6.12 (pass on 6.1)"
 }
 
-@test "a conformance run that bailed out makes its run incomplete, with the reason" {
+@test "a conformance run that bailed out is incomplete, and a wedged kernel fails the report" {
 	synth --release 6.1 --seed 1
 	synth --release 6.12 --seed 2 --bail-out "3 tests in a row left an unkillable child"
-	run report --formats md --fail-on-regression
-	assert_status 0
+	run report --formats md,junit --fail-on-regression
+	assert_status 1
 	assert_output_has "incomplete run: synth/6.12/20260101T000000Z-synth-2: aio-conform bailed out: 3 tests in a row left an unkillable child (conform.json); left out"
+	assert_output_has "wedged kernel: synth/6.12/20260101T000000Z-synth-2: aio-conform bailed out: 3 tests in a row left an unkillable child"
+	assert_output_has ", 1 wedged kernel runs;"
 	grep -q '| aio-conform bailed out: 3 tests in a row left an unkillable child (conform.json) |' "$OUT/report.md"
+	grep -q '<failure message="3 tests in a row left an unkillable child" type="bail_out"' "$OUT/conform-junit.xml"
+	# Without --fail-on-regression the report itself succeeds.
+	run report --formats md
+	assert_status 0
 }
 
 @test "a run without summary.json, from before it was written, is complete" {
