@@ -61,14 +61,19 @@ class Owner:
 
 
 def start_time(pid: int) -> int | None:
-    """Field 22 of /proc/PID/stat (clock ticks after boot), or None."""
+    """Field 22 of /proc/PID/stat (clock ticks after boot), or None when
+    there is no such process or it has ended (a zombie, not yet reaped
+    by a parent that outlived it, is dead for its scratch directory)."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     try:
         # The command name (field 2) may hold spaces and parentheses.
-        return int(text[text.rindex(")") + 2:].split()[19])
+        fields = text[text.rindex(")") + 2:].split()
+        if fields[0] in ("Z", "X"):
+            return None
+        return int(fields[19])
     except (ValueError, IndexError):
         return None
 
