@@ -186,6 +186,25 @@ def failed_steps(d: Path) -> list[str]:
     return out
 
 
+NO_TIME = "no time left before the host's deadline"  # ci/guest/init's
+
+
+def cut_steps(d: Path) -> list[str]:
+    """The guest's steps that did not run for want of time."""
+    return [w[0] for w in (line.split("\t") for line in _read(d, "steps.tsv").splitlines())
+            if len(w) > 2 and w[1] == "skip" and w[2] == NO_TIME]
+
+
+def conform_complete(d: Path) -> bool:
+    """What conform.json says of its completeness (a run without the
+    key was written before aio-conform recorded it: complete)."""
+    try:
+        data = json.loads((d / "conform.json").read_text())
+    except (OSError, ValueError):
+        return True  # no conformance run: nothing incomplete to mark
+    return not (isinstance(data, dict) and data.get("complete") is False)
+
+
 def accelerator(cache: Path, kernel: Path, initrd: Path) -> tuple[str, str]:
     """qemu.choose_accel(), remembered for a day per host kernel."""
     if os.environ.get("AIO_SUITE_ACCEL") in ("kvm", "tcg"):
@@ -281,9 +300,11 @@ class Runner:
                     gzip.open(d / "kernel-config.gz", "wb") as dst:
                 shutil.copyfileobj(src, dst)
         store.write_json(d / "env.json", guest_env(d, self.accel, kernel))
-        write_summary(d, o.status == "ok", status=o.status, reason=o.reason)
         o.conform = conform_totals(d)
         o.steps_failed = failed_steps(d)
+        cut = cut_steps(d)
+        write_summary(d, o.status == "ok" and not cut and conform_complete(d),
+                      status=o.status, reason=o.reason, steps_cut=cut)
         store.write_json(d / "qemu.json", {
             "schema": "aio-suite-qemu/1", "status": o.status,
             "reason": o.reason, "elapsed_s": o.elapsed_s,

@@ -17,8 +17,12 @@
             store, with charts, into results/report/.
 
 Everything goes to results/<host>/<kernel release>/<run id>/ with env.json
-and summary.json.  Scratch files, loop devices and mounts are removed on
-every exit path, also on Ctrl-C.
+and summary.json, which says "complete": false until the measurements
+have all run and names the signal that interrupted the run.  An engine
+the kernel lacks (native AIO, io_uring: probed once) is skipped with the
+reason.  Scratch files, loop devices and mounts are removed on every exit
+path, also on Ctrl-C and SIGTERM (exit status 130); what a killed run
+left (docs/SCRATCH.md) is removed at the next start, which says so.
 """
 from __future__ import annotations
 

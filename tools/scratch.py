@@ -191,10 +191,25 @@ def _inside(path: str, directory: Path) -> bool:
     return path.startswith(str(directory).rstrip("/") + "/")
 
 
-def owner_dir(path: str) -> Path | None:
-    """The nearest directory above path that holds an owner file."""
+# Filesystems the machine-wide search does not look into: a dead server
+# or an automounter would make it hang, and the suite puts no scratch there.
+REMOTE_FS = ("nfs", "nfs4", "cifs", "smb3", "9p", "autofs", "ceph", "glusterfs",
+             "afs", "fuse")
+
+
+def _remote(fstype: str) -> bool:
+    return fstype in REMOTE_FS or fstype.startswith("fuse.")
+
+
+def owner_dir(path: str, remote: set[str] | None = None) -> Path | None:
+    """The nearest directory above path that holds an owner file; None
+    when there is none, or the way up meets one of the remote mounts."""
+    if remote is None:
+        remote = {m for m, t in mounts() if _remote(t)}
     p = Path(path).parent
     while True:
+        if str(p) in remote:
+            return None
         if (p / OWNER_FILE).is_file():
             return p
         if p.parent == p:
@@ -317,13 +332,15 @@ def find_abandoned(parents: list[Path]) -> list[Abandoned]:
         for ent in entries:
             if ent.is_dir(follow_symlinks=False):
                 consider(Path(ent.path))
-    for mnt, fstype in mounts():
-        if fstype != "autofs":
-            d = owner_dir(mnt)
+    table = mounts()
+    remote = {m for m, t in table if _remote(t)}
+    for mnt, fstype in table:
+        if not _remote(fstype):
+            d = owner_dir(mnt, remote)
             if d is not None:
                 consider(d)
     for _, back in loops():
-        d = owner_dir(back)
+        d = owner_dir(back, remote)
         if d is not None:
             consider(d)
     # A directory inside another abandoned one goes with it.

@@ -13,9 +13,14 @@ chart (plots/NAME.gp).  Results go to
 results/<host>/<kernel release>/<run id>/: NAME.json (aio-suite-scenario/1),
 the raw aio-stress, helper and fio JSON beside it, env.json and the charts.
 AIO_SUITE_RESULTS moves the results root.  Points that need root are
-recorded as skipped with the reason when run as another user.  Loop
-devices, mounts and scratch files are removed on every exit path, also on
-Ctrl-C, SIGTERM and SIGHUP (exit status 130).
+recorded as skipped with the reason when run as another user, and so are
+those that need native AIO or io_uring on a kernel without them (probed
+once at the start, said in one line).  summary.json says "complete":
+false from the start until every round has run, and names the signal
+that interrupted the run.  Loop devices, mounts and scratch files are
+removed on every exit path, also on Ctrl-C, SIGTERM and SIGHUP (exit
+status 130); what a killed study left (docs/SCRATCH.md) is removed at the
+next start, which says so.
 """
 from __future__ import annotations
 

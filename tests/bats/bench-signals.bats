@@ -17,6 +17,9 @@ setup() {
 }
 
 teardown() {
+	if [[ -n ${RO_MNT:-} ]]; then
+		umount "$RO_MNT" 2>/dev/null
+	fi
 	common_teardown
 }
 
@@ -64,6 +67,32 @@ quiet_after() {
 		assert_one_line_error bench || { echo "with $a" >&2; return 1; }
 	done
 	[[ ! -e $AIO_SUITE_RESULTS ]]
+}
+
+@test "bench refuses a read-only --scratch with one line and status 2" {
+	requires root
+	RO_MNT=$SCRATCH/ro
+	mkdir "$RO_MNT"
+	mount -t tmpfs -o ro,size=1m aio-suite-test "$RO_MNT"
+	run timeout 20 python3 "$BENCH" --parts engines --scratch "$RO_MNT"
+	assert_one_line_error bench
+	assert_output_has "'$RO_MNT' is on a read-only filesystem"
+}
+
+@test "bench-overhead and machine.py check their options before they run, one line and status 2" {
+	local a
+	for a in "--seconds -1" "--seconds nan" "--rounds 0" "--rounds 1000000000" \
+		"--target $SCRATCH" "--target $SCRATCH/none/x"; do
+		# shellcheck disable=SC2086 # the option and its value
+		run timeout 20 python3 "$TOP/tools/bench_overhead.py" $a
+		assert_one_line_error bench-overhead || { echo "with $a" >&2; return 1; }
+	done
+	[[ ! -e $AIO_SUITE_RESULTS ]]
+	run python3 "$TOP/tools/machine.py" /proc/sys
+	assert_one_line_error machine
+	run python3 "$TOP/tools/machine.py" /proc
+	assert_one_line_error machine 1
+	assert_output_has "cannot write /proc/machine.json"
 }
 
 @test "bench's summary.json says complete false while it runs and complete true when it is done" {
