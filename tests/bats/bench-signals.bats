@@ -17,9 +17,6 @@ setup() {
 }
 
 teardown() {
-	if [[ -n ${RO_MNT:-} ]]; then
-		umount "$RO_MNT" 2>/dev/null
-	fi
 	common_teardown
 }
 
@@ -29,21 +26,7 @@ run_dir() {
 	echo "${d%/}"
 }
 
-# leftovers DIR: loop devices over files in DIR, mounts in it, scratch
-# directories, one a line; nothing when DIR is clean.
-leftovers() {
-	local dir=$1
-	losetup --list --noheadings -O NAME,BACK-FILE 2>/dev/null | grep -F " $dir/"
-	awk -v d="$dir/" 'index($5, d) == 1 { print "mount " $5 }' /proc/self/mountinfo
-	find "$dir" -maxdepth 1 \( -name 'aio-bench-*' -o -name '.scratch-bench-*' \
-		-o -name '.scratch-study-*' -o -name 'aio-conform*' \) -printf 'scratch %p\n'
-	return 0
-}
 
-wait_status() {
-	status=0
-	wait "$1" || status=$?
-}
 
 # quiet_after DIR: wait (up to 60 s) until no process names DIR on its
 # command line (the parts of a killed run finish their own clean-up).
@@ -58,35 +41,26 @@ quiet_after() {
 }
 
 @test "bench checks every option before it runs anything, one line and status 2 each" {
-	local a
-	for a in "--size bogus" "--size 1b" "--timeout -1" "--timeout nan" \
-		"--repeat 0" "--repeat 1000000000" "--parts engines," "--engines ,sync" \
-		"--scratch $SCRATCH/none" "--scratch /etc/hostname" "--size 999999t"; do
-		# shellcheck disable=SC2086 # the option and its value
-		run timeout 20 python3 "$BENCH" $a
-		assert_one_line_error bench || { echo "with $a" >&2; return 1; }
-	done
+	assert_refused bench python3 "$BENCH" -- "--size bogus" "--size 1b" \
+		"--timeout -1" "--timeout nan" "--repeat 0" "--repeat 1000000000" \
+		"--parts engines," "--engines ,sync" "--scratch $SCRATCH/none" \
+		"--scratch /etc/hostname" "--size 999999t"
 	[[ ! -e $AIO_SUITE_RESULTS ]]
 }
 
 @test "bench refuses a read-only --scratch with one line and status 2" {
 	requires root
-	RO_MNT=$SCRATCH/ro
-	mkdir "$RO_MNT"
-	mount -t tmpfs -o ro,size=1m aio-suite-test "$RO_MNT"
-	run timeout 20 python3 "$BENCH" --parts engines --scratch "$RO_MNT"
+	local ro
+	ro=$(readonly_dir)
+	run timeout 20 python3 "$BENCH" --parts engines --scratch "$ro"
 	assert_one_line_error bench
-	assert_output_has "'$RO_MNT' is on a read-only filesystem"
+	assert_output_has "'$ro' is on a read-only filesystem"
 }
 
 @test "bench-overhead and machine.py check their options before they run, one line and status 2" {
-	local a
-	for a in "--seconds -1" "--seconds nan" "--rounds 0" "--rounds 1000000000" \
-		"--target $SCRATCH" "--target $SCRATCH/none/x"; do
-		# shellcheck disable=SC2086 # the option and its value
-		run timeout 20 python3 "$TOP/tools/bench_overhead.py" $a
-		assert_one_line_error bench-overhead || { echo "with $a" >&2; return 1; }
-	done
+	assert_refused bench-overhead python3 "$TOP/tools/bench_overhead.py" -- \
+		"--seconds -1" "--seconds nan" "--rounds 0" "--rounds 1000000000" \
+		"--target $SCRATCH" "--target $SCRATCH/none/x"
 	[[ ! -e $AIO_SUITE_RESULTS ]]
 	run python3 "$TOP/tools/machine.py" /proc/sys
 	assert_one_line_error machine
@@ -130,7 +104,7 @@ quiet_after() {
 			cat "$BATS_TEST_TMPDIR/out$n" >&2
 			return 1
 		fi
-		run leftovers "$SCRATCH"
+		run scratch_leftovers "$SCRATCH"
 		[[ -z $output ]] || { echo "SIG$sig after $delay s left: $output" >&2; return 1; }
 		json_true "$(run_dir)/summary.json" \
 			"d['complete'] is False and d['interrupted'] == 'SIG$sig'"
@@ -152,40 +126,42 @@ quiet_after() {
 	kill -KILL -- -"$pid"
 	wait "$pid" || true
 	quiet_after "$SCRATCH"
-	run leftovers "$SCRATCH"
+	run scratch_leftovers "$SCRATCH"
 	assert_output_line "^scratch $SCRATCH/aio-bench-"
 	run python3 "$BENCH" --parts engines --engines sync --repeat 1 --size 1m \
 		--scratch "$SCRATCH"
 	assert_status 0
 	assert_output_line "^bench: removed what a killed run \(pid $pid, bench\) left: .*$SCRATCH/aio-bench-"
-	run leftovers "$SCRATCH"
+	run scratch_leftovers "$SCRATCH"
 	assert_eq "" "$output" "left after the sweep"
+}
+
+# make_bench_bg MIN MAX: make bench QUICK=1 in its own process group, SIGINT
+# not ignored (as a background job's is: what a terminal's Ctrl-C
+# reaches); sets $pid and $delay, a random time from MIN to MAX seconds.
+make_bench_bg() {
+	delay=$(awk -v r="$RANDOM" -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a + r / 32767 * (b - a) }')
+	setsid env --default-signal=INT make -C "$TOP" --no-print-directory bench QUICK=1 REPEAT=1 \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
 }
 
 @test "make bench stopped by Ctrl-C (SIGINT to its process group) exits 130 and leaves nothing" {
 	requires root loop
 	local pid delay
-	delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 2 + r / 32767 * 6 }')
-	# Its own process group, SIGINT not ignored (as a background job's
-	# is): what a terminal's Ctrl-C reaches.
-	setsid env --default-signal=INT make -C "$TOP" --no-print-directory bench QUICK=1 REPEAT=1 \
-		>"$BATS_TEST_TMPDIR/out" 2>&1 &
-	pid=$!
+	make_bench_bg 2 8
 	sleep "$delay"
 	kill -INT -- -"$pid"
 	wait_status "$pid"
 	[[ $status == 130 ]] || { echo "status $status after $delay s" >&2; cat "$BATS_TEST_TMPDIR/out" >&2; return 1; }
-	run leftovers "$TOP"
+	run scratch_leftovers "$TOP"
 	assert_eq "" "$output" "left after Ctrl-C at $delay s"
 }
 
 @test "make bench killed with SIGKILL leaves what the next bench start removes" {
 	requires root loop
 	local pid delay
-	delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 4 + r / 32767 * 6 }')
-	setsid env --default-signal=INT make -C "$TOP" --no-print-directory bench QUICK=1 REPEAT=1 \
-		>"$BATS_TEST_TMPDIR/out" 2>&1 &
-	pid=$!
+	make_bench_bg 4 10
 	sleep "$delay"
 	kill -KILL -- -"$pid"
 	wait "$pid" || true
@@ -193,6 +169,6 @@ quiet_after() {
 	run python3 "$BENCH" --parts engines --engines sync --repeat 1 --size 1m
 	assert_output_line '^bench: removed what a killed run \(pid [0-9]+, bench\) left: .*/\.scratch-bench-'
 	assert_status 0
-	run leftovers "$TOP"
+	run scratch_leftovers "$TOP"
 	assert_eq "" "$output" "left after the next start ($delay s)"
 }

@@ -19,22 +19,9 @@ setup() {
 }
 
 teardown() {
-	if [[ -n ${RO_MNT:-} ]]; then
-		umount "$RO_MNT" 2>/dev/null
-	fi
 	common_teardown
 }
 
-# leftovers DIR: what a run left under DIR (loop devices over its files,
-# mounts, scratch directories), one a line; nothing when it is clean.
-leftovers() {
-	local dir=$1
-	losetup --list --noheadings -O NAME,BACK-FILE 2>/dev/null | grep -F " $dir/"
-	awk -v d="$dir/" 'index($5, d) == 1 { print "mount " $5 }' /proc/self/mountinfo
-	find "$dir" -maxdepth 1 \( -name '.scratch-study-*' -o -name 'aio-bench-*' \) \
-		-printf 'scratch %p\n'
-	return 0
-}
 
 # wait_for_loop DIR: wait (up to 30 s) for a loop device over a file in DIR.
 wait_for_loop() {
@@ -60,12 +47,6 @@ wait_gone() {
 	return 1
 }
 
-# wait_status PID: wait for PID (a job of this shell) and set $status to
-# its exit status (`run wait` cannot: it waits in a subshell).
-wait_status() {
-	status=0
-	wait "$1" || status=$?
-}
 
 # The run directory the last study wrote.
 run_dir() {
@@ -89,10 +70,9 @@ run_dir() {
 	assert_one_line_error study
 	assert_output_has "is not a directory"
 	requires root
-	RO_MNT=$SCRATCH/ro
-	mkdir "$RO_MNT"
-	mount -t tmpfs -o ro,size=1m aio-suite-test "$RO_MNT"
-	run python3 "$STUDY" --scratch "$RO_MNT" batching
+	local ro
+	ro=$(readonly_dir)
+	run python3 "$STUDY" --scratch "$ro" batching
 	assert_one_line_error study
 	assert_output_has "is on a read-only filesystem"
 	[[ ! -d $AIO_SUITE_RESULTS ]]
@@ -137,7 +117,7 @@ run_dir() {
 			cat "$BATS_TEST_TMPDIR/out$n" >&2
 			return 1
 		fi
-		run leftovers "$SCRATCH"
+		run scratch_leftovers "$SCRATCH"
 		if [[ -n $output ]]; then
 			echo "SIG$sig after $delay s left: $output" >&2
 			return 1
@@ -157,14 +137,14 @@ run_dir() {
 	kill -KILL "$pid"
 	wait "$pid" || true
 	sleep 0.5 # its children end on the SIGINT the kernel sends them
-	run leftovers "$SCRATCH"
+	run scratch_leftovers "$SCRATCH"
 	refute_line '^/dev/loop' "$output"
 	assert_output_line '^mount .*/\.scratch-study-[^/]*/mnt-tmpfs$'
 	assert_output_line '^scratch .*/\.scratch-study-'
 	run python3 "$STUDY" --quick --scratch "$SCRATCH" exit
 	assert_status 0
 	assert_output_line "^study: removed what a killed run \(pid $pid, study\) left: .*/mnt-tmpfs, .*/\.scratch-study-"
-	run leftovers "$SCRATCH"
+	run scratch_leftovers "$SCRATCH"
 	assert_eq "" "$output" "left after the sweep"
 }
 
@@ -207,6 +187,6 @@ run_dir() {
 		n=$((n + 1))
 	done
 	assert_eq 2 "$n" "plug.json files"
-	run leftovers "$SCRATCH"
+	run scratch_leftovers "$SCRATCH"
 	assert_eq "" "$output" "left after both"
 }
