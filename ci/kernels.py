@@ -288,6 +288,7 @@ class Runner:
         o.kver = _read(unpacked, "uname-r") or o.kver
         tag = f"qemu-{self.accel}" + ("" if o.status == "ok" else "-failed")
         d = new_run_dir(o.kver, tag)
+        write_summary(d, False)  # until everything is in
         o.run_dir = str(d)
         if unpacked.is_dir() and o.status == "ok":
             for p in unpacked.iterdir():
