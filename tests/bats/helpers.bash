@@ -360,3 +360,16 @@ readonly_dir() {
 	echo "$d" >>"$BATS_TEST_TMPDIR/mounts"
 	echo "$d"
 }
+
+# wait_output FILE PID: wait (up to 30 s) until PID has written to FILE,
+# that is, has started (a signal before a program has set up its handlers
+# is the interpreter's business, not the program's).
+wait_output() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[[ -s $1 ]] && return 0
+		kill -0 "$2" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
