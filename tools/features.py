@@ -11,7 +11,7 @@ needs a missing one is skipped with the reason, never failed.  Any other
 answer (EAGAIN at aio-max-nr, EMFILE) is not a missing feature: the
 measuring program meets it and says so.
 
-  tools/features.py      print the reasons, one a line ("" when present)
+  tools/features.py      print the reasons as JSON ("" when present)
 """
 from __future__ import annotations
 
@@ -98,11 +98,12 @@ def probe() -> Features:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        return 0
     if argv:
-        print(__doc__.strip() if argv[0] in ("-h", "--help")
-              else f"features: unexpected argument '{argv[0]}' (see --help)",
-              file=sys.stdout if argv[0] in ("-h", "--help") else sys.stderr)
-        return 0 if argv[0] in ("-h", "--help") else 2
+        print(f"features: unexpected argument '{argv[0]}' (see --help)", file=sys.stderr)
+        return 2
     print(json.dumps(asdict(probe())))
     return 0
 

@@ -231,12 +231,15 @@ def _libc() -> ctypes.CDLL:
 
 
 def umount(path: str) -> None:
-    """Unmount path, lazily when it is busy."""
+    """Unmount path, lazily when it is busy.  Already unmounted (another
+    sweep got there first) is not an error."""
     libc = _libc()
     for _ in range(10):
         if libc.umount2(path.encode(), 0) == 0:
             return
         e = ctypes.get_errno()
+        if e in (errno.EINVAL, errno.ENOENT):
+            return
         if e != errno.EBUSY:
             raise OSError(e, os.strerror(e), path)
         time.sleep(0.1)
@@ -267,6 +270,8 @@ def _remove_tree(d: Path, dev: int, mounted: set[str], kept: list[str]) -> bool:
     whole = True
     try:
         entries = list(os.scandir(d))
+    except FileNotFoundError:
+        return True  # removed meanwhile (by another sweep)
     except OSError as err:
         kept.append(f"{d}: {err.strerror}")
         return False
@@ -285,12 +290,16 @@ def _remove_tree(d: Path, dev: int, mounted: set[str], kept: list[str]) -> bool:
                     whole = False
             else:
                 os.unlink(p)
+        except FileNotFoundError:
+            pass
         except OSError as err:
             kept.append(f"{p}: {err.strerror}")
             whole = False
     if whole:
         try:
             os.rmdir(d)
+        except FileNotFoundError:
+            pass
         except OSError as err:
             kept.append(f"{d}: {err.strerror}")
             return False
