@@ -193,3 +193,19 @@ run_dir() {
 	run scratch_leftovers "$SCRATCH"
 	assert_eq "" "$output" "left after both"
 }
+
+@test "the sweep tells a live owner from a reused pid by its start time" {
+	local start
+	# pid 1 is alive, but it did not start that late: a reused pid
+	mkdir "$SCRATCH/.scratch-study-reused"
+	echo "pid=1 start=999999999999 prog=study" >"$SCRATCH/.scratch-study-reused/.aio-suite-owner"
+	touch "$SCRATCH/.scratch-study-reused/f"
+	# this shell, with its real start time: alive
+	start=$(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$$/stat")
+	mkdir "$SCRATCH/.scratch-study-live"
+	echo "pid=$$ start=$start prog=study" >"$SCRATCH/.scratch-study-live/.aio-suite-owner"
+	run python3 "$TOP/tools/scratch.py" --sweep "$SCRATCH"
+	assert_status 0
+	assert_eq "scratch: removed what a killed run (pid 1, study) left: $SCRATCH/.scratch-study-reused" "$output"
+	[[ ! -e $SCRATCH/.scratch-study-reused && -d $SCRATCH/.scratch-study-live ]]
+}
