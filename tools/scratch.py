@@ -102,13 +102,14 @@ def make_dir(parent: Path, prefix: str, prog: str) -> Path:
 def parent_problem(parent: Path) -> str:
     """What keeps parent from holding scratch directories ("" when
     nothing does): completes "scratch directory 'DIR' ..."."""
-    if not parent.exists():
-        return "does not exist"
-    if not parent.is_dir():
-        return "is not a directory"
     try:
+        st = os.stat(parent)
+        if not stat.S_ISDIR(st.st_mode):
+            return "is not a directory"
         if os.statvfs(parent).f_flag & os.ST_RDONLY:
             return "is on a read-only filesystem"
+    except FileNotFoundError:
+        return "does not exist"
     except OSError as e:
         return f"cannot be examined: {e.strerror}"
     if not os.access(parent, os.W_OK | os.X_OK):
@@ -210,8 +211,11 @@ def owner_dir(path: str, remote: set[str] | None = None) -> Path | None:
     while True:
         if str(p) in remote:
             return None
-        if (p / OWNER_FILE).is_file():
-            return p
+        try:  # a directory this user may not enter has no owner for it
+            if stat.S_ISREG(os.lstat(p / OWNER_FILE).st_mode):
+                return p
+        except OSError:
+            pass
         if p.parent == p:
             return None
         p = p.parent
@@ -339,8 +343,11 @@ def find_abandoned(parents: list[Path]) -> list[Abandoned]:
         except OSError:
             continue
         for ent in entries:
-            if ent.is_dir(follow_symlinks=False):
-                consider(Path(ent.path))
+            try:
+                if ent.is_dir(follow_symlinks=False):
+                    consider(Path(ent.path))
+            except OSError:
+                continue
     table = mounts()
     remote = {m for m, t in table if _remote(t)}
     for mnt, fstype in table:

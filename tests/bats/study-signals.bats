@@ -209,3 +209,18 @@ run_dir() {
 	assert_eq "scratch: removed what a killed run (pid 1, study) left: $SCRATCH/.scratch-study-reused" "$output"
 	[[ ! -e $SCRATCH/.scratch-study-reused && -d $SCRATCH/.scratch-study-live ]]
 }
+
+@test "as another user the sweep passes over mounts in directories it may not enter" {
+	requires nonroot
+	local priv=$SCRATCH/private parent
+	mkdir -m 700 "$priv" "$priv/m"
+	mount -t tmpfs -o size=1m aio-suite-test "$priv/m"
+	echo "$priv/m" >>"$BATS_TEST_TMPDIR/mounts"
+	parent=$(mktemp -d /tmp/aio-sweep-nonroot.XXXXXX)
+	chmod 1777 "$parent"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups \
+		/usr/bin/python3 "$TOP/tools/scratch.py" --sweep "$parent"
+	rmdir "$parent"
+	assert_status 0
+	assert_eq "" "$output"
+}
