@@ -47,6 +47,7 @@ import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
+import re  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -420,6 +421,9 @@ def check_args(args: argparse.Namespace) -> str:
     if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT_S):
         return f"bad value for --timeout: '{args.timeout:g}' (seconds, more than 0, " \
                f"at most {MAX_TIMEOUT_S})"
+    for rel in (args.releases or "").split():
+        if not re.fullmatch(r"[0-9]+\.([0-9]+|x)", rel):
+            return f"bad release in --releases: '{rel}' (like 6.1 or 7.x)"
     if args.fuzz < 0:
         return f"bad value for --fuzz: '{args.fuzz}' (iterations, 0 or more)"
     if args.seed < 0:

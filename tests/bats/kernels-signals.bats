@@ -86,7 +86,7 @@ assert_stopped() {
 		"--timeout 0" "--timeout inf" "--fuzz -5" "--seed -1" \
 		"--modules /nonexistent --kernel $SCRATCH/bzImage" "--modules $SCRATCH" \
 		"--kernel /nonexistent" "--summary /nonexistent/x.json" \
-		"--conform-args -t,x" "--bogus"
+		"--conform-args -t,x" "--bogus" "--releases ../../x" "--releases 6.1,6.12"
 	[[ ! -e $AIO_SUITE_RESULTS ]]
 }
 
