@@ -23,7 +23,9 @@ interrupt.catch_signals()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import os  # noqa: E402
 import shutil  # noqa: E402
+import stat  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
@@ -91,7 +93,9 @@ def main(argv: list[str]) -> int:
                     help=f"per tool and round (default 3, at most {MAX_SECONDS})")
     ap.add_argument("--rounds", type=int, default=3,
                     help=f"interleaved rounds (default 3, at most {MAX_ROUNDS})")
-    ap.add_argument("--target", default="/dev/null", help="default /dev/null")
+    ap.add_argument("--target", default="/dev/null",
+                    help="a character device (default /dev/null), or a file that does not "
+                         "exist yet: made for the run and removed after it")
     args = ap.parse_args(argv)
     if not (math.isfinite(args.seconds) and 0 < args.seconds <= MAX_SECONDS):
         print(f"{PROG}: --seconds must be more than 0 and at most {MAX_SECONDS}, "
@@ -101,10 +105,22 @@ def main(argv: list[str]) -> int:
         print(f"{PROG}: --rounds must be 1 to {MAX_ROUNDS}, not {args.rounds}", file=sys.stderr)
         return 2
     target = Path(args.target)
-    if target.is_dir() or not (target.exists() or target.parent.is_dir()):
-        print(f"{PROG}: --target '{args.target}' is " +
-              ("a directory" if target.is_dir() else "in no existing directory"),
-              file=sys.stderr)
+    try:
+        mode = os.stat(target).st_mode
+        # Every tool writes the target: never an existing file or device.
+        if not stat.S_ISCHR(mode):
+            print(f"{PROG}: --target '{args.target}' exists and is not a character device "
+                  "(the tools would write over it)", file=sys.stderr)
+            return 2
+        made = False
+    except FileNotFoundError:
+        if not target.parent.is_dir():
+            print(f"{PROG}: --target '{args.target}' is in no existing directory",
+                  file=sys.stderr)
+            return 2
+        made = True
+    except OSError as e:
+        print(f"{PROG}: --target '{args.target}': {e.strerror}", file=sys.stderr)
         return 2
     for binary in ("aio-stress", "aio-bare"):
         if not (store.BUILD / binary).exists():
@@ -145,6 +161,9 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted by {interrupt.interrupted_by() or 'SIGINT'}", file=sys.stderr)
         return 130
+    finally:
+        if made:
+            target.unlink(missing_ok=True)
 
     med = {k: statistics.median(v) for k, v in samples.items()}
     summary: dict[str, Any] = {

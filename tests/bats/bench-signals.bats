@@ -60,7 +60,7 @@ quiet_after() {
 @test "bench-overhead and machine.py check their options before they run, one line and status 2" {
 	assert_refused bench-overhead python3 "$TOP/tools/bench_overhead.py" -- \
 		"--seconds -1" "--seconds nan" "--rounds 0" "--rounds 1000000000" \
-		"--target $SCRATCH" "--target $SCRATCH/none/x"
+		"--target $SCRATCH" "--target $SCRATCH/none/x" "--target /etc/hostname"
 	[[ ! -e $AIO_SUITE_RESULTS ]]
 	run python3 "$TOP/tools/machine.py" /proc/sys
 	assert_one_line_error machine
