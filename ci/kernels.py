@@ -59,6 +59,7 @@ import fetch_kernels  # noqa: E402
 import initramfs  # noqa: E402
 import qemu  # noqa: E402
 import results_stream  # noqa: E402
+import scratch  # noqa: E402
 import store  # noqa: E402
 
 PROG = "kernels"
@@ -232,7 +233,8 @@ class Runner:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.cache = fetch_kernels.cache_dir()
-        self.work = Path(tempfile.mkdtemp(prefix="aio-kernels."))
+        # Marked as this run's: a later run removes it, were this one killed.
+        self.work = scratch.make_dir(Path(tempfile.gettempdir()), "aio-kernels.", PROG)
         self.accel = ""
         self.why = ""
         self.build = Path(os.environ.get("BUILD", TOP / "build"))
@@ -483,6 +485,8 @@ def main(argv: list[str]) -> int:
     outcomes: list[Outcome] = []
     try:
         interrupt.arm()
+        # What a killed run left in the temporary directory goes first.
+        scratch.sweep([Path(tempfile.gettempdir())], PROG)
         runner = Runner(args)
         if args.host_only:
             outcomes.append(runner.host())
@@ -510,7 +514,7 @@ def main(argv: list[str]) -> int:
         return 130
     finally:
         if runner is not None:
-            shutil.rmtree(runner.work, ignore_errors=True)
+            scratch.remove_dir(runner.work)
     report(outcomes)
     say(f"total {time.monotonic() - start:.0f} s")
     if args.summary:

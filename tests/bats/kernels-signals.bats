@@ -61,6 +61,14 @@ wait_qemu() {
 	return 1
 }
 
+# running PID: PID exists and is not a zombie (one whose parent died is
+# reaped by init in its own time).
+running() {
+	local state
+	state=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $state && $state != Z && $state != X ]]
+}
+
 # assert_stopped: exit status 130, qemu gone, no temporary directory, no
 # run directory stored.
 assert_stopped() {
@@ -72,7 +80,7 @@ assert_stopped() {
 	local q
 	q=$(cat "$FAKE_QEMU_PID")
 	sleep 0.2
-	if kill -0 "$q" 2>/dev/null; then
+	if running "$q"; then
 		echo "qemu (pid $q) is still running" >&2
 		return 1
 	fi
@@ -127,4 +135,28 @@ assert_stopped() {
 	# --timeout 200: the results must be on their way by 170 s of uptime
 	grep -q ' aio.deadline=170 ' "$FAKE_QEMU_ARGS" ||
 		{ echo "qemu's command line: $(cat "$FAKE_QEMU_ARGS")" >&2; return 1; }
+}
+
+@test "after SIGKILL to kernels.py qemu ends and the next run removes the temporary directory, saying so" {
+	requires busybox-static
+	kernels_bg
+	wait_qemu
+	local q killed=$pid
+	q=$(cat "$FAKE_QEMU_PID")
+	kill -KILL "$pid"
+	wait "$pid" || true
+	sleep 0.5
+	if running "$q"; then
+		echo "qemu (pid $q) outlived kernels.py" >&2
+		return 1
+	fi
+	[[ -n $(ls -A "$SCRATCH/tmp") ]]
+	rm -f "$FAKE_QEMU_PID"
+	kernels_bg
+	wait_qemu
+	kill -TERM "$pid"
+	wait_status "$pid"
+	assert_stopped
+	grep -q "^kernels: removed what a killed run (pid $killed, kernels) left: $SCRATCH/tmp/aio-kernels\." \
+		"$BATS_TEST_TMPDIR/out"
 }
