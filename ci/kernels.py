@@ -18,33 +18,48 @@ and the run goes on to the next kernel.
   python3 ci/kernels.py --host-only      aio-conform on the running kernel
 
 Without --kernel the four Debian releases run, then aio-conform on the
-running kernel (the host's results), unless --no-host.  Exit status: 0
-when every kernel booted and sent its results, 1 otherwise, 2 on usage.
+running kernel (the host's results), unless --no-host.  The guest gets a
+deadline (aio.deadline) a margin before --timeout, and aio-conform in it
+the matching --deadline, so that its results come home before qemu is
+killed.  SIGINT, SIGTERM or SIGHUP stop the run at once: qemu is killed,
+the temporary directory removed, the interrupted kernel not stored.
+Every run directory gets summary.json ("complete", "interrupted").
+Exit status: 0 when every kernel booted and sent its results, 1
+otherwise, 2 on usage, 130 when interrupted.
 """
 from __future__ import annotations
 
-import argparse
-import gzip
-import json
-import os
-import platform
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 TOP = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(TOP / "tools"))
+import interrupt  # noqa: E402
+
+# First: a signal while kernels.py is still starting ends it the same way.
+interrupt.catch_signals()
+
+import argparse  # noqa: E402
+import gzip  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import asdict, dataclass, field  # noqa: E402
+from typing import Any, NoReturn  # noqa: E402
+
 import fetch_kernels  # noqa: E402
 import initramfs  # noqa: E402
 import qemu  # noqa: E402
 import results_stream  # noqa: E402
+import scratch  # noqa: E402
 import store  # noqa: E402
 
 PROG = "kernels"
@@ -52,6 +67,21 @@ ACCEL_CACHE_S = 24 * 3600
 # What a kernel without its modules cannot do, unless it has them built in.
 NEEDS_MODULES = ("null_blk targets, brd (and ext4/xfs/btrfs on it), the "
                  "loop variants of aio-conform, dm-error/dm-flakey")
+MAX_TIMEOUT_S = 86400
+SUMMARY_SCHEMA = "aio-suite-kernels/1"
+
+
+def guest_deadline(timeout_s: float) -> int:
+    """The guest's uptime by which its results must be on their way:
+    --timeout less a margin for the boot before the kernel's clock starts
+    and for qemu to write the stream out."""
+    margin = max(20.0, timeout_s * 0.15)
+    return max(1, int(timeout_s - margin))
+
+
+def write_summary(d: Path, complete: bool, **more: Any) -> None:
+    store.write_json(d / "summary.json", {"schema": SUMMARY_SCHEMA, "complete": complete,
+                                          "interrupted": None, **more})
 
 
 @dataclass
@@ -158,6 +188,25 @@ def failed_steps(d: Path) -> list[str]:
     return out
 
 
+NO_TIME = "no time left before the host's deadline"  # ci/guest/init's
+
+
+def cut_steps(d: Path) -> list[str]:
+    """The guest's steps that did not run for want of time."""
+    return [w[0] for w in (line.split("\t") for line in _read(d, "steps.tsv").splitlines())
+            if len(w) > 2 and w[1] == "skip" and w[2] == NO_TIME]
+
+
+def conform_complete(d: Path) -> bool:
+    """What conform.json says of its completeness (a run without the
+    key was written before aio-conform recorded it: complete)."""
+    try:
+        data = json.loads((d / "conform.json").read_text())
+    except (OSError, ValueError):
+        return True  # no conformance run: nothing incomplete to mark
+    return not (isinstance(data, dict) and data.get("complete") is False)
+
+
 def accelerator(cache: Path, kernel: Path, initrd: Path) -> tuple[str, str]:
     """qemu.choose_accel(), remembered for a day per host kernel."""
     if os.environ.get("AIO_SUITE_ACCEL") in ("kvm", "tcg"):
@@ -184,7 +233,8 @@ class Runner:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.cache = fetch_kernels.cache_dir()
-        self.work = Path(tempfile.mkdtemp(prefix="aio-kernels."))
+        # Marked as this run's: a later run removes it, were this one killed.
+        self.work = scratch.make_dir(Path(tempfile.gettempdir()), "aio-kernels.", PROG)
         self.accel = ""
         self.why = ""
         self.build = Path(os.environ.get("BUILD", TOP / "build"))
@@ -192,7 +242,8 @@ class Runner:
     def append(self) -> str:
         a = [f"aio.run={self.args.run}", f"aio.fuzz={self.args.fuzz}",
              f"aio.seed={self.args.seed}",
-             f"aio.stress={0 if self.args.no_stress else 1}"]
+             f"aio.stress={0 if self.args.no_stress else 1}",
+             f"aio.deadline={guest_deadline(self.args.timeout)}"]
         if self.args.conform_args:
             a.append("aio.conform=" + ",".join(self.args.conform_args.split()))
         if self.args.append:
@@ -218,6 +269,11 @@ class Runner:
         b = qemu.boot(vmlinuz, initrd, self.append(), self.accel, bootdir,
                       self.args.timeout)
         o.elapsed_s, o.last_lines = b.elapsed_s, b.last_lines
+        if b.status == "interrupted":
+            # qemu ended on SIGINT/SIGTERM (a Ctrl-C to the group that
+            # reached it first): the run stops; nothing is stored for it.
+            interrupt.note(b.reason.split()[-1])
+            raise KeyboardInterrupt(b.reason)
         data = b""
         if b.status == "ok":
             try:
@@ -235,6 +291,7 @@ class Runner:
         o.kver = _read(unpacked, "uname-r") or o.kver
         tag = f"qemu-{self.accel}" + ("" if o.status == "ok" else "-failed")
         d = new_run_dir(o.kver, tag)
+        write_summary(d, False)  # until everything is in
         o.run_dir = str(d)
         if unpacked.is_dir() and o.status == "ok":
             for p in unpacked.iterdir():
@@ -249,6 +306,9 @@ class Runner:
         store.write_json(d / "env.json", guest_env(d, self.accel, kernel))
         o.conform = conform_totals(d)
         o.steps_failed = failed_steps(d)
+        cut = cut_steps(d)
+        write_summary(d, o.status == "ok" and not cut and conform_complete(d),
+                      status=o.status, reason=o.reason, steps_cut=cut)
         store.write_json(d / "qemu.json", {
             "schema": "aio-suite-qemu/1", "status": o.status,
             "reason": o.reason, "elapsed_s": o.elapsed_s,
@@ -266,18 +326,30 @@ class Runner:
             return o
         d = store.new_run_dir("conform")
         o.run_dir = str(d)
+        write_summary(d, False)  # until aio-conform has ended
         start = time.monotonic()
         with (d / "conform.ktap").open("w") as out:
-            r = subprocess.run([str(conform), "-d", str(self.work), "--json",
-                                str(d / "conform.json")], stdout=out,
-                               stderr=subprocess.DEVNULL, timeout=1800)
+            # On an interrupt aio-conform gets SIGINT and the time to remove
+            # its loop devices and mounts (interrupt.stop_child).
+            p = subprocess.Popen([str(conform), "-d", str(self.work), "--json",
+                                  str(d / "conform.json")], stdout=out,
+                                 stderr=subprocess.DEVNULL,
+                                 preexec_fn=interrupt.child_preexec())
+            try:
+                rc = p.wait(timeout=1800)
+            except BaseException:
+                interrupt.stop_child(p, 30)
+                if interrupt.interrupted_by():
+                    write_summary(d, False, interrupted=interrupt.interrupted_by())
+                raise
         o.elapsed_s = round(time.monotonic() - start, 2)
         env = store.environment()
         env.update({"emulated": False, "accelerator": "none"})
         store.write_json(d / "env.json", env)
         o.conform = conform_totals(d)
         if not o.conform:
-            o.status, o.reason = "bad-results", f"aio-conform exited {r.returncode}"
+            o.status, o.reason = "bad-results", f"aio-conform exited {rc}"
+        write_summary(d, bool(o.conform), status=o.status, reason=o.reason)
         return o
 
 
@@ -339,8 +411,44 @@ def report(outcomes: list[Outcome]) -> None:
             print(f"            {o.run_dir}")
 
 
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"{PROG}: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def check_args(args: argparse.Namespace) -> str:
+    """The first problem with the options (the rest of a one-line error),
+    or "": every option is checked before anything is fetched or booted."""
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT_S):
+        return f"bad value for --timeout: '{args.timeout:g}' (seconds, more than 0, " \
+               f"at most {MAX_TIMEOUT_S})"
+    for rel in (args.releases or "").split():
+        if not re.fullmatch(r"[0-9]+\.([0-9]+|x)", rel):
+            return f"bad release in --releases: '{rel}' (like 6.1 or 7.x)"
+    if args.fuzz < 0:
+        return f"bad value for --fuzz: '{args.fuzz}' (iterations, 0 or more)"
+    if args.seed < 0:
+        return f"bad value for --seed: '{args.seed}' (0 or more)"
+    if args.kernel is not None and not Path(args.kernel).is_file():
+        return f"--kernel '{args.kernel}' is not a file"
+    if args.modules is not None:
+        if args.kernel is None:
+            return "--modules needs --kernel (Debian's kernels bring their own)"
+        if not Path(args.modules).is_dir():
+            return f"--modules '{args.modules}' is not a directory"
+    if "," in args.conform_args:
+        return ("--conform-args cannot hold a comma (the guest's command line "
+                "carries the words separated by commas)")
+    if args.summary is not None and not args.summary.parent.is_dir():
+        return f"--summary '{args.summary}': no directory {args.summary.parent}"
+    if args.summary is not None and args.summary.is_dir():
+        return f"--summary '{args.summary}' is a directory"
+    return ""
+
+
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+    ap = Parser(prog=PROG, description=__doc__.split("\n")[0])
     ap.add_argument("--releases", help='Debian releases, e.g. "6.1 6.12" '
                     f'(default: {" ".join(fetch_kernels.DEFAULT_RELEASES)})')
     ap.add_argument("--kernel", help="a bzImage to run as well")
@@ -364,22 +472,26 @@ def main(argv: list[str]) -> int:
                     help="only aio-conform on the running kernel, stored")
     ap.add_argument("--summary", type=Path, help="write the outcomes as JSON")
     args = ap.parse_args(argv)
-    if args.host_only:
-        runner = Runner(args)
-        try:
-            o = runner.host()
-        finally:
-            shutil.rmtree(runner.work, ignore_errors=True)
-        report([o])
-        return 0 if o.status == "ok" else 1
-    if not shutil.which(qemu.QEMU):
+    problem = check_args(args)
+    if problem:
+        print(f"{PROG}: {problem}", file=sys.stderr)
+        return 2
+    if not args.host_only and not shutil.which(qemu.QEMU):
         print(f"{PROG}: {qemu.QEMU} is not installed (qemu-system-x86)",
               file=sys.stderr)
         return 1
-    runner = Runner(args)
+    runner: Runner | None = None
     start = time.monotonic()
     outcomes: list[Outcome] = []
     try:
+        interrupt.arm()
+        # What a killed run left in the temporary directory goes first.
+        scratch.sweep([Path(tempfile.gettempdir())], PROG)
+        runner = Runner(args)
+        if args.host_only:
+            outcomes.append(runner.host())
+            report(outcomes)
+            return 0 if outcomes[0].status == "ok" else 1
         for name, kernel, why in kernels_to_run(args):
             if kernel is None:
                 say(f"{name}: cannot fetch: {why}")
@@ -394,8 +506,15 @@ def main(argv: list[str]) -> int:
         if not args.kernel and not args.no_host and args.releases is None:
             say("host: aio-conform on the running kernel")
             outcomes.append(runner.host())
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted by {interrupt.interrupted_by() or 'SIGINT'}: qemu "
+              "stopped, the interrupted kernel not stored", file=sys.stderr, flush=True)
+        if outcomes:
+            report(outcomes)
+        return 130
     finally:
-        shutil.rmtree(runner.work, ignore_errors=True)
+        if runner is not None:
+            scratch.remove_dir(runner.work)
     report(outcomes)
     say(f"total {time.monotonic() - start:.0f} s")
     if args.summary:

@@ -18,13 +18,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import interrupt  # noqa: E402
 
 PROG = "qemu"
 QEMU = "qemu-system-x86_64"
@@ -33,7 +38,8 @@ PROBE_SECONDS = 20
 
 @dataclass
 class Boot:
-    status: str            # ok (powered off), panic, timeout, error
+    status: str            # ok (powered off), panic, timeout, error,
+    # interrupted (qemu ended on SIGINT, SIGTERM or SIGHUP)
     reason: str
     elapsed_s: float
     console: str           # paths of the two serial logs
@@ -95,9 +101,11 @@ def boot(kernel: Path, initrd: Path, append: str, accel: str, workdir: Path,
     (workdir / "qemu.cmd").write_text(" ".join(cmd) + "\n")
     start = time.monotonic()
     try:
+        # qemu gets SIGINT (and quits) should this process die.
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT,
+                                preexec_fn=interrupt.child_preexec())
     except OSError as err:
         return Boot("error", f"cannot run {QEMU}: {err}", 0.0, str(console),
                     str(stream), accel)
@@ -108,12 +116,23 @@ def boot(kernel: Path, initrd: Path, append: str, accel: str, workdir: Path,
         proc.kill()
         out, _ = proc.communicate()
         timed_out = True
+    except BaseException:
+        # Interrupted: no qemu is left running.
+        proc.kill()
+        proc.communicate()
+        raise
     elapsed = time.monotonic() - start
     qemu_out = out.decode(errors="replace").strip()
     (workdir / "qemu.out").write_text(qemu_out + "\n")
     tail = last_lines(console)
     panic = _panic(console)
-    if panic:
+    # qemu quits with status 0 on these, saying "terminating on signal N".
+    stops = {int(s): s.name for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    said = re.search(r"terminating on signal ([0-9]+)", qemu_out)
+    signum = -proc.returncode if proc.returncode < 0 else int(said.group(1)) if said else 0
+    if signum in stops:
+        status, reason = "interrupted", f"{QEMU} ended on {stops[signum]}"
+    elif panic:
         status, reason = "panic", panic
     elif timed_out:
         status, reason = "timeout", f"no power-off within {timeout_s:.0f} s"

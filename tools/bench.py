@@ -17,26 +17,37 @@
             store, with charts, into results/report/.
 
 Everything goes to results/<host>/<kernel release>/<run id>/ with env.json
-and summary.json.  Scratch files, loop devices and mounts are removed on
-every exit path, also on Ctrl-C.
+and summary.json, which says "complete": false until the measurements
+have all run and names the signal that interrupted the run.  An engine
+the kernel lacks (native AIO, io_uring: probed once) is skipped with the
+reason.  Scratch files, loop devices and mounts are removed on every exit
+path, also on Ctrl-C and SIGTERM (exit status 130); what a killed run
+left (docs/SCRATCH.md) is removed at the next start, which says so.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import interrupt  # noqa: E402
+
+# First: a signal while bench is still starting ends it the same way.
+interrupt.catch_signals()
+
+import argparse  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import subprocess  # noqa: E402
+from typing import Any, NoReturn  # noqa: E402
+
 import machine  # noqa: E402
+import scratch  # noqa: E402
 import store  # noqa: E402
-from study_core import run_child, stop_child  # noqa: E402
-from study_targets import interrupt_on_signals, odirect_ok  # noqa: E402
+from features import probe  # noqa: E402
+from study_core import SKIP_STATUS, run_child  # noqa: E402
+from study_targets import odirect_ok  # noqa: E402
 
 PROG = "bench"
 ENGINES: list[tuple[str, list[str]]] = [
@@ -55,15 +66,24 @@ def run_one(aio_stress: Path, args: list[str], out: Path, timeout: float) -> dic
     except subprocess.TimeoutExpired:
         return {"cmd": cmd, "status": "timeout", "reason": f"no result after {timeout:.0f} s"}
     res: dict[str, Any] = {"cmd": cmd, "exit_status": p.returncode, "json": out.name}
-    data = store.load_json(out) if out.exists() else None
+    try:
+        data = store.load_json(out) if out.exists() else None
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        data = None
+    last = (p.stderr.strip().splitlines() or [""])[-1]
     if p.returncode == 0 and data:
         res["status"] = "ok"
-    elif data and data.get("result") == "failed" and not data.get("stages"):
+    elif p.returncode == SKIP_STATUS or (data and data.get("result") == "failed"
+                                         and not data.get("stages")):
+        # 77: aio-stress cannot run here (a missing kernel feature), or
+        # nothing ran for a reason the target gives.
         res["status"] = "skipped"
-        res["reason"] = data.get("reason", "")
+        res["reason"] = (data or {}).get("reason") or last or "exit status 77"
     else:
         res["status"] = "failed"
-        res["reason"] = (p.stderr.strip().splitlines() or [""])[-1]
+        res["reason"] = last or f"exit status {p.returncode}"
     return res
 
 
@@ -89,28 +109,34 @@ CHILD_GRACE_S = 60  # for a part to clean up after SIGINT
 
 def run_part(name: str, cmd: list[str], run_dir: Path, log: Path | None = None,
              timeout: float = 3600) -> dict[str, Any]:
-    """Run one part with the shared run directory; its status for summary.json."""
+    """Run one part with the shared run directory; its status for summary.json.
+    Exit status 77 is a skip (the part said why on stderr, which it shares
+    with bench: a pipe would kill it with SIGPIPE, mid-clean-up, were bench
+    killed)."""
     env = dict(os.environ, AIO_SUITE_RUN_DIR=str(run_dir))
     print(f"{PROG}: {name}: {' '.join(cmd)}", flush=True)
     out = open(log, "w") if log else None
     try:
-        p = subprocess.Popen(cmd, env=env, stdout=out)
+        p = subprocess.Popen(cmd, env=env, stdout=out, preexec_fn=interrupt.child_preexec())
         try:
             rc = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            stop_child(p, CHILD_GRACE_S)
+            interrupt.stop_child(p, CHILD_GRACE_S)
             rc = -1
         except KeyboardInterrupt:
             # The part removes its loop devices and mounts on SIGINT; give
             # it the time to, instead of killing it as subprocess.run does.
-            stop_child(p, CHILD_GRACE_S)
+            interrupt.stop_child(p, CHILD_GRACE_S)
             raise
     finally:
         if out:
             out.close()
-    status = {0: "ok", -1: "timeout"}.get(rc, "failed")
+    status = {0: "ok", -1: "timeout", SKIP_STATUS: "skipped"}.get(rc, "failed")
+    res: dict[str, Any] = {"part": name, "cmd": cmd, "status": status, "exit_status": rc}
+    if status == "skipped":
+        res["reason"] = "the part cannot run on this machine (exit status 77; its reason is above)"
     print(f"{PROG}: {name}: {status}" + (f" (exit status {rc})" if rc > 0 else ""), flush=True)
-    return {"part": name, "cmd": cmd, "status": status, "exit_status": rc}
+    return res
 
 
 def stop_if_interrupted(part: dict[str, Any]) -> None:
@@ -118,18 +144,81 @@ def stop_if_interrupted(part: dict[str, Any]) -> None:
     to Ctrl-C) stops the run, as Ctrl-C on bench itself does: no later
     round or part runs."""
     if part["exit_status"] == 130:
+        interrupt.note("SIGINT")
         raise KeyboardInterrupt
 
 
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"{PROG}: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+MAX_REPEAT = 1000
+MAX_TIMEOUT_S = 86400
+SCHEMA = "aio-suite-bench/1"
+SIZE_RE = re.compile(r"^([0-9]+)(?:([bkmgt])(?:i?b)?)?$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int | None:
+    """aio-stress's -s: a number of MiB, or with a suffix b, k, m, g, t."""
+    m = SIZE_RE.match(text)
+    if not m:
+        return None
+    unit = {"b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    return int(m.group(1)) * unit[(m.group(2) or "m").lower()]
+
+
+def check_args(args: argparse.Namespace) -> str:
+    """The first problem with the options, as the rest of a one-line
+    error, or ""; checked before anything runs."""
+    parts = args.parts.split(",")
+    bad = [p for p in parts if p not in PARTS]
+    if bad:
+        return f"unknown part '{bad[0]}' (known: {', '.join(PARTS)})"
+    if not 1 <= args.repeat <= MAX_REPEAT:
+        return f"bad value for --repeat: '{args.repeat}' (1 to {MAX_REPEAT})"
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT_S):
+        return f"bad value for --timeout: '{args.timeout:g}' (seconds, more than 0, " \
+               f"at most {MAX_TIMEOUT_S})"
+    size = parse_size(args.size)
+    if size is None:
+        return f"bad value for --size: '{args.size}' (a size like 128m, 4g)"
+    if size < 4096:
+        return f"bad value for --size: '{args.size}' (at least 4k, the record size)"
+    unknown = [e for e in args.engines.split(",") if e not in dict(ENGINES)]
+    if unknown:
+        return f"unknown engine '{unknown[0]}' (known: {', '.join(dict(ENGINES))})"
+    parent = Path(args.scratch) if args.scratch else store.TOP
+    why = scratch.parent_problem(parent)
+    if why:
+        return f"scratch directory '{parent}' {why}"
+    if "engines" in parts:
+        st = os.statvfs(parent)
+        free = st.f_bavail * st.f_frsize
+        if size > free:
+            return (f"--size {args.size} is more than the {free >> 20} MiB free "
+                    f"in {parent}")
+    return ""
+
+
+def write_summary(results: Path, summ: dict[str, Any]) -> None:
+    try:
+        store.write_json(results / "summary.json", summ)
+    except OSError as e:
+        print(f"{PROG}: cannot write {results / 'summary.json'}: {e.strerror}",
+              file=sys.stderr, flush=True)
+
+
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
-                                 epilog=__doc__.split("\n\n", 1)[1],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(prog=PROG, description=__doc__.split("\n\n")[0],
+                epilog=__doc__.split("\n\n", 1)[1],
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--parts", default=",".join(PARTS),
                     help=f"comma-separated parts to run, default all: {','.join(PARTS)}")
     ap.add_argument("--repeat", type=int, default=3,
                     help="samples per point, measured in as many rounds over the whole run "
-                         "(the report needs 3 to call a change significant)")
+                         f"(the report needs 3 to call a change significant; 1 to {MAX_REPEAT})")
     ap.add_argument("--quick", action="store_true", help="small sizes and short runs")
     ap.add_argument("--scratch", help="directory for the scratch files (default: a new one under the checkout)")
     ap.add_argument("--size", default="128m", help="file size per engine run (aio-stress -s), default 128m")
@@ -137,68 +226,72 @@ def main(argv: list[str]) -> int:
                     help="comma-separated engines, default all")
     ap.add_argument("--timeout", type=float, default=300, help="seconds allowed per aio-stress run")
     args = ap.parse_args(argv)
-    parts = args.parts.split(",")
-    bad = [p for p in parts if p not in PARTS]
-    if bad:
-        print(f"{PROG}: unknown part '{bad[0]}' (known: {', '.join(PARTS)})", file=sys.stderr)
-        return 2
-    if args.repeat < 1:
-        print(f"{PROG}: bad value for --repeat: '{args.repeat}' (1 or more)", file=sys.stderr)
-        return 2
     if args.quick and args.size == "128m":
         args.size = "16m"
-
+    problem = check_args(args)
+    if problem:
+        print(f"{PROG}: {problem}", file=sys.stderr)
+        return 2
+    parts = args.parts.split(",")
+    wanted = args.engines.split(",")
+    parent = Path(args.scratch) if args.scratch else store.TOP
     aio_stress = store.BUILD / "aio-stress"
     if not aio_stress.exists():
         print(f"{PROG}: {aio_stress} is not built (run make)", file=sys.stderr)
         return 1
-    wanted = args.engines.split(",")
-    unknown = [e for e in wanted if e not in dict(ENGINES)]
-    if unknown:
-        print(f"{PROG}: unknown engine '{unknown[0]}' (known: {', '.join(dict(ENGINES))})", file=sys.stderr)
-        return 2
-
-    if args.scratch:
-        base = Path(args.scratch)
-        if not base.is_dir():
-            print(f"{PROG}: scratch directory '{base}' does not exist", file=sys.stderr)
-            return 2
-        scratch = Path(tempfile.mkdtemp(prefix="aio-bench-", dir=base))
-    else:
-        scratch = Path(tempfile.mkdtemp(prefix=".scratch-bench-", dir=store.TOP))
-    # SIGINT (also when a script started bench with it ignored), SIGTERM
-    # and SIGHUP end the run through the finally below.
-    interrupt_on_signals()
-
-    results = store.new_run_dir("bench")
-    store.write_json(results / "env.json", store.environment())
-    direct = odirect_ok(scratch)
-    targets: list[tuple[str, list[str], str]] = [
-        ("file", ["-O"] if direct else [], str(scratch / "bench.dat")),
-    ]
-    notes: list[str] = []
-    if not direct:
-        notes.append(f"O_DIRECT refused in {scratch}: the file runs are buffered")
-    if os.geteuid() == 0 and Path("/dev/loop-control").exists():
-        targets.append(("loop-dio", ["-O", "--loop", "dio"], str(scratch / "loop.img")))
-    else:
-        notes.append("loop-device target skipped: needs root and /dev/loop-control")
-    for n in notes:
-        print(f"{PROG}: {n}")
 
     rows: list[dict[str, Any]] = []
     done: list[dict[str, Any]] = []
+    notes: list[str] = []
+    summ: dict[str, Any] = {"schema": SCHEMA, "complete": False, "interrupted": None,
+                            "notes": notes, "parts": done, "engine_runs": rows,
+                            "unavailable": {}}
     status = 0
     py = sys.executable or "python3"
     tools = Path(__file__).resolve().parent
+    results: Path | None = None
+    work: Path | None = None
     try:
+        interrupt.arm()
+        # What killed runs left in the scratch parent (and their mounts
+        # and loop devices anywhere) goes first.
+        scratch.sweep([parent], PROG)
+        try:
+            results = store.new_run_dir("bench")
+            write_summary(results, summ)  # at once: killed from here on is incomplete
+            store.write_json(results / "env.json", store.environment())
+            work = scratch.make_dir(parent, "aio-bench-" if args.scratch else ".scratch-bench-",
+                                    PROG)
+        except OSError as e:
+            print(f"{PROG}: cannot start: {e.strerror or e}: "
+                  f"{getattr(e, 'filename', '') or ''}", file=sys.stderr)
+            return 1
+        features = probe()
+        for what, reason in (("native AIO", features.aio), ("io_uring", features.io_uring)):
+            if reason:
+                summ["unavailable"][what] = reason
+                print(f"{PROG}: {reason}: what needs {what} is skipped", flush=True)
+        direct = odirect_ok(work)
+        targets: list[tuple[str, list[str], str]] = [
+            ("file", ["-O"] if direct else [], str(work / "bench.dat")),
+        ]
+        if not direct:
+            notes.append(f"O_DIRECT refused in {work}: the file runs are buffered")
+        if os.geteuid() == 0 and Path("/dev/loop-control").exists():
+            targets.append(("loop-dio", ["-O", "--loop", "dio"], str(work / "loop.img")))
+        else:
+            notes.append("loop-device target skipped: needs root and /dev/loop-control")
+        for n in notes:
+            print(f"{PROG}: {n}")
+        complete = True
         if "conform" in parts:
             conform = store.BUILD / "aio-conform"
             r = run_part("conform", [str(conform), "--json", str(results / "conform.json"),
-                                     "-d", str(scratch)],
+                                     "-d", str(work)],
                          results, log=results / "conform.ktap", timeout=1800)
             done.append(r)
-            status |= r["status"] != "ok"
+            status |= r["status"] not in ("ok", "skipped")
+            complete &= r["status"] != "timeout"
             stop_if_interrupted(r)
         # The repeats are rounds: round r measures every engine and every
         # study point once before round r + 1 starts, so that the samples
@@ -216,42 +309,56 @@ def main(argv: list[str]) -> int:
                         out = results / f"aio-stress-{tname}-{ename}-r{rep}.json"
                         cmd = ["-s", args.size, "-r", "4k", "-d", "32", "-b", "32", "-i", "32",
                                "--quiet", *targs, *eargs, path]
-                        print(f"{PROG}: engines, round {rep + 1}: {tname} {ename}: "
-                              f"aio-stress {' '.join(cmd)}", flush=True)
-                        r = run_one(aio_stress, cmd, out, args.timeout)
+                        missing = features.engine(ename.split("-")[0])
+                        if missing:
+                            r = {"cmd": [str(aio_stress), *cmd], "status": "skipped",
+                                 "reason": missing}
+                        else:
+                            print(f"{PROG}: engines, round {rep + 1}: {tname} {ename}: "
+                                  f"aio-stress {' '.join(cmd)}", flush=True)
+                            r = run_one(aio_stress, cmd, out, args.timeout)
                         r.update(target=tname, engine=ename, repeat=rep)
                         rows.append(r)
                         if r["status"] in ("failed", "timeout"):
                             status = 1
+                        complete &= r["status"] != "timeout"
                         Path(path).unlink(missing_ok=True)
                 if rep == 0:
                     table([r for r in rows if r.get("repeat") == 0], results)
             if "study" in parts:
                 cmd = [py, str(tools / "study.py"), "--repeat", str(args.repeat),
-                       "--round", str(rep + 1), "--scratch", str(scratch)]
+                       "--round", str(rep + 1), "--scratch", str(work)]
                 r = run_part(f"study round {rep + 1}",
                              cmd + (["--quick"] if args.quick else []) + ["all"], results)
                 done.append(r)
-                status |= r["status"] != "ok"
+                status |= r["status"] not in ("ok", "skipped")
+                complete &= r["status"] != "timeout"
                 stop_if_interrupted(r)
         if {"engines", "study"} & set(parts):
             machine.record(results, "bench end")
+        # The measurements are complete: the report, next, takes this run in.
+        summ["complete"] = complete
+        write_summary(results, summ)
+        if "report" in parts:
+            r = run_part("report", [py, str(tools / "report.py"), "compare"], results)
+            done.append(r)
+            status |= r["status"] not in ("ok", "skipped")
+            stop_if_interrupted(r)
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; partial results in {results}", file=sys.stderr)
+        print(f"{PROG}: interrupted by {interrupt.interrupted_by() or 'SIGINT'}"
+              + (f"; partial results in {results}" if results else ""), file=sys.stderr)
         status = 130
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        store.write_json(results / "summary.json",
-                         {"schema": "aio-suite-bench/1", "notes": notes, "parts": done,
-                          "engine_runs": rows})
-    if "report" in parts and status != 130:
-        r = run_part("report", [py, str(tools / "report.py"), "compare"], results)
-        done.append(r)
-        status |= r["status"] != "ok"
-        store.write_json(results / "summary.json",
-                         {"schema": "aio-suite-bench/1", "notes": notes, "parts": done,
-                          "engine_runs": rows})
-    print(f"{PROG}: results in {results}")
+        if work is not None:
+            scratch.remove_dir(work)
+        if results is not None:
+            summ["interrupted"] = interrupt.interrupted_by()
+            if summ["interrupted"]:
+                summ["complete"] = False
+            summ["exit_status"] = status
+            write_summary(results, summ)
+    if results is not None:
+        print(f"{PROG}: results in {results}")
     return status
 
 

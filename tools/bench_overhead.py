@@ -12,27 +12,58 @@ overhead.json into the results store.  Goals: >= 1.4x fio, >= 0.8x bare.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import shutil
-import statistics
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import interrupt  # noqa: E402
+
+interrupt.catch_signals()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import stat  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+from typing import Any, NoReturn  # noqa: E402
+
 import store  # noqa: E402
+from features import probe  # noqa: E402
 
 PROG = "bench-overhead"
 GOAL_VS_FIO = 1.4
 GOAL_VS_BARE = 0.8
+MAX_SECONDS = 3600
+MAX_ROUNDS = 1000
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"{PROG}: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def run(cmd: list[str], secs: float) -> subprocess.CompletedProcess[str]:
+    """Run a tool; it gets SIGINT when bench-overhead dies or is interrupted."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=interrupt.child_preexec())
+    try:
+        out, err = p.communicate(timeout=secs * 10 + 30)
+    except BaseException:
+        interrupt.stop_child(p, 5)
+        raise
+    if p.returncode != 0:
+        raise subprocess.CalledProcessError(p.returncode, cmd, out, err)
+    return subprocess.CompletedProcess(cmd, 0, out, err)
 
 
 def run_aio_stress(secs: float, target: str, out: Path) -> float:
     cmd = [str(store.BUILD / "aio-stress"), "-o", "0", "-r", "4k", "-d", "32", "-b", "32",
            "-i", "32", "-n", "--quiet", "--runtime", str(secs), "--json", str(out), target]
-    subprocess.run(cmd, check=True, timeout=secs * 10 + 30)
+    run(cmd, secs)
     return float(store.load_json(out)["stages"][0]["iops"])
 
 
@@ -42,7 +73,7 @@ def run_fio(secs: float, target: str, out: Path) -> float:
            "--iodepth_batch_complete_min=32", "--time_based",
            f"--runtime={max(1, int(secs * 1000))}ms",
            "--size=1g", "--output-format=json", f"--output={out}"]
-    subprocess.run(cmd, check=True, timeout=secs * 10 + 30, capture_output=True)
+    run(cmd, secs)
     text = out.read_text()
     # fio may print notes before its JSON document.
     return float(json.loads(text[text.find("{"):])["jobs"][0]["write"]["iops"])
@@ -51,44 +82,88 @@ def run_fio(secs: float, target: str, out: Path) -> float:
 def run_bare(secs: float, target: str, out: Path) -> float:
     cmd = [str(store.BUILD / "aio-bare"), "-r", "4096", "-d", "32", "-b", "32",
            "-t", str(secs), target]
-    p = subprocess.run(cmd, check=True, timeout=secs * 10 + 30, capture_output=True, text=True)
+    p = run(cmd, secs)
     out.write_text(p.stdout)
     return float(json.loads(p.stdout)["iops"])
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=3.0, help="per tool and round (default 3)")
-    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
-    ap.add_argument("--target", default="/dev/null", help="default /dev/null")
+    ap = Parser(prog=PROG, description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=3.0,
+                    help=f"per tool and round (default 3, at most {MAX_SECONDS})")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help=f"interleaved rounds (default 3, at most {MAX_ROUNDS})")
+    ap.add_argument("--target", default="/dev/null",
+                    help="a character device (default /dev/null), or a file that does not "
+                         "exist yet: made for the run and removed after it")
     args = ap.parse_args(argv)
-    if args.seconds <= 0 or args.rounds < 1:
-        print(f"{PROG}: --seconds must be > 0 and --rounds >= 1", file=sys.stderr)
+    if not (math.isfinite(args.seconds) and 0 < args.seconds <= MAX_SECONDS):
+        print(f"{PROG}: --seconds must be more than 0 and at most {MAX_SECONDS}, "
+              f"not {args.seconds:g}", file=sys.stderr)
+        return 2
+    if not 1 <= args.rounds <= MAX_ROUNDS:
+        print(f"{PROG}: --rounds must be 1 to {MAX_ROUNDS}, not {args.rounds}", file=sys.stderr)
+        return 2
+    target = Path(args.target)
+    try:
+        mode = os.stat(target).st_mode
+        # Every tool writes the target: never an existing file or device.
+        if not stat.S_ISCHR(mode):
+            print(f"{PROG}: --target '{args.target}' exists and is not a character device "
+                  "(the tools would write over it)", file=sys.stderr)
+            return 2
+        made = False
+    except FileNotFoundError:
+        if not target.parent.is_dir():
+            print(f"{PROG}: --target '{args.target}' is in no existing directory",
+                  file=sys.stderr)
+            return 2
+        made = True
+    except OSError as e:
+        print(f"{PROG}: --target '{args.target}': {e.strerror}", file=sys.stderr)
         return 2
     for binary in ("aio-stress", "aio-bare"):
         if not (store.BUILD / binary).exists():
             print(f"{PROG}: {store.BUILD / binary} is not built (run make)", file=sys.stderr)
             return 1
+    missing = probe().aio
+    if missing:
+        # Every tool here measures native AIO: nothing to compare.
+        print(f"{PROG}: skipped: {missing}")
+        return 0
     tools: dict[str, Any] = {"aio-stress": run_aio_stress, "bare": run_bare}
     if shutil.which("fio"):
         tools["fio"] = run_fio
     else:
         print(f"{PROG}: fio is not installed (apt-get install fio): the fio column is skipped")
 
-    results = store.new_run_dir("overhead")
     samples: dict[str, list[float]] = {name: [] for name in tools}
     try:
+        interrupt.arm()
+        results = store.new_run_dir("overhead")
         for rnd in range(args.rounds):
             for name, fn in tools.items():
                 iops = fn(args.seconds, args.target, results / f"{name}-{rnd}.json")
                 samples[name].append(iops)
                 print(f"{PROG}: round {rnd + 1} {name:<10} {iops / 1e6:8.3f} M IOPS", flush=True)
     except subprocess.CalledProcessError as e:
-        print(f"{PROG}: {' '.join(e.cmd)} failed with status {e.returncode}", file=sys.stderr)
+        last = (str(e.stderr or "").strip().splitlines() or [""])[-1]
+        print(f"{PROG}: {' '.join(e.cmd)} failed with status {e.returncode}"
+              + (f": {last}" if last else ""), file=sys.stderr)
+        return 1
+    except subprocess.TimeoutExpired as e:
+        print(f"{PROG}: {' '.join(map(str, e.cmd))} gave no result in {e.timeout:.0f} s",
+              file=sys.stderr)
+        return 1
+    except (OSError, ValueError, KeyError, IndexError) as e:
+        print(f"{PROG}: cannot read a result: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        print(f"{PROG}: interrupted by {interrupt.interrupted_by() or 'SIGINT'}", file=sys.stderr)
         return 130
+    finally:
+        if made:
+            target.unlink(missing_ok=True)
 
     med = {k: statistics.median(v) for k, v in samples.items()}
     summary: dict[str, Any] = {

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import signal
 import statistics
 import sys
@@ -123,7 +124,15 @@ def main(argv: list[str]) -> int:
         if not d.is_dir():
             print(f"machine: '{d}' is not a directory", file=sys.stderr)
             return 2
-        e = record(d, "manual")
+        if not os.access(d, os.W_OK | os.X_OK):
+            print(f"machine: '{d}' is not writable", file=sys.stderr)
+            return 2
+        try:
+            e = record(d, "manual")
+        except OSError as err:
+            print(f"machine: cannot write {d / 'machine.json'}: {err.strerror or err}",
+                  file=sys.stderr)
+            return 1
     else:
         e = probe("manual")
     print(json.dumps(e))

@@ -88,11 +88,14 @@ def run_id(tag: str = "") -> str:
 def make_unique_dir(base: Path) -> Path:
     """Create base, or base.2, base.3, ... when it exists; return the one made."""
     d, n = base, 1
-    while d.exists():
-        n += 1
-        d = base.with_name(f"{base.name}.{n}")
-    d.mkdir(parents=True)
-    return d
+    base.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        try:
+            d.mkdir()  # not exists() first: two runs started at once race
+            return d
+        except FileExistsError:
+            n += 1
+            d = base.with_name(f"{base.name}.{n}")
 
 
 def _read(path: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -23,10 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fiojob  # noqa: E402
 import store  # noqa: E402
 import study_plot  # noqa: E402
+from features import Features, probe  # noqa: E402
+from interrupt import child_preexec, stop_child  # noqa: E402
 from study_targets import Cleanup, Targets  # noqa: E402
 
 JOBS = store.TOP / "jobs"
 CROSSCHECK_TOLERANCE = 0.10
+SKIP_STATUS = 77  # a program's answer for "cannot run here" (automake's)
 
 
 class PointSkipped(Exception):
@@ -44,9 +46,10 @@ class PointHang(Exception):
 def run_child(cmd: list[str], timeout: float, env: dict[str, str] | None = None,
               cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run cmd; on Ctrl-C or a timeout stop it with SIGINT first, so that a
-    program holding a loop device gets to detach it, then SIGKILL."""
+    program holding a loop device gets to detach it, then SIGKILL.  The
+    child gets SIGINT too when the study dies (interrupt.child_preexec)."""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=env, cwd=cwd)
+                         text=True, env=env, cwd=cwd, preexec_fn=child_preexec())
     try:
         out, err = p.communicate(timeout=timeout)
     except BaseException:
@@ -55,21 +58,20 @@ def run_child(cmd: list[str], timeout: float, env: dict[str, str] | None = None,
     return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
-def stop_child(p: subprocess.Popen[Any], grace: float) -> None:
-    """Stop a child the way Ctrl-C would: SIGINT, so that it removes its
-    loop devices, mounts and scratch files, then SIGKILL after grace
-    seconds.  (subprocess.run() kills after a quarter of a second.)"""
-    p.send_signal(signal.SIGINT)
-    try:
-        p.communicate(timeout=grace)
-    except BaseException:
-        p.kill()
-        p.communicate()
-
-
 def _last_line(text: str) -> str:
     lines = text.strip().splitlines()
     return lines[-1] if lines else ""
+
+
+def engine_of(args: Sequence[str]) -> str:
+    """The engine an aio-stress command line asks for (libaio by default)."""
+    engine = "libaio"
+    for i, a in enumerate(args):
+        if a == "--engine" and i + 1 < len(args):
+            engine = args[i + 1]
+        elif a.startswith("--engine="):
+            engine = a.split("=", 1)[1]
+    return engine
 
 
 def stage_metrics(st: dict[str, Any]) -> dict[str, float]:
@@ -237,6 +239,8 @@ class Scenario:
 
     def chart(self, dat: Path) -> None:
         """Draw plots/<scenario>.gp from dat into <scenario>.png."""
+        if not self.ok_points():
+            return  # nothing measured (skipped here): nothing to draw
         png = self.study.out / f"{self.name}.png"
         why = study_plot.draw(self.name, dat, png)
         if why:
@@ -268,7 +272,7 @@ class Study:
     """What every scenario runs with."""
 
     def __init__(self, out: Path, targets: Targets, cleanup: Cleanup,
-                 quick: bool, rounds: int = 1) -> None:
+                 quick: bool, rounds: int = 1, features: Features | None = None) -> None:
         self.out = out
         self.targets = targets
         self.cleanup = cleanup
@@ -284,12 +288,17 @@ class Study:
         self.root = os.geteuid() == 0
         self.build = store.BUILD
         self.aio_stress_bin = self.build / "aio-stress"
+        # What this kernel lacks (native AIO, io_uring): probed once.
+        self.features = features if features is not None else probe()
 
     def aio_stress(self, scen: Scenario, tag: str, args: list[str],
                    timeout: float = 120) -> tuple[dict[str, Any], str]:
         """Run aio-stress with --json; return its JSON and the file name.
         A run whose every request failed with an error the target gives for
         a missing feature is PointSkipped by the caller, not here."""
+        missing = self.features.engine(engine_of(args))
+        if missing:
+            raise PointSkipped(missing)
         name = f"aio-stress-{scen.name}-{tag}.json"
         path = self.out / name
         cmd = [str(self.aio_stress_bin), "--quiet", *args, "--json", str(path)]
@@ -304,6 +313,9 @@ class Study:
                 data = store.load_json(path)
             except ValueError:
                 data = None
+        if p.returncode == SKIP_STATUS:
+            raise PointSkipped((data or {}).get("reason") or _last_line(p.stderr)
+                               or "aio-stress cannot run here (exit status 77)")
         if data is None:
             raise PointFailed(_last_line(p.stderr) or f"aio-stress exit status {p.returncode}")
         if p.returncode != 0 and not data.get("stages"):
@@ -316,8 +328,13 @@ class Study:
         return data, name
 
     def helper(self, scen: Scenario, prog: str, tag: str, args: list[str],
-               timeout: float = 120) -> tuple[dict[str, Any], str]:
-        """Run one of build/aio-{exit,plug,vcheck}; store and return its JSON."""
+               timeout: float = 120, needs_aio: bool | None = None) -> tuple[dict[str, Any], str]:
+        """Run one of build/aio-{exit,plug,vcheck}; store and return its JSON.
+        aio-exit and aio-plug need native AIO unless needs_aio says not."""
+        if needs_aio is None:
+            needs_aio = prog in ("aio-exit", "aio-plug")
+        if needs_aio and self.features.aio:
+            raise PointSkipped(self.features.aio)
         name = f"{prog}-{scen.name}-{tag}.json"
         cmd = [str(self.build / prog), *args]
         try:
@@ -326,6 +343,8 @@ class Study:
             if prog == "aio-exit":  # its own watchdog failed: the parent hung
                 raise PointHang(f"{prog} did not finish in {timeout:.0f} s")
             raise PointFailed(f"{prog} did not finish in {timeout:.0f} s")
+        if p.returncode == SKIP_STATUS:
+            raise PointSkipped(_last_line(p.stderr) or f"{prog} cannot run here (exit status 77)")
         try:
             data = json.loads(p.stdout)
         except ValueError:
@@ -412,6 +431,13 @@ class Study:
         if not shutil.which("fio"):
             entry.update(status="skipped", reason="fio is not installed")
             print(f"{scen.name}: cross-check {what}: skipped: fio is not installed", flush=True)
+            return
+        # The job's engine (libaio unless the scenario passes ENGINE) and
+        # aio-stress's: what the kernel lacks is a skip, said once.
+        missing = self.features.engine(env.get("ENGINE", "libaio")) or \
+            (self.features.engine(engine_of(aio_args)) if aio_args is not None else "")
+        if missing:
+            entry.update(status="skipped", reason=missing)
             return
         aio: list[float] = list(entry.get("aio_stress_samples", []))
         fio: list[float] = list(entry.get("fio_samples", []))

@@ -65,7 +65,8 @@ def run(study: Study) -> Scenario:
                 data, raw = study.helper(scen, "aio-exit", f"control-{mode}-r{r}",
                                          ["-m", mode, "-q", "0", "-t", str(trials),
                                           "-w", str(watchdog), str(fpath)],
-                                         timeout=trials * (watchdog + 5) + 10)
+                                         timeout=trials * (watchdog + 5) + 10,
+                                         needs_aio=False)  # -q 0: no io_setup
                 if data.get("ok", 0) < trials:
                     raise PointFailed("the control child failed")
                 return {"reap_ns_p50": float(data["reap_ns"]["p50"]),

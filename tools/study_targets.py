@@ -10,37 +10,31 @@ over a scratch file, direct I/O on or off) are attached on demand.
 Everything set up here is pushed on a Cleanup stack and undone in reverse
 order by Cleanup.run(), which study.py calls from a finally clause; SIGTERM
 and SIGHUP (and SIGINT, also when inherited ignored) are turned into
-KeyboardInterrupt so they take the same path as Ctrl-C.
+KeyboardInterrupt so they take the same path as Ctrl-C (tools/interrupt.py).
+The scratch directory carries its owner file and loop devices are attached
+with autoclear and a held descriptor (tools/scratch.py), so that what a
+SIGKILL leaves is swept by the next run.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import scratch  # noqa: E402
 
 FS_IMAGE_BYTES = 1 << 30  # xfs wants 300 MiB at least; the image is sparse
 
 
 def is_root() -> bool:
     return os.geteuid() == 0
-
-
-def interrupt_on_signals() -> None:
-    """SIGINT, SIGTERM and SIGHUP end the study through the finally clause.
-    SIGINT is set explicitly: a shell script's background job starts with
-    it ignored, and Python then installs no KeyboardInterrupt handler."""
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, handler)
 
 
 class Cleanup:
@@ -77,43 +71,18 @@ def _err(p: subprocess.CompletedProcess[str]) -> str:
     return lines[-1] if lines else f"exit status {p.returncode}"
 
 
-def loop_detach(dev: str) -> None:
-    for _ in range(20):
-        p = _run(["losetup", "-d", dev])
-        if p.returncode == 0 or not Path(dev).exists():
-            return
-        time.sleep(0.1)
-    raise OSError(f"losetup -d {dev}: {_err(p)}")
-
-
 def loops_over(directory: Path) -> list[str]:
     """Loop devices whose backing file lies under directory."""
-    p = _run(["losetup", "--list", "--json", "-O", "NAME,BACK-FILE"])
-    if p.returncode != 0 or not p.stdout.strip():
-        return []
-    try:
-        devs = json.loads(p.stdout).get("loopdevices", [])
-    except ValueError:
-        return []
     prefix = str(directory.resolve()) + "/"
-    return [d["name"] for d in devs
-            if (d.get("back-file") or "").split(" (deleted)")[0].startswith(prefix)]
+    return [f"/dev/{n}" for n, back in scratch.loops() if back.startswith(prefix)]
 
 
 def loop_attach(cleanup: Cleanup, backing: Path, dio: bool) -> str:
-    """Attach a loop device over backing; the cleanup detaches it."""
-    cmd = ["losetup", "-f", "--show", f"--direct-io={'on' if dio else 'off'}", str(backing)]
-    p = _run(cmd)
-    for _ in range(5):  # other users may race us for the free device
-        if p.returncode == 0:
-            break
-        time.sleep(0.2)
-        p = _run(cmd)
-    if p.returncode != 0:
-        raise OSError(f"losetup: {_err(p)}")
-    dev = p.stdout.strip()
-    cleanup.push(f"loop device {dev}", lambda: loop_detach(dev))
-    return dev
+    """Attach a loop device over backing (autoclear, its descriptor held
+    until the cleanup detaches it); return /dev/loopN."""
+    lo = scratch.attach_loop(backing, dio)
+    cleanup.push(f"loop device {lo.path}", lo.detach)
+    return lo.path
 
 
 def loop_dio(dev: str) -> bool:
@@ -168,19 +137,19 @@ class Targets:
     def __init__(self, cleanup: Cleanup, base: Path | None) -> None:
         self.cleanup = cleanup
         parent = base if base else Path(__file__).resolve().parent.parent
-        self.scratch = Path(tempfile.mkdtemp(prefix=".scratch-study-", dir=parent))
-        scratch = self.scratch
-        cleanup.push(f"scratch directory {scratch}", lambda: shutil.rmtree(scratch, ignore_errors=True))
+        self.scratch = scratch.make_dir(parent, ".scratch-study-", "study")
+        sdir = self.scratch
+        cleanup.push(f"scratch directory {sdir}", lambda: _remove(sdir))
         # Belt and braces: a loop device a killed child left over our files.
         cleanup.push("stray loop devices", self._sweep_loops)
         self._fs: dict[str, Target | str] = {}
-        self.scratch_target = Target("scratch", scratch, fstype(scratch), odirect_ok(scratch))
+        self.scratch_target = Target("scratch", sdir, fstype(sdir), odirect_ok(sdir))
 
     def _sweep_loops(self) -> None:
         if not is_root():
             return
         for dev in loops_over(self.scratch):
-            loop_detach(dev)
+            scratch.loop_clear(Path(dev).name)
 
     def fs(self, name: str) -> Target | str:
         """The target named name, or the reason it is not available."""
@@ -200,10 +169,11 @@ class Targets:
         mnt.mkdir()
         self.cleanup.push(f"mount point {mnt}", lambda: mnt.rmdir() if mnt.exists() else None)
         dev = ""
-        # Pushed before mounting: an interrupt between mount and push must
-        # not leave the mount behind (_umount does nothing when unmounted).
-        self.cleanup.push(f"mount {mnt}", lambda: _umount(mnt))
         if name == "tmpfs":
+            # Pushed before mounting: an interrupt between mount and push
+            # must not leave the mount behind (_umount does nothing when
+            # unmounted).
+            self.cleanup.push(f"mount {mnt}", lambda: _umount(mnt))
             p = _run(["mount", "-t", "tmpfs", "-o", "size=1g", "aio-suite-study", str(mnt)])
         else:
             mkfs = f"mkfs.{name}"
@@ -219,6 +189,8 @@ class Targets:
             if p.returncode != 0:
                 return f"{mkfs}: {_err(p)}"
             dev = loop_attach(self.cleanup, img, dio=True)
+            # After the loop device: unmounted first, then detached.
+            self.cleanup.push(f"mount {mnt}", lambda: _umount(mnt))
             p = _run(["mount", "-t", name, dev, str(mnt)])
         if p.returncode != 0:
             return f"mount {name}: {_err(p)}"
@@ -229,6 +201,13 @@ class Targets:
         path = self.scratch / f"{name}.img"
         write_file(path, size, fill)
         return path
+
+
+def _remove(directory: Path) -> None:
+    """Remove the scratch directory, never crossing into a mount left."""
+    kept = scratch.remove_dir(directory)
+    if kept:
+        raise OSError(f"left: {'; '.join(kept)}")
 
 
 def _umount(mnt: Path) -> None:

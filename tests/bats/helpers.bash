@@ -41,6 +41,9 @@ common_setup() {
 common_teardown() {
 	local dev f
 
+	if [[ -s $BATS_TEST_TMPDIR/mounts ]]; then
+		while read -r f; do umount "$f" 2>/dev/null; done <"$BATS_TEST_TMPDIR/mounts"
+	fi
 	[[ $(id -u) == 0 ]] && command -v losetup >/dev/null 2>&1 || return 0
 	if [[ -s ${LOOPS_FILE:-} ]]; then
 		while read -r dev; do
@@ -310,4 +313,63 @@ interrupt_on_loop() {
 		echo "$name did not exit after SIGINT" >&2
 		return 1
 	fi
+}
+
+# wait_status PID: wait for PID, a background job of this shell, and set
+# $status to its exit status (`run wait` waits in a subshell, which cannot).
+wait_status() {
+	status=0
+	wait "$1" || status=$?
+}
+
+# scratch_leftovers DIR: what runs of the suite left in DIR -- loop devices
+# over files in it, mounts in it, scratch directories -- one a line;
+# nothing when DIR is clean.
+scratch_leftovers() {
+	local dir=$1
+	losetup --list --noheadings -O NAME,BACK-FILE 2>/dev/null | grep -F " $dir/"
+	awk -v d="$dir/" 'index($5, d) == 1 { print "mount " $5 }' /proc/self/mountinfo
+	find "$dir" -maxdepth 1 \( -name '.scratch-study-*' -o -name 'aio-bench-*' \
+		-o -name '.scratch-bench-*' -o -name 'aio-conform*' \) -printf 'scratch %p\n'
+	return 0
+}
+
+# assert_refused PROG COMMAND... -- ARGS...: COMMAND with each ARGS
+# (words split at spaces) ends with one line "PROG: ..." and status 2.
+assert_refused() {
+	local prog=$1 cmd=() a
+	shift
+	while [[ $# -gt 0 && $1 != -- ]]; do
+		cmd+=("$1")
+		shift
+	done
+	shift
+	for a in "$@"; do
+		# shellcheck disable=SC2086 # an option and its value
+		run timeout 20 "${cmd[@]}" $a
+		assert_one_line_error "$prog" || { echo "with $a" >&2; return 1; }
+	done
+}
+
+# readonly_dir: print a directory on a read-only filesystem (a tmpfs the
+# test mounts; teardown unmounts it).  Needs root.
+readonly_dir() {
+	local d=$SCRATCH/ro
+	mkdir -p "$d"
+	mount -t tmpfs -o ro,size=1m aio-suite-test "$d" || return 1
+	echo "$d" >>"$BATS_TEST_TMPDIR/mounts"
+	echo "$d"
+}
+
+# wait_output FILE PID: wait (up to 30 s) until PID has written to FILE,
+# that is, has started (a signal before a program has set up its handlers
+# is the interpreter's business, not the program's).
+wait_output() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[[ -s $1 ]] && return 0
+		kill -0 "$2" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
 }

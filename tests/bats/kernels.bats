@@ -141,6 +141,23 @@ make_stream() { # DIR OUT
 	grep -q $'^dmesg\tok' "$d/steps.tsv"
 }
 
+@test "a guest whose conformance run cannot finish in time sends its results home before qemu is killed" {
+	requires qemu busybox-static kernel-cache
+	# 60 s for the guest: its deadline is 40 s of uptime, aio-conform is
+	# stopped before then, the later steps skip for want of time.
+	run kernels --releases 6.1 --no-stress --fuzz 200 --timeout 60
+	assert_status 0
+	assert_output_has "6.1: ok"
+	local d
+	d=$(dirname "$(find "$AIO_SUITE_RESULTS" -name conform.json | head -1)")
+	[[ -d $d ]]
+	json_true "$d/conform.json" 'len(d["results"]) > 0'
+	grep -q $'^conform\tok' "$d/steps.tsv"
+	grep -q $'\tskip\tno time left before the host\'s deadline\t' "$d/steps.tsv"
+	# the run is marked incomplete: steps were cut for want of time
+	json_true "$d/summary.json" 'd["complete"] is False'
+}
+
 @test "a corrupt kernel image is reported and the run goes on to the next kernel" {
 	requires qemu busybox-static kernel-cache
 	head -c 2000000 /dev/urandom >"$SCRATCH/bzImage"
