@@ -432,9 +432,10 @@ class Study:
             entry.update(status="skipped", reason="fio is not installed")
             print(f"{scen.name}: cross-check {what}: skipped: fio is not installed", flush=True)
             return
-        # The job's engine (libaio unless the scenario passes ENGINE) and
-        # aio-stress's: what the kernel lacks is a skip, said once.
-        missing = self.features.engine(env.get("ENGINE", "libaio")) or \
+        # The job's engine (every job file says libaio, unless options
+        # replace its ioengine) and aio-stress's: what the kernel lacks is a
+        # skip, said once.
+        missing = self.features.engine(options.get("ioengine", "libaio")) or \
             (self.features.engine(engine_of(aio_args)) if aio_args is not None else "")
         if missing:
             entry.update(status="skipped", reason=missing)

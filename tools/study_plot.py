@@ -13,6 +13,7 @@ quotes, which the templates read with `title columnheader(1)`.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,9 @@ def write_rows(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]])
     path.write_text("\n".join(lines) + "\n")
 
 
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
 def draw(scenario: str, dat: Path, png: Path) -> str:
     """Draw plots/<scenario>.gp; return "" or the reason there is no chart."""
     gp = PLOTS / f"{scenario}.gp"
@@ -66,8 +70,13 @@ def draw(scenario: str, dat: Path, png: Path) -> str:
         return "gnuplot is not installed"
     if not gp.exists():
         return f"{gp} is missing"
-    cmd = ["gnuplot", "-e", f"data='{dat}'; out='{png}'", str(gp)]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    # Only names the study made itself reach gnuplot code: gnuplot runs in
+    # the data file's directory and is given the bare file names, never a
+    # path that holds a host, kernel release or run id (docs/REPORT.md).
+    if dat.parent != png.parent or not all(SAFE_NAME.fullmatch(f.name) for f in (dat, png)):
+        return f"cannot draw {png.name}: only plain file names in one directory are drawn"
+    cmd = ["gnuplot", "-e", f"data='{dat.name}'; out='{png.name}'", str(gp.resolve())]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=dat.parent)
     if p.returncode != 0 or not png.exists() or png.stat().st_size == 0:
         lines = p.stderr.strip().splitlines()
         return f"gnuplot {gp.name}: {lines[-1] if lines else 'no output'}"

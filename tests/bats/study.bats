@@ -352,3 +352,24 @@ EOF
 	json_true "$BATS_TEST_TMPDIR/v.json" \
 		'd["first_bad"] == {"offset": 12288, "kind": "zero"} and d["counts"]["zero"] == 1'
 }
+
+@test "a study chart in a directory whose name holds gnuplot code is drawn without running it" {
+	requires gnuplot
+	# The run directory holds the host name and kernel release, which the
+	# suite does not choose: a quote in one must not end gnuplot's string.
+	local dir=$BATS_TEST_TMPDIR/"h';system(\"touch $BATS_TEST_TMPDIR/X\");x='\`touch $BATS_TEST_TMPDIR/Y\`"
+	mkdir -p "$dir"
+	printf '"file"\n1 10 10 100 5\n2 9 18 90 6\n4 8 32 80 7\n' >"$dir/batching.dat"
+	run python3 -c '
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1] + "/tools")
+import study_plot
+d = Path(sys.argv[2])
+print(study_plot.draw("batching", d / "batching.dat", d / "batching.png") or "drawn")
+' "$TOP" "$dir"
+	assert_status 0
+	assert_output_has drawn
+	[[ ! -e $BATS_TEST_TMPDIR/X && ! -e $BATS_TEST_TMPDIR/Y ]]
+	[[ -s $dir/batching.png ]]
+}
