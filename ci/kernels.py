@@ -120,10 +120,16 @@ def bzimage_version(path: Path) -> str:
 
 
 def new_run_dir(kver: str, tag: str) -> Path:
-    """results/<host>/<guest kernel>/<run id>/: never AIO_SUITE_RUN_DIR."""
+    """results/<host>/<guest kernel>/<run id>/: never AIO_SUITE_RUN_DIR.
+    The guest names its own release: one that is not a plain name (a
+    "/", "..") is stored as "unknown" rather than outside the store."""
     root: Path = store.results_root()
-    return store.make_unique_dir(root / platform.node() / (kver or "unknown") /
-                                 store.run_id(tag))
+    try:
+        store.check_name(kver, "kernel release")
+    except store.OutsideRoot:
+        kver = ""
+    return store.make_unique_dir(store.inside(root, platform.node(), kver or "unknown",
+                                              store.run_id(tag)))
 
 
 def _read(d: Path, name: str) -> str:
