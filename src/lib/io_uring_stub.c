@@ -11,6 +11,7 @@
 
 static int ur_stub_init(struct engine *e, const struct engine_opts *o)
 {
+	e->absent = true; /* a skip, as on a kernel without io_uring */
 	engine_set_reason(
 		e,
 		"io_uring is not available: not compiled in (built without liburing-dev)");
