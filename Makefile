@@ -26,6 +26,7 @@ CC ?= gcc
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/aio-suite
+MANDIR ?= $(PREFIX)/share/man
 BUILD ?= build
 
 ifeq ($(V),1)
@@ -175,16 +176,25 @@ kernels: deps
 	$(Q)python3 ci/kernels.py $(if $(KERNELS),--releases "$(KERNELS)") \
 		$(if $(KERNEL),--kernel $(KERNEL)) $(if $(MODULES),--modules $(MODULES))
 
+# Man pages, written in roff (man(7)): man/NAME.1 and man/aio-suite.7.
+MAN1 := $(sort $(wildcard man/*.1))
+MAN7 := $(sort $(wildcard man/*.7))
+
 install: $(BINS)
 	$(msg_) INSTALL $(DESTDIR)$(BINDIR)
 	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/jobs
 	$(Q)install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
 	$(Q)if ls jobs/*.fio >/dev/null 2>&1; then \
 		install -m 0644 jobs/*.fio $(DESTDIR)$(DATADIR)/jobs/; fi
+	$(Q)install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	$(Q)install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	$(Q)install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
 	$(Q)rm -f $(BINS:$(BUILD)/%=$(DESTDIR)$(BINDIR)/%)
 	$(Q)rm -rf $(DESTDIR)$(DATADIR)
+	$(Q)rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
+		$(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src tests -name '*.[ch]')
 

@@ -26,6 +26,7 @@ libblkid-dev    the block-device signature check
 fio             job files and the fio cross-checks
 gnuplot-nox     charts
 bats            the command tests
+man-db          the man page tests: man -w, and groff (groff-base) renders them
 python3         tools
 e2fsprogs       ext4 variants
 xfsprogs        xfs variants
