@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -392,17 +391,6 @@ def _strings(v: Any, where: str, out: list[Problem]) -> None:
             _strings(x, _at(where, schema.printable(k)), out)
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    v = float(text)
-    if not math.isfinite(v):
-        raise ValueError(f"{text[:20]} is too big for a double")
-    return v
-
-
 def parse(data: bytes) -> tuple[Any, list[Problem]]:
     """The document in data, or None and the json rule's problem."""
     try:
@@ -410,7 +398,9 @@ def parse(data: bytes) -> tuple[Any, list[Problem]]:
     except UnicodeDecodeError as e:
         return None, [Problem("(file)", "json", f"not UTF-8 (byte {e.start})")]
     try:
-        doc = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        # NaN, Infinity and 1e999 are no JSON numbers (schema.py's hooks)
+        doc = json.loads(text, parse_constant=schema._no_constant,
+                         parse_float=schema._finite)
     except json.JSONDecodeError as e:
         return None, [Problem("(file)", "json", f"not JSON ({e.msg} at line {e.lineno} "
                                                 f"column {e.colno})")]

@@ -253,7 +253,12 @@ def run(argv: list[str]) -> int:
         written.append("conform-junit.xml")
     kcidb_notes: list[str] = []
     if "kcidb" in formats:
-        ndocs, kcidb_notes = kcidb.write_all(runs, out / "kcidb", args.include_incomplete)
+        try:
+            ndocs, kcidb_notes = kcidb.write_all(runs, out / "kcidb", args.include_incomplete)
+        except OSError as e:
+            print(f"{PROG}: cannot write {schema.printable(str(out / 'kcidb'))}: "
+                  f"{e.strerror or e}", file=sys.stderr)
+            return 1
         written.append(f"kcidb/ ({ndocs} documents)")
 
     regs, newf = cmp.regressions, cmp.new_failures
