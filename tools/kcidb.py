@@ -8,7 +8,8 @@ release on that host: architecture, kernel version, the config facts of a
 kernel-config.gz in the run) and the run's tests:
 
   aio.conform.<test>[.<variant>]   every conformance result: pass PASS;
-                                   fail, crash, stuck, timeout FAIL; skip
+                                   fail, crash, stuck FAIL; timeout ERROR
+                                   (a verdict never rests on time); skip
                                    SKIP; xfail PASS (noted); interrupted
                                    MISS; the reason and the watchdog's
                                    report in log_excerpt
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import re
@@ -58,7 +60,7 @@ CONFIG_OPTIONS = ("CONFIG_AIO", "CONFIG_IO_URING", "CONFIG_BLK_DEV_NULL_BLK",
 
 # aio-conform's results, read by the schema's meanings (docs/KCIDB.md).
 CONFORM_STATUS = {"pass": "PASS", "fail": "FAIL", "crash": "FAIL", "stuck": "FAIL",
-                  "timeout": "FAIL", "skip": "SKIP", "xfail": "PASS", "interrupted": "MISS"}
+                  "timeout": "ERROR", "skip": "SKIP", "xfail": "PASS", "interrupted": "MISS"}
 # A benchmark point's status (scenario points, aio-stress results); any
 # other is ERROR: the measurement failed, the kernel's part is unknown.
 POINT_STATUS = {"ok": "DONE", "skipped": "SKIP", "interrupted": "MISS", "hang": "FAIL",
@@ -140,8 +142,8 @@ def kernel_config(run: Run) -> dict[str, Any]:
     if not os.path.lexists(f):
         return {}
     try:
-        raw = schema.read_bytes(f)
-        text = gzip.decompress(raw)[:CONFIG_MAX_BYTES].decode("utf-8", errors="replace")
+        with gzip.GzipFile(fileobj=io.BytesIO(schema.read_bytes(f))) as gz:
+            text = gz.read(CONFIG_MAX_BYTES).decode("utf-8", errors="replace")
     except (schema.BadFile, OSError, EOFError, ValueError) as e:
         return {"file": "kernel-config.gz", "error": schema.printable(str(e))}
     opts: dict[str, str] = {}

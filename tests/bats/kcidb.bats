@@ -160,7 +160,7 @@ r.append({"name": "cancel.bad_ctx", "variant": None, "result": "interrupted", "r
 	doc=$(the_doc)
 	tests_true "$doc" 't("aio.conform.submit.basic")["status"] == "FAIL"' \
 		't("aio.conform.submit.bad_fd")["status"] == "SKIP"' \
-		't("aio.conform.reap.timeout")["status"] == "FAIL"' \
+		't("aio.conform.reap.timeout")["status"] == "ERROR"' \
 		't("aio.conform.data.roundtrip.ext4")["status"] == "PASS"' \
 		't("aio.conform.flags.nowait")["status"] == "PASS"' \
 		'"xfail" in t("aio.conform.flags.nowait")["comment"]' \
@@ -263,6 +263,32 @@ p[2].update(status="hang", reason="io_destroy did not return", samples={})'
 	export_kcidb --include-incomplete
 	tests_true "$(the_doc)" 't("aio.bench")["status"] == "MISS"' \
 		't("aio.bench.synth-engines.ext4.engine-libaio.qd-4.iops")["status"] == "DONE"'
+}
+
+@test "the build has the architecture and the kernel config's AIO options of the run" {
+	synth --release 6.1
+	d=$(run_dir 6.1)
+	edit "$d/env.json" 'd.update(machine="x86_64", kernel_version="#1 SMP Debian 6.1.76-1",
+                       guest={"source": "debian", "package": "linux-image-6.1.0-18-amd64"})'
+	_python -c 'import gzip, sys
+with gzip.open(sys.argv[1], "wt") as f:
+    f.write("CONFIG_AIO=y\n# CONFIG_IO_URING is not set\nCONFIG_HZ=250\nCONFIG_EXT4_FS=y\n")' \
+		"$d/kernel-config.gz"
+	export_kcidb
+	tests_true "$(the_doc)" 'd["builds"][0]["architecture"] == "x86_64"' \
+		'd["builds"][0]["misc"]["kernel_config"]["options"] == {"CONFIG_AIO": "y", "CONFIG_IO_URING": "n", "CONFIG_HZ": "250"}' \
+		'd["builds"][0]["misc"]["kernel_version"] == "#1 SMP Debian 6.1.76-1"' \
+		'd["checkouts"][0]["misc"]["source"]["package"] == "linux-image-6.1.0-18-amd64"' \
+		'd["builds"][0]["status"] == "PASS"'
+}
+
+@test "a kernel config that is not gzip is named in the build, and the export goes on" {
+	synth --release 6.1
+	echo "not gzip" >"$(run_dir 6.1)/kernel-config.gz"
+	run export_kcidb
+	assert_status 0
+	tests_true "$(the_doc)" '"error" in d["builds"][0]["misc"]["kernel_config"]' \
+		't("aio.conform.submit.basic")["status"] == "PASS"'
 }
 
 @test "a killed run with no results is one MISS test saying why" {
