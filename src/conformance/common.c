@@ -142,40 +142,6 @@ int t_open(struct tctx *t, const char *name, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int t_pattern_file(struct tctx *t, const char *name, size_t size, uint32_t seed,
-		   int flags)
-{
-	size_t chunk = 1 << 20, done = 0;
-	char *buf;
-	int fd, ret = 0;
-
-	fd = t_open(t, name, O_RDWR | O_CREAT | O_TRUNC);
-	if (fd < 0)
-		return fd;
-	buf = malloc(chunk);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (done < size) {
-		size_t n = size - done < chunk ? size - done : chunk;
-
-		pat_fill(buf, n, done, seed);
-		if (pwrite(fd, buf, n, (off_t)done) != (ssize_t)n) {
-			ret = errno ? -errno : -EIO;
-			break;
-		}
-		done += n;
-	}
-	free(buf);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	close(fd);
-	if (ret)
-		return ret;
-	return t_open(t, name, flags);
-}
-
 int t_drop_cache(int fd)
 {
 	int ret;

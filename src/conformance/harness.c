@@ -510,6 +510,10 @@ static void child_run(const struct conform_test *ct, const struct variant *v,
 		.var = v,
 		.reason = wd_reason(tab),
 		.reason_len = wd_reason_len(),
+		.fd = -1,
+		.pipe = { -1, -1 },
+		.efd = -1,
+		.zfd = -1,
 	};
 	int verdict;
 
@@ -533,7 +537,11 @@ static void child_run(const struct conform_test *ct, const struct variant *v,
 		t_fail(&t, __FILE__, __LINE__, "cannot enter %s: %m", dir);
 		_exit(T_FAIL);
 	}
-	verdict = ct->fn(&t);
+	/* The fixtures, made and released here: the test runs if made. */
+	verdict = t_fixtures_setup(&t, &ct->needs);
+	if (verdict == T_PASS)
+		verdict = ct->fn(&t);
+	t_fixtures_teardown(&t, &ct->needs);
 	if (t.failed)
 		verdict = T_FAIL;
 	else if (t.limited)

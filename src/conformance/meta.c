@@ -337,6 +337,142 @@ static int raw_uring(struct tctx *t)
 CONFORM_TEST(raw_uring, "meta.raw.io_uring", T_META_RAW | T_URING)
 
 /*
+ * Every fixture, as declared: made before the test function (and before
+ * its own setup(), which checks that), each as asked for.
+ */
+#define FX_SIZE (3 * 4096 + 100)
+#define FX_SEED 31
+
+static bool fx_setup_saw_all;
+
+static int fx_setup(struct tctx *t)
+{
+	fx_setup_saw_all = t->ctx && t->ctx2 && t->fd >= 0 && t->buf &&
+			   t->buf2 && t->cb && t->zfd >= 0 && t->pipe[0] >= 0 &&
+			   t->efd >= 0;
+	return T_PASS;
+}
+
+static bool all_zero(const char *p, size_t len)
+{
+	return !p[0] && !memcmp(p, p + 1, len - 1);
+}
+
+static int raw_fixtures(struct tctx *t)
+{
+	struct iocb cb;
+	struct io_event ev;
+	struct stat st;
+	uint64_t count;
+	int ret = T_PASS, fl, i;
+	char c = 'x';
+
+	CHECK(fx_setup_saw_all, "setup() ran before the other fixtures");
+	CHECK(t->ctx && t->ctx2 && t->ctx != t->ctx2, "contexts %llx %llx",
+	      (unsigned long long)t->ctx, (unsigned long long)t->ctx2);
+	CHECK(aio_ring_of(t->ctx)->magic == AIO_RING_MAGIC &&
+		      aio_ring_of(t->ctx)->nr >= 4 &&
+		      aio_ring_of(t->ctx2)->nr >= 2,
+	      "the contexts' rings are not io_setup's of 4 and 2");
+	CHECK(!fstat(t->fd, &st) && st.st_size == FX_SIZE, "file size %lld",
+	      (long long)st.st_size);
+	fl = fcntl(t->fd, F_GETFL);
+	CHECK((fl & O_ACCMODE) == O_RDONLY, "file opened 0%o", fl);
+	CHECK(!!(fl & O_DIRECT) == t->direct, "O_DIRECT 0%o, t->direct %d",
+	      fl & O_DIRECT, t->direct);
+	CHECK(!((uintptr_t)t->buf % 4096) && all_zero(t->buf, 8192) &&
+		      all_zero(t->buf2, 512),
+	      "buffers not aligned or not zeroed");
+	/* A short read at the end of the file: its size and contents. */
+	prep_rw(&cb, IOCB_CMD_PREAD, t->fd, t->buf, 8192, 8192);
+	CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
+	CHECK_RES(ev, FX_SIZE - 8192);
+	CHECK(pat_check(t->buf, FX_SIZE - 8192, 8192, FX_SEED) < 0,
+	      "the file is not the pattern of seed %d", FX_SEED);
+	for (i = 0; i < 3; i++)
+		CHECK(t->cbs[i] == &t->cb[i], "cbs[%d] is not &cb[%d]", i, i);
+	CHECK(read(t->zfd, t->buf2, 512) == 512 && all_zero(t->buf2, 512),
+	      "/dev/zero");
+	CHECK(write(t->pipe[1], &c, 1) == 1 && read(t->pipe[0], &c, 1) == 1,
+	      "the pipe");
+	CHECK(read(t->efd, &count, 8) == -1 && errno == EAGAIN,
+	      "the eventfd is not a non-blocking one at 0");
+out:
+	return ret;
+}
+CONFORM_TEST(raw_fixtures, "meta.raw.fixtures", T_FILE | T_META_RAW | T_AIO,
+	     .ctx = 4, .ctx2 = 2, .buf = 8192, .buf2 = 512, .iocbs = 3,
+	     .dev_zero = true, .pipe = true, .eventfd = T_EFD_NONBLOCK,
+	     .aio_poll = true, .pgetevents = true, .setup = fx_setup,
+	     .file = { .name = "fx",
+		       .size = FX_SIZE,
+		       .fill = T_PATTERN,
+		       .seed = FX_SEED,
+		       .oflags = O_RDONLY,
+		       .direct = T_DIRECT_IF_OK,
+		       .cold = true })
+
+/*
+ * The test's cleanup() runs after a failure, with the fixtures still
+ * there; it says so in $AIO_CONFORM_META_DIR/fixture_cleanup.
+ */
+static void fx_cleanup(struct tctx *t)
+{
+	const char *dir = getenv(ENV_DIR);
+	struct timespec ts = { 0, 0 };
+	char path[PATH_MAX];
+	struct io_event ev;
+	FILE *f;
+
+	if (!dir || snprintf(path, sizeof(path), "%s/fixture_cleanup", dir) >=
+			    (int)sizeof(path))
+		return;
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "failed %d ctx %s pipe %s\n", t->failed,
+		sys_io_getevents(t->ctx, 0, 1, &ev, &ts) == 0 ? "live" : "gone",
+		fcntl(t->pipe[1], F_GETFD) >= 0 ? "open" : "closed");
+	fclose(f);
+}
+
+static int raw_fixture_cleanup(struct tctx *t)
+{
+	int ret = T_PASS;
+
+	CHECK(t->ctx == 0, "deliberate failure with fixtures (meta)");
+out:
+	return ret;
+}
+CONFORM_TEST(raw_fixture_cleanup, "meta.raw.fixture_cleanup",
+	     T_META_RAW | T_AIO, .ctx = 1, .pipe = true, .cleanup = fx_cleanup)
+
+/* Fixtures made on demand: EMFILE from t_fixture_pipe() is a skip. */
+static int raw_fixture_emfile(struct tctx *t)
+{
+	struct rlimit rl = { 3, 3 };
+	int p[2] = { -1, -1 };
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return t_fail(t, __FILE__, __LINE__, "setrlimit: %s",
+			      errno_name(errno));
+	if (t_fixture_pipe(t, p) == T_PASS)
+		return t_fail(t, __FILE__, __LINE__,
+			      "pipe with ulimit -n 3 worked");
+	return T_FAIL; /* a skip when t_fixture_pipe() said so */
+}
+CONFORM_TEST(raw_fixture_emfile, "meta.raw.fixture_emfile", T_META_RAW)
+
+/* A skip on one variant only: the totals count it (meta.totals_*). */
+static int raw_variant_skip(struct tctx *t)
+{
+	if (t->var && !strcmp(t->var->name, "tmpfs"))
+		return t_skip(t, "deliberate skip on tmpfs (meta)");
+	return T_PASS;
+}
+CONFORM_TEST(raw_variant_skip, "meta.raw.variant_skip", T_FILE | T_META_RAW)
+
+/*
  * The bail-out run: each stuck test looks up its own name in the meta
  * group's FUSE mount, whose daemon never answers.  After the watchdog's
  * SIGKILL the request is already with the daemon, so the kernel waits for
@@ -981,6 +1117,70 @@ static int meta_uring(struct tctx *t)
 			    "io_uring is not available");
 }
 CONFORM_TEST(meta_uring, "meta.io_uring_need_is_honoured", T_META)
+
+/* Every fixture made as declared, on each variant (as root, tmpfs too). */
+static int meta_fixtures(struct tctx *t)
+{
+	static const char *const vars[] = { "scratch", "tmpfs" };
+	char res[32], reason[512];
+	int ret = T_PASS;
+	size_t i;
+
+	if (no_aio_skip("meta.raw.fixtures", reason, sizeof(reason)))
+		SKIP("%s", reason);
+	for (i = 0; i < ARRAY_SIZE(vars); i++) {
+		res[0] = reason[0] = '\0';
+		CHECK(!inner_result("meta.raw.fixtures", vars[i], res,
+				    sizeof(res), reason, sizeof(reason)),
+		      "no result for meta.raw.fixtures on %s", vars[i]);
+		if (i && !is_root())
+			CHECK(!strcmp(res, "skip") &&
+				      strstr(reason, "not root"),
+			      "tmpfs without root: %s (%s)", res, reason);
+		else
+			CHECK(!strcmp(res, "pass"), "%s: %s (%s)", vars[i], res,
+			      reason);
+	}
+out:
+	return ret;
+}
+CONFORM_TEST(meta_fixtures, "meta.fixtures_are_made_as_declared", T_META)
+
+/* The test's cleanup() ran after its failure, the fixtures still there. */
+static int meta_fixture_cleanup(struct tctx *t)
+{
+	char path[PATH_MAX], line[128] = "", reason[512];
+	int ret = T_PASS;
+	FILE *f;
+
+	if (no_aio_skip("meta.raw.fixture_cleanup", reason, sizeof(reason)))
+		SKIP("%s", reason);
+	ret = expect_inner(t, "meta.raw.fixture_cleanup", "fail",
+			   "deliberate failure with fixtures");
+	if (ret != T_PASS)
+		goto out;
+	CHECK(snprintf(path, sizeof(path), "%s/fixture_cleanup",
+		       conform_opts.scratch) < (int)sizeof(path),
+	      "path too long");
+	f = fopen(path, "r");
+	CHECK(f, "no %s: cleanup() did not run", path);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	CHECK(!strcmp(line, "failed 1 ctx live pipe open\n"),
+	      "cleanup() saw \"%s\", not the failure and its fixtures", line);
+out:
+	return ret;
+}
+CONFORM_TEST(meta_fixture_cleanup, "meta.fixture_cleanup_runs_after_a_failure",
+	     T_META)
+
+static int meta_fixture_emfile(struct tctx *t)
+{
+	return expect_inner(t, "meta.raw.fixture_emfile", "skip", "EMFILE");
+}
+CONFORM_TEST(meta_fixture_emfile, "meta.fixture_out_of_descriptors_is_a_skip",
+	     T_META)
 
 static int meta_complete(struct tctx *t)
 {
