@@ -77,16 +77,12 @@ long t_result(aio_context_t ctx, struct iocb *cb)
 	return r ? r : (long)ev.res;
 }
 
-int t_pipe_poll(struct tctx *t, aio_context_t ctx, int p[2], struct iocb *cb)
+int t_submit_poll(struct tctx *t, struct iocb *cb)
 {
 	struct iocb *cbs[1] = { cb };
-	int ret = T_PASS;
 
-	CHECK_FDS(!pipe(p), "pipe: %s", errno_name(errno));
-	prep_poll(cb, p[0], POLLIN);
-	CHECK_RET(sys_io_submit(ctx, 1, cbs), 1);
-out:
-	return ret;
+	prep_poll(cb, t->pipe[0], POLLIN);
+	return sys_io_submit(t->ctx, 1, cbs);
 }
 
 void t_close_pipe(int p[2])

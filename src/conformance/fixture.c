@@ -131,8 +131,8 @@ static int alloc_buf(struct tctx *t, size_t len, char **p)
 {
 	*p = t_alloc(len);
 	if (!*p)
-		return t_fail(t, __FILE__, __LINE__, "out of memory (%zu bytes)",
-			      len);
+		return t_fail(t, __FILE__, __LINE__,
+			      "out of memory (%zu bytes)", len);
 	memset(*p, 0, len);
 	return T_PASS;
 }
@@ -216,9 +216,10 @@ int t_fixtures_setup(struct tctx *t, const struct t_needs *n)
 	if (!ret && n->pipe)
 		ret = t_fixture_pipe(t, t->pipe);
 	if (!ret && n->eventfd) {
-		t->efd = eventfd(0, EFD_CLOEXEC | (n->eventfd == T_EFD_NONBLOCK ?
-							   EFD_NONBLOCK :
-							   0));
+		t->efd =
+			eventfd(0, EFD_CLOEXEC | (n->eventfd == T_EFD_NONBLOCK ?
+							  EFD_NONBLOCK :
+							  0));
 		if (t->efd < 0)
 			ret = fd_failed(t, errno, "eventfd", NULL);
 	}

@@ -349,10 +349,11 @@ int t_submit_wait(aio_context_t ctx, struct iocb *cb, struct io_event *ev);
 /* One iocb's result: -errno from io_submit, or the event's res. */
 long t_result(aio_context_t ctx, struct iocb *cb);
 /*
- * A new pipe p and a POLLIN poll (cb) on its read end, submitted to ctx;
- * it completes when p[1] is written.  T_PASS or a recorded failure.
+ * Submit to t->ctx a POLLIN poll (cb) on the read end of t->pipe (the
+ * fixtures .ctx and .pipe): io_submit's return.  It completes when
+ * t->pipe[1] is written.
  */
-int t_pipe_poll(struct tctx *t, aio_context_t ctx, int p[2], struct iocb *cb);
+int t_submit_poll(struct tctx *t, struct iocb *cb);
 /* Close both ends of pipe p, unless p[0] < 0 (none was made). */
 void t_close_pipe(int p[2]);
 
