@@ -31,11 +31,7 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_read, "cancel.read", 0, .ctx = 8,
-	     .file = { .name = "data",
-		       .size = 4096,
-		       .fill = T_PATTERN,
-		       .seed = 1,
-		       .oflags = O_RDONLY })
+	     .file = T_PATTERN_FILE("data", 4096, 1, O_RDONLY))
 
 static int test_null_iocb(struct tctx *t)
 {

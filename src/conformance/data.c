@@ -105,11 +105,7 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_append, "data.append", T_FILE, .ctx = 4,
-	     .file = { .name = "app",
-		       .size = 1000,
-		       .fill = T_PATTERN,
-		       .seed = 9,
-		       .oflags = O_RDWR | O_APPEND })
+	     .file = T_PATTERN_FILE("app", 1000, 9, O_RDWR | O_APPEND))
 
 /* O_DIRECT read of whole blocks over EOF: short count, then 0 past it. */
 static int test_direct_eof(struct tctx *t)
@@ -130,12 +126,8 @@ out:
 }
 CONFORM_TEST(test_direct_eof, "data.direct_short_read_at_eof", T_FILE, .ctx = 4,
 	     .buf = 8192,
-	     .file = { .name = "eof",
-		       .size = 5000,
-		       .fill = T_PATTERN,
-		       .seed = 4,
-		       .oflags = O_RDONLY,
-		       .direct = T_DIRECT })
+	     .file = T_PATTERN_FILE("eof", 5000, 4, O_RDONLY,
+				    .direct = T_DIRECT))
 
 static int test_read_past_eof(struct tctx *t)
 {
@@ -154,12 +146,7 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_read_past_eof, "data.buffered_read_past_eof", T_FILE,
-	     .ctx = 4,
-	     .file = { .name = "eof",
-		       .size = 5000,
-		       .fill = T_PATTERN,
-		       .seed = 4,
-		       .oflags = O_RDONLY })
+	     .ctx = 4, .file = T_PATTERN_FILE("eof", 5000, 4, O_RDONLY))
 
 /* An extending write: st_size is the new size once the event is seen. */
 static int test_isize(struct tctx *t)
@@ -428,12 +415,8 @@ out:
 }
 CONFORM_TEST(test_cold_buffered, "data.cold_cache_buffered_read", T_FILE,
 	     .ctx = 32, .iocbs = 32, .buf = 32 * 65536,
-	     .file = { .name = "cold",
-		       .size = 32 * 65536 + 100,
-		       .fill = T_PATTERN,
-		       .seed = 10,
-		       .oflags = O_RDONLY,
-		       .cold = true })
+	     .file = T_PATTERN_FILE("cold", 32 * 65536 + 100, 10, O_RDONLY,
+				    .cold = true))
 
 /* O_DIRECT with a misaligned buffer: EINVAL, or (tmpfs) the right data. */
 static int test_direct_unaligned(struct tctx *t)
@@ -458,9 +441,5 @@ out:
 }
 CONFORM_TEST(test_direct_unaligned, "data.direct_misaligned", T_FILE, .ctx = 4,
 	     .buf = 8192,
-	     .file = { .name = "ua",
-		       .size = 65536,
-		       .fill = T_PATTERN,
-		       .seed = 11,
-		       .oflags = O_RDONLY,
-		       .direct = T_DIRECT })
+	     .file = T_PATTERN_FILE("ua", 65536, 11, O_RDONLY,
+				    .direct = T_DIRECT))

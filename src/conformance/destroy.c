@@ -171,13 +171,8 @@ out:
 }
 CONFORM_TEST(test_waits_inflight, "destroy.waits_inflight", T_FILE, .ctx = NBUF,
 	     .iocbs = NBUF, .buf = NBUF * BUFSZ,
-	     .file = { .name = "data",
-		       .size = NBUF * BUFSZ,
-		       .fill = T_PATTERN,
-		       .seed = 3,
-		       .oflags = O_RDONLY,
-		       .direct = T_DIRECT_IF_OK,
-		       .cold = true })
+	     .file = T_PATTERN_FILE("data", NBUF *BUFSZ, 3, O_RDONLY,
+				    .direct = T_DIRECT_IF_OK, .cold = true))
 
 /* The ring's mapping goes with the context. */
 static int test_unmaps_ring(struct tctx *t)

@@ -85,12 +85,8 @@ out:
 }
 CONFORM_TEST(test_nowait_direct, "flags.nowait_direct_over_dirty_cache", T_FILE,
 	     .ctx = 4, .buf = 65536,
-	     .file = { .name = "nw",
-		       .size = 65536,
-		       .fill = T_PATTERN,
-		       .seed = 13,
-		       .oflags = O_RDONLY,
-		       .direct = T_DIRECT })
+	     .file = T_PATTERN_FILE("nw", 65536, 13, O_RDONLY,
+				    .direct = T_DIRECT))
 
 static int test_nowait_pipe(struct tctx *t)
 {
@@ -134,11 +130,7 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_unknown, "flags.unknown_rw_flags", 0, .ctx = 4,
-	     .file = { .name = "f",
-		       .size = 4096,
-		       .fill = T_PATTERN,
-		       .seed = 1,
-		       .oflags = O_RDWR })
+	     .file = T_PATTERN_FILE("f", 4096, 1, O_RDWR))
 
 /* Writes with HIPRI, DSYNC and SYNC: accepted, and the data is there. */
 static int test_sync_flags(struct tctx *t)
@@ -196,11 +188,7 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_append, "flags.rwf_append", T_FILE, .ctx = 4,
-	     .file = { .name = "f",
-		       .size = 1000,
-		       .fill = T_PATTERN,
-		       .seed = 15,
-		       .oflags = O_RDWR })
+	     .file = T_PATTERN_FILE("f", 1000, 15, O_RDWR))
 
 static int test_noappend(struct tctx *t)
 {
@@ -223,11 +211,7 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_noappend, "flags.rwf_noappend", T_FILE, .ctx = 4,
-	     .file = { .name = "f",
-		       .size = 3000,
-		       .fill = T_PATTERN,
-		       .seed = 16,
-		       .oflags = O_RDWR | O_APPEND })
+	     .file = T_PATTERN_FILE("f", 3000, 16, O_RDWR | O_APPEND))
 
 static int test_dontcache(struct tctx *t)
 {
@@ -295,8 +279,4 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_ioprio, "flags.ioprio", 0, .ctx = 4,
-	     .file = { .name = "f",
-		       .size = 4096,
-		       .fill = T_PATTERN,
-		       .seed = 1,
-		       .oflags = O_RDONLY })
+	     .file = T_PATTERN_FILE("f", 4096, 1, O_RDONLY))

@@ -95,9 +95,8 @@ struct tctx;
  *	}
  *	CONFORM_TEST(test_example, "group.example", T_FILE, .ctx = 8,
  *		     .buf = 4096,
- *		     .file = { .name = "data", .size = 65536, .fill = T_PATTERN,
- *			       .seed = 1, .oflags = O_RDONLY,
- *			       .direct = T_DIRECT_IF_OK })
+ *		     .file = T_PATTERN_FILE("data", 65536, 1, O_RDONLY,
+ *					    .direct = T_DIRECT_IF_OK))
  *
  * Made in this order, released in the reverse one: root, pgetevents, file,
  * buf, buf2, iocbs, dev_zero, pipe, eventfd, ctx, ctx2, aio_poll, then the
@@ -126,6 +125,16 @@ struct t_file {
 	enum t_direct direct;
 	bool cold; /* dropped from the page cache once written */
 };
+
+/*
+ * .file = T_PATTERN_FILE("data", 65536, 1, O_RDONLY): size bytes of the
+ * verify pattern of seed; more fields may follow (.direct = T_DIRECT).
+ */
+#define T_PATTERN_FILE(name_, size_, seed_, oflags_, ...)        \
+	{                                                        \
+		.name = name_, .size = size_, .fill = T_PATTERN, \
+		.seed = seed_, .oflags = oflags_, __VA_ARGS__    \
+	}
 
 enum t_efd {
 	T_EFD_NONE = 0,

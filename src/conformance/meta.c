@@ -404,13 +404,8 @@ CONFORM_TEST(raw_fixtures, "meta.raw.fixtures", T_FILE | T_META_RAW | T_AIO,
 	     .ctx = 4, .ctx2 = 2, .buf = 8192, .buf2 = 512, .iocbs = 3,
 	     .dev_zero = true, .pipe = true, .eventfd = T_EFD_NONBLOCK,
 	     .aio_poll = true, .pgetevents = true, .setup = fx_setup,
-	     .file = { .name = "fx",
-		       .size = FX_SIZE,
-		       .fill = T_PATTERN,
-		       .seed = FX_SEED,
-		       .oflags = O_RDONLY,
-		       .direct = T_DIRECT_IF_OK,
-		       .cold = true })
+	     .file = T_PATTERN_FILE("fx", FX_SIZE, FX_SEED, O_RDONLY,
+				    .direct = T_DIRECT_IF_OK, .cold = true))
 
 /*
  * The test's cleanup() runs after a failure, with the fixtures still

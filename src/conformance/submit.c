@@ -19,15 +19,8 @@
 #include "harness.h"
 
 /* A context, a 64 KiB file of pattern 1 opened mode, an aligned buffer. */
-#define SUBMIT_NEEDS(mode)         \
-	.ctx = 64, .buf = 65536,   \
-	.file = {                  \
-		.name = "data",    \
-		.size = 65536,     \
-		.fill = T_PATTERN, \
-		.seed = 1,         \
-		.oflags = mode,    \
-	}
+#define SUBMIT_NEEDS(mode) \
+	.ctx = 64, .buf = 65536, .file = T_PATTERN_FILE("data", 65536, 1, mode)
 
 static int test_nr_zero(struct tctx *t)
 {

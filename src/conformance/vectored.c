@@ -123,16 +123,9 @@ out:
 }
 
 /* The file a vec_io() reads (cold or warm) or writes, and a context. */
-#define VEC_READ(cold_, direct_)    \
-	.ctx = 4, .file = {         \
-		.name = "vec",      \
-		.size = FILE_BYTES, \
-		.fill = T_PATTERN,  \
-		.seed = 12,         \
-		.oflags = O_RDONLY, \
-		.direct = direct_,  \
-		.cold = cold_,      \
-	}
+#define VEC_READ(cold_, direct_)                                          \
+	.ctx = 4, .file = T_PATTERN_FILE("vec", FILE_BYTES, 12, O_RDONLY, \
+					 .direct = direct_, .cold = cold_)
 #define VEC_WRITE(direct_) \
 	.ctx = 4, .file = { .name = "vec", .oflags = O_RDWR, .direct = direct_ }
 
@@ -252,8 +245,4 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_too_many, "vectored.bad_iovec", 0, .ctx = 4,
-	     .file = { .name = "vec",
-		       .size = 65536,
-		       .fill = T_PATTERN,
-		       .seed = 12,
-		       .oflags = O_RDONLY })
+	     .file = T_PATTERN_FILE("vec", 65536, 12, O_RDONLY))
