@@ -58,22 +58,6 @@ static int fill(int fd, const struct t_file *f)
 	return ret;
 }
 
-int t_pattern_file(struct tctx *t, const char *name, size_t size, uint32_t seed,
-		   int flags)
-{
-	struct t_file f = {
-		.name = name, .size = size, .fill = T_PATTERN, .seed = seed
-	};
-	int fd, r;
-
-	fd = t_open(t, name, O_RDWR | O_CREAT | O_TRUNC);
-	if (fd < 0)
-		return fd;
-	r = fill(fd, &f);
-	close(fd);
-	return r ? r : t_open(t, name, flags);
-}
-
 int t_fixture_file(struct tctx *t, const struct t_file *f)
 {
 	int oflags = f->oflags, fd, r;

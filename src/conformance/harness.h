@@ -381,9 +381,6 @@ long pat_check(const void *buf, size_t len, uint64_t off, uint32_t seed);
 
 /* Open name in the test's directory: fd or -errno. */
 int t_open(struct tctx *t, const char *name, int flags);
-/* A file of size bytes of pattern seed, opened with flags: fd or -errno. */
-int t_pattern_file(struct tctx *t, const char *name, size_t size, uint32_t seed,
-		   int flags);
 /* fsync then drop the file's pages from the page cache: 0 or -errno. */
 int t_drop_cache(int fd);
 /* An aligned buffer (4096), or NULL; free with free(). */

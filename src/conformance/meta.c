@@ -171,28 +171,23 @@ static bool in_run(const char *name)
 static int raw_watchdog(struct tctx *t)
 {
 	struct iocb rd, pa, pb, *cbs[2] = { &rd, &pa }, *cbb[1] = { &pb };
-	aio_context_t a = 0, b = 0;
 	struct io_event ev;
-	int ret = T_PASS, zfd, p[2] = { -1, -1 };
+	int ret = T_PASS;
 	static char buf[4096];
 
-	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	CHECK(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
-	CHECK_FDS(!pipe(p), "pipe: %s", errno_name(errno));
-	if (t_setup(t, 8, &a) || t_setup(t, 8, &b))
-		return T_FAIL;
-	prep_rw(&rd, IOCB_CMD_PREAD, zfd, buf, sizeof(buf), 8192);
-	prep_poll(&pa, p[0], POLLIN);
-	prep_poll(&pb, p[0], POLLIN);
-	CHECK_RET(sys_io_submit(a, 2, cbs), 2);
-	CHECK_RET(sys_io_submit(b, 1, cbb), 1);
+	prep_rw(&rd, IOCB_CMD_PREAD, t->zfd, buf, sizeof(buf), 8192);
+	prep_poll(&pa, t->pipe[0], POLLIN);
+	prep_poll(&pb, t->pipe[0], POLLIN);
+	CHECK_RET(sys_io_submit(t->ctx, 2, cbs), 2);
+	CHECK_RET(sys_io_submit(t->ctx2, 1, cbb), 1);
 	/* The watchdog (1 s) ends this. */
-	sys_io_getevents(b, 1, 1, &ev, NULL);
+	sys_io_getevents(t->ctx2, 1, 1, &ev, NULL);
 	FAIL("io_getevents returned: the poll completed");
 out:
 	return ret;
 }
-CONFORM_TEST_FULL(raw_watchdog, "meta.raw.watchdog", T_META_RAW | T_AIO, 1)
+CONFORM_TEST_FULL(raw_watchdog, "meta.raw.watchdog", T_META_RAW | T_AIO, 1,
+		  .ctx = 8, .ctx2 = 8, .dev_zero = true, .pipe = true)
 
 /*
  * A new kernel taint, simulated: the host kernel cannot be tainted safely,
@@ -250,13 +245,12 @@ CONFORM_TEST(raw_after_exit, "meta.raw.variants_after_exit",
 static int raw_escape(struct tctx *t)
 {
 	const char *dir = getenv(ENV_DIR);
-	int ret = T_PASS, sync[2] = { -1, -1 };
+	int ret = T_PASS, *sync = t->pipe;
 	char c;
 	pid_t pid;
 
 	if (!dir)
 		SKIP("needs the meta group (%s)", ENV_DIR);
-	CHECK_FDS(!pipe(sync), "pipe: %s", errno_name(errno));
 	pid = fork();
 	CHECK(pid >= 0, "fork: %s", errno_name(errno));
 	if (pid == 0) {
@@ -278,10 +272,10 @@ static int raw_escape(struct tctx *t)
 	}
 	CHECK(read(sync[0], &c, 1) == 1, "the grandchild did not start");
 out:
-	t_close_pipe(sync);
 	return ret;
 }
-CONFORM_TEST(raw_escape, "meta.raw.escaped_grandchild", T_META_RAW)
+CONFORM_TEST(raw_escape, "meta.raw.escaped_grandchild", T_META_RAW,
+	     .pipe = true)
 
 /* Out of file descriptors: a skip naming the limit. */
 static int raw_emfile(struct tctx *t)
