@@ -869,12 +869,40 @@ out:
 }
 CONFORM_TEST(meta_exit, "meta.exit_status_on_failure", T_META)
 
-/* The KTAP stream: version, a plan matching the top-level results. */
+/* Counts of KTAP result lines: ok, not ok, ok # SKIP. */
+struct ktap_count {
+	int ok, notok, skip;
+};
+
+/* Count line into c when it is a result line ("ok" or "not ok" first). */
+static bool ktap_result(const char *line, struct ktap_count *c)
+{
+	if (!strncmp(line, "ok ", 3)) {
+		if (strstr(line, " # SKIP "))
+			c->skip++;
+		else
+			c->ok++;
+	} else if (!strncmp(line, "not ok ", 7)) {
+		c->notok++;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The KTAP stream: version, a plan matching the top-level results, and
+ * totals (the summary line, "# Totals:" and the JSON's) that count every
+ * result: a test's, or for a test with variants its subtests' instead,
+ * so that a skip on one variant (meta.raw.variant_skip on tmpfs) is a
+ * skip in the totals, not a part of its parent's ok.
+ */
 static int meta_ktap(struct tctx *t)
 {
-	char *out = slurp(meta.out), *line, *save;
-	int ret = T_PASS, plan = -1, results = 0, n = 0, passed = -1;
-	int failed = -1, skipped = -1, ok = 0, notok = 0, skips = 0;
+	struct ktap_count top = { 0 }, leaf = { 0 }, sub = { 0 };
+	int ret = T_PASS, plan = -1, n = 0, passed = -1, failed = -1;
+	int skipped = -1, tp = -1, tf = -1, tx = -1, ts = -1, te = -1;
+	char *out = slurp(meta.out), *json = NULL, *line, *save, want[128];
 
 	CHECK(out, "cannot read the inner KTAP output");
 	for (line = strtok_r(out, "\n", &save); line;
@@ -884,26 +912,44 @@ static int meta_ktap(struct tctx *t)
 			      "first line: \"%s\"", line);
 		if (plan < 0 && sscanf(line, "1..%d", &plan) == 1)
 			continue;
-		if (!strncmp(line, "ok ", 3)) {
-			results++;
-			if (strstr(line, " # SKIP "))
-				skips++;
-			else
-				ok++;
-		} else if (!strncmp(line, "not ok ", 7)) {
-			results++;
-			notok++;
+		if (!strncmp(line, "    ", 4)) {
+			ktap_result(line + 4, &sub);
+		} else if (ktap_result(line, &top)) {
+			/* A parent counts as its subtests, if it has any. */
+			if (sub.ok + sub.notok + sub.skip == 0)
+				ktap_result(line, &sub);
+			leaf.ok += sub.ok;
+			leaf.notok += sub.notok;
+			leaf.skip += sub.skip;
+			memset(&sub, 0, sizeof(sub));
 		}
 		sscanf(line, "%d passed, %d failed, %d skipped", &passed,
 		       &failed, &skipped);
+		sscanf(line,
+		       "# Totals: pass:%d fail:%d xfail:%d xpass:0 skip:%d error:%d",
+		       &tp, &tf, &tx, &ts, &te);
 	}
-	CHECK(plan > 0 && plan == results, "plan 1..%d but %d results", plan,
-	      results);
-	CHECK(passed == ok && failed == notok && skipped == skips,
+	CHECK(plan > 0 && plan == top.ok + top.notok + top.skip,
+	      "plan 1..%d but %d results", plan, top.ok + top.notok + top.skip);
+	CHECK(passed == leaf.ok && failed == leaf.notok && skipped == leaf.skip,
 	      "summary %d/%d/%d but the lines say %d/%d/%d", passed, failed,
-	      skipped, ok, notok, skips);
+	      skipped, leaf.ok, leaf.notok, leaf.skip);
+	CHECK(tp + tx == passed && tf + te == failed && ts == skipped,
+	      "# Totals: pass:%d fail:%d xfail:%d skip:%d error:%d, but the "
+	      "summary says %d/%d/%d",
+	      tp, tf, tx, ts, te, passed, failed, skipped);
+	json = slurp(meta.json);
+	CHECK(json, "cannot read the inner JSON");
+	snprintf(want, sizeof(want),
+		 "\"totals\":{\"passed\":%d,\"failed\":%d,\"skipped\":%d}",
+		 passed, failed, skipped);
+	CHECK(strstr(json, want), "the inner JSON lacks %s", want);
+	if (is_root())
+		CHECK(strstr(json, "deliberate skip on tmpfs"),
+		      "meta.raw.variant_skip did not skip on tmpfs");
 out:
 	free(out);
+	free(json);
 	return ret;
 }
 CONFORM_TEST(meta_ktap, "meta.ktap_is_well_formed", T_META)
