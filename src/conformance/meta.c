@@ -401,6 +401,49 @@ CONFORM_TEST(raw_fixtures, "meta.raw.fixtures", T_FILE | T_META_RAW | T_AIO,
 	     .file = T_PATTERN_FILE("fx", FX_SIZE, FX_SEED, O_RDONLY,
 				    .direct = T_DIRECT_IF_OK, .cold = true))
 
+/* A file of zeros, written (blocks allocated), and one of a hole. */
+#define FX_ZEROS_SIZE (8192 + 5)
+#define FX_HOLE_SIZE (1 << 20)
+
+static int raw_fixture_zeros(struct tctx *t)
+{
+	char buf[FX_ZEROS_SIZE + 1];
+	struct stat st;
+	int ret = T_PASS;
+
+	CHECK(!fstat(t->fd, &st) && st.st_size == FX_ZEROS_SIZE &&
+		      st.st_blocks > 0,
+	      "size %lld, %lld blocks", (long long)st.st_size,
+	      (long long)st.st_blocks);
+	CHECK(pread(t->fd, buf, sizeof(buf), 0) == FX_ZEROS_SIZE &&
+		      all_zero(buf, FX_ZEROS_SIZE),
+	      "not %d bytes of zeros", FX_ZEROS_SIZE);
+out:
+	return ret;
+}
+CONFORM_TEST(raw_fixture_zeros, "meta.raw.fixture_zeros", T_FILE | T_META_RAW,
+	     .file = { .name = "z",
+		       .size = FX_ZEROS_SIZE,
+		       .fill = T_ZEROS,
+		       .oflags = O_RDWR })
+
+static int raw_fixture_hole(struct tctx *t)
+{
+	struct stat st;
+	int ret = T_PASS;
+
+	CHECK(!fstat(t->fd, &st) && st.st_size == FX_HOLE_SIZE &&
+		      st.st_blocks == 0,
+	      "size %lld, %lld blocks: not a hole of %d bytes",
+	      (long long)st.st_size, (long long)st.st_blocks, FX_HOLE_SIZE);
+	CHECK((fcntl(t->fd, F_GETFL) & O_ACCMODE) == O_WRONLY,
+	      "not opened write-only");
+out:
+	return ret;
+}
+CONFORM_TEST(raw_fixture_hole, "meta.raw.fixture_hole", T_FILE | T_META_RAW,
+	     .file = { .name = "h", .size = FX_HOLE_SIZE, .oflags = O_WRONLY })
+
 /*
  * The test's cleanup() runs after a failure, with the fixtures still
  * there; it says so in $AIO_CONFORM_META_DIR/fixture_cleanup.
@@ -1157,24 +1200,32 @@ CONFORM_TEST(meta_uring, "meta.io_uring_need_is_honoured", T_META)
 static int meta_fixtures(struct tctx *t)
 {
 	static const char *const vars[] = { "scratch", "tmpfs" };
+	static const char *const raw[] = {
+		"meta.raw.fixtures",
+		"meta.raw.fixture_zeros",
+		"meta.raw.fixture_hole",
+	};
 	char res[32], reason[512];
 	int ret = T_PASS;
-	size_t i;
+	size_t i, k;
 
 	if (no_aio_skip("meta.raw.fixtures", reason, sizeof(reason)))
 		SKIP("%s", reason);
-	for (i = 0; i < ARRAY_SIZE(vars); i++) {
-		res[0] = reason[0] = '\0';
-		CHECK(!inner_result("meta.raw.fixtures", vars[i], res,
-				    sizeof(res), reason, sizeof(reason)),
-		      "no result for meta.raw.fixtures on %s", vars[i]);
-		if (i && !is_root())
-			CHECK(!strcmp(res, "skip") &&
-				      strstr(reason, "not root"),
-			      "tmpfs without root: %s (%s)", res, reason);
-		else
-			CHECK(!strcmp(res, "pass"), "%s: %s (%s)", vars[i], res,
-			      reason);
+	for (k = 0; k < ARRAY_SIZE(raw); k++) {
+		for (i = 0; i < ARRAY_SIZE(vars); i++) {
+			res[0] = reason[0] = '\0';
+			CHECK(!inner_result(raw[k], vars[i], res, sizeof(res),
+					    reason, sizeof(reason)),
+			      "no result for %s on %s", raw[k], vars[i]);
+			if (i && !is_root())
+				CHECK(!strcmp(res, "skip") &&
+					      strstr(reason, "not root"),
+				      "%s on tmpfs without root: %s (%s)",
+				      raw[k], res, reason);
+			else
+				CHECK(!strcmp(res, "pass"), "%s on %s: %s (%s)",
+				      raw[k], vars[i], res, reason);
+		}
 	}
 out:
 	return ret;
