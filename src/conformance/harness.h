@@ -102,7 +102,9 @@ struct tctx;
  * buf, buf2, iocbs, dev_zero, pipe, eventfd, ctx, ctx2, aio_poll, then the
  * test's own setup(); its cleanup() runs first.  A test that has to make
  * one later (after a mount, say) calls the t_fixture_*() function itself;
- * what it leaves in the tctx fields is released all the same.
+ * what it leaves in the tctx fields is released all the same.  A test that
+ * destroys or moves a fixture itself (io_destroy, mremap of the ring) says
+ * so in its field (t->ctx = 0, or the new handle).
  */
 enum t_fill {
 	T_EMPTY = 0, /* nothing written: size bytes of hole (ftruncate) */
@@ -152,7 +154,7 @@ struct t_needs {
 	bool pipe; /* t->pipe[2] */
 	enum t_efd eventfd; /* t->efd */
 	unsigned int ctx, ctx2; /* io_setup(ctx) into t->ctx, t->ctx2 */
-	bool aio_poll; /* IOCB_CMD_POLL (4.18), probed on t->ctx */
+	bool aio_poll; /* IOCB_CMD_POLL (4.18), probed on t->ctx (.ctx) */
 	/* The test's own fixture: a verdict (T_PASS goes on), and its undo. */
 	int (*setup)(struct tctx *t);
 	void (*cleanup)(struct tctx *t);
