@@ -95,9 +95,10 @@ int t_fixture_file(struct tctx *t, const struct t_file *f)
 			return fd_failed(t, -fd, "open", f->name);
 		t->fd = fd;
 	}
-	if (f->cold && t_drop_cache(fd))
+	r = f->cold ? t_drop_cache(fd) : 0;
+	if (r)
 		return t_fail(t, __FILE__, __LINE__, "drop cache of %s: %s",
-			      f->name, errno_name(errno));
+			      f->name, errno_name(-r));
 	return T_PASS;
 }
 
