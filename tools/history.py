@@ -554,3 +554,7 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as e:  # a bug: one line, not a traceback
+        print(f"{PROG}: internal error: {type(e).__name__}: {schema.printable(str(e))}",
+              file=sys.stderr)
+        sys.exit(1)
