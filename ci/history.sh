@@ -290,6 +290,8 @@ push() {
 			die "gave up after $retries attempt$( ((retries == 1)) || echo s): $branch on $shown_remote moved each time (another pipeline pushed first)"
 		attempt=$((attempt + 1))
 		say "$branch on $shown_remote moved (another pipeline pushed first): merging and pushing again, attempt $attempt of $retries"
+		# A moment of chance: two pipelines that keep meeting drift apart.
+		sleep "0.$((RANDOM % 9 + 1))"
 	done
 }
 
