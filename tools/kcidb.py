@@ -20,7 +20,8 @@ kernel-config.gz in the run) and the run's tests:
   aio.bench.<point>                a point that was not measured: SKIP,
                                    ERROR, FAIL (hang, verify_failed), MISS
   aio.conform, aio.bench, aio      MISS in an incomplete run: what may be
-                                   missing, and why
+                                   missing (the conformance run's, the
+                                   benchmark's, or the run's), and why
 
 Benchmark figures of an emulated run (qemu TCG) are left out (aio.bench
 SKIP says so), and so are those of an incomplete run unless the report
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import collect  # noqa: E402
 import compare  # noqa: E402
 import kcidb_check  # noqa: E402
 import schema  # noqa: E402
@@ -181,6 +183,7 @@ class Document:
         self.tests: list[dict[str, Any]] = []
         self.ids: set[str] = set()
         self.notes: list[str] = []
+        self.miss = 0  # MISS tests that say the run is incomplete
         self.start = start_time(run)
         self.env = {"comment": f"host {run.host}", "misc": host_facts(run)}
 
@@ -206,26 +209,27 @@ class Document:
 
     # ---- conformance ----
 
-    def conform_details(self) -> dict[str, dict[str, Any]]:
-        """Test -> its entry in conform.json (duration, watchdog), which
-        collect does not keep; {} when the run's file has another name."""
+    def conform_doc(self) -> dict[str, Any] | None:
+        """The run's conform.json, read again for what collect does not
+        keep (each test's duration and watchdog report, the conformance
+        run's own completeness); None when the file has another name or
+        cannot be read."""
         if self.run.conform_file != "conform.json":
-            return {}
+            return None
         try:
-            d = schema.check("conform", schema.read_json(self.run.path / "conform.json"))
+            return schema.check("conform", schema.read_json(self.run.path / "conform.json"))
         except schema.BadFile:
-            return {}
-        out: dict[str, dict[str, Any]] = {}
-        for r in d.get("results") or []:
-            name, var = str(r.get("name") or "?"), str(r.get("variant") or "")
-            out.setdefault(f"{name}[{var}]" if var else name, r)
-        return out
+            return None
 
     def conform(self) -> None:
         run = self.run
         if run.conform is None:
             return
-        details = self.conform_details()
+        doc = self.conform_doc()
+        details: dict[str, dict[str, Any]] = {}
+        for r in (doc or {}).get("results") or []:
+            name, var = str(r.get("name") or "?"), str(r.get("variant") or "")
+            details.setdefault(f"{name}[{var}]" if var else name, r)
         for test, r in compare.conf_results(run).items():
             parts = [r.name] + ([r.variant.replace(".", "_")] if r.variant else [])
             status = CONFORM_STATUS.get(r.result, "ERROR")
@@ -255,12 +259,18 @@ class Document:
                       f"aio-conform bailed out: {run.bail_out}",
                       comment="aio-conform stopped: the kernel left test processes that "
                               "SIGKILL could not end (a wedged kernel)")
-        if run.incomplete:
+        # The conformance run's own state; a JSON from before it said so
+        # (or under another name) has only the run's.
+        why = run.incomplete
+        if doc is not None and not run.conform_legacy:
+            why = collect.conform_state(doc, run.conform_file)[0]
+        if why:
             self.test("aio.conform", "MISS", self.why_incomplete(
-                "the tests it did not reach are not in this document"))
+                "the tests it did not reach are not in this document", why))
 
-    def why_incomplete(self, what: str) -> str:
-        return f"incomplete run: {'; '.join(self.run.incomplete)}\n{what}"
+    def why_incomplete(self, what: str, why: list[str] | None = None) -> str:
+        self.miss += 1
+        return f"incomplete run: {'; '.join(why or self.run.incomplete)}\n{what}"
 
     # ---- benchmark figures ----
 
@@ -277,9 +287,6 @@ class Document:
         run = self.run
         points = [p for p in run.points.values() if p.source != "fio"]
         if not points:
-            if run.incomplete and run.conform is None:
-                self.test("aio", "MISS", self.why_incomplete(
-                    "it recorded no conformance results and no benchmark figures"))
             return
         if run.emulated:
             self.test("aio.bench", "SKIP", "emulated run (qemu TCG): its timings are not "
@@ -356,6 +363,9 @@ class Document:
     def build_document(self) -> dict[str, Any]:
         self.conform()
         self.bench()
+        if self.run.incomplete and not self.miss:
+            self.test("aio", "MISS", self.why_incomplete(
+                "what it did not finish is not in this document"))
         return {"version": dict(VERSION), "checkouts": [self.checkout()],
                 "builds": [self.build()], "tests": self.tests}
 

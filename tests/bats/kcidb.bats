@@ -291,6 +291,36 @@ with gzip.open(sys.argv[1], "wt") as f:
 		't("aio.conform.submit.basic")["status"] == "PASS"'
 }
 
+@test "a run killed after its conformance run finished has MISS for its figures only" {
+	synth --release 6.1 --incomplete
+	export_kcidb
+	tests_true "$(the_doc)" 't("aio.conform") is None' 't("aio") is None' \
+		't("aio.bench")["status"] == "MISS"' \
+		'all(x["misc"]["run_complete"] is False for x in d["tests"])'
+}
+
+@test "a killed run after a complete conformance run, without figures, is one MISS test for the run" {
+	synth --release 6.1 --incomplete
+	rm "$(run_dir 6.1)"/synth-*.json "$(run_dir 6.1)"/aio-stress-*.json
+	export_kcidb
+	tests_true "$(the_doc)" 't("aio.conform") is None' 't("aio")["status"] == "MISS"' \
+		't("aio.conform.submit.basic")["status"] == "PASS"'
+}
+
+@test "an emulated run killed after its conformance run is one MISS test for the run" {
+	synth --release 6.1 --emulated --incomplete
+	export_kcidb
+	tests_true "$(the_doc)" 't("aio.bench")["status"] == "SKIP"' 't("aio")["status"] == "MISS"'
+}
+
+@test "an interrupted run's timeout in an older conformance JSON is MISS, not ERROR" {
+	synth --release 6.1 --interrupted SIGINT --legacy-conform
+	edit "$(run_dir 6.1)/conform.json" 'd["results"][-1].update(result="timeout", reason="")'
+	export_kcidb
+	tests_true "$(the_doc)" 't("aio.conform.cancel.read")["status"] == "MISS"' \
+		't("aio.conform")["status"] == "MISS"'
+}
+
 @test "a killed run with no results is one MISS test saying why" {
 	synth --release 6.1 --incomplete --no-conform
 	rm "$(run_dir 6.1)"/synth-*.json "$(run_dir 6.1)"/aio-stress-*.json
