@@ -48,13 +48,15 @@ import charts  # noqa: E402
 import collect  # noqa: E402
 import compare  # noqa: E402
 import junit  # noqa: E402
+import kcidb  # noqa: E402
 import render  # noqa: E402
 import schema  # noqa: E402
 import stats  # noqa: E402
 import store  # noqa: E402
 
 PROG = "report"
-FORMATS = ("md", "html", "csv", "junit")
+FORMATS = ("md", "html", "csv", "junit", "kcidb")
+DEFAULT_FORMATS = ("md", "html", "csv", "junit")
 
 
 class UsageError(Exception):
@@ -96,8 +98,10 @@ def parser() -> Parser:
                          "Benjamini-Hochberg correction over all metrics of a column")
     ap.add_argument("--alpha", type=float, default=stats.DEFAULT_ALPHA, metavar="P",
                     help=f"significance level of Welch's t-test (default {stats.DEFAULT_ALPHA:g})")
-    ap.add_argument("--formats", default=",".join(FORMATS), metavar="LIST",
-                    help=f"outputs to write, comma-separated (default {','.join(FORMATS)})")
+    ap.add_argument("--formats", default=",".join(DEFAULT_FORMATS), metavar="LIST",
+                    help=f"outputs to write, comma-separated, of {','.join(FORMATS)} "
+                         f"(default {','.join(DEFAULT_FORMATS)}); kcidb: a KCIDB document "
+                         "per run in kcidb/")
     ap.add_argument("--no-charts", action="store_true", help="write no charts")
     ap.add_argument("--cdf-depth", type=int, metavar="QD",
                     help="queue depth of the latency CDF (default 32 when measured)")
@@ -247,6 +251,15 @@ def run(argv: list[str]) -> int:
     if "junit" in formats:
         (out / "conform-junit.xml").write_bytes(junit.junit_xml(cmp, wedged))
         written.append("conform-junit.xml")
+    kcidb_notes: list[str] = []
+    if "kcidb" in formats:
+        try:
+            ndocs, kcidb_notes = kcidb.write_all(runs, out / "kcidb", args.include_incomplete)
+        except OSError as e:
+            print(f"{PROG}: cannot write {schema.printable(str(out / 'kcidb'))}: "
+                  f"{e.strerror or e}", file=sys.stderr)
+            return 1
+        written.append(f"kcidb/ ({ndocs} documents)")
 
     regs, newf = cmp.regressions, cmp.new_failures
     in_cmp = {id(r) for r in compared}
@@ -268,6 +281,8 @@ def run(argv: list[str]) -> int:
                 print(f"{PROG}: new conformance failure: {t} on {d.column} ({was} on {d.baseline})")
         for n in ch.notes:
             print(f"{PROG}: {n}")
+        for n in kcidb_notes:
+            print(f"{PROG}: kcidb: {n}")
         for mc in cmp.machine.values():
             if mc.moved and mc.cmp is not None:
                 print(f"{PROG}: machine: {mc.column}: probe {render.fmt_pct(mc.cmp.change_pct)} "
