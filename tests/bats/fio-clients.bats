@@ -188,6 +188,10 @@ want = {"50.000000": 100, "99.000000": 100, "99.500000": 10000}
 print(t)
 assert got == want, (got, want)
 assert t["iops"] == 100 and t["hosts_iops"] == {"a": 99, "b": 1}, t
+# The merged job record, which the report reads, the same.
+job = fio_clients.merged_jobs(doc)
+assert len(job) == 1 and job[0]["read"]["clat_ns"]["percentile"] == want, job
+assert job[0]["read"]["clat_ns"]["N"] == 100 and job[0]["read"]["total_ios"] == 100, job
 EOF
 	assert_status 0
 }
