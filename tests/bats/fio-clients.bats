@@ -21,7 +21,6 @@ setup() {
 	STUDY_TIMEOUT=${STUDY_TIMEOUT:-240}
 	SERVERS=$BATS_TEST_TMPDIR/servers
 	mkdir -p "$SERVERS"
-	unset FIO_CLIENTS
 }
 
 teardown() {
