@@ -119,9 +119,15 @@ def parse_entry(tok: str) -> Client:
     return Client(tok, host, port, False)
 
 
+# Top-level directories of the store that are not hosts (collect.NOT_HOSTS).
+NOT_HOSTS = ("report", "check")
+
+
 def store_name(c: Client, clash: bool) -> str:
     """The host's directory name in the store: its address, with the port
-    when two entries share the address; never a path."""
+    when two entries share the address (or the address is the name of a
+    directory of the store that is not a host); never a path."""
+    clash = clash or c.address in NOT_HOSTS
     name = f"{c.address},{c.port}" if clash else c.address
     if c.sock:
         name = "sock:" + name

@@ -213,6 +213,19 @@ t = json.load(sys.stdin)
 print(t["hosts_iops"], t["iops"], t["clat_ns_percentile"]["read"]["50.000000"])') == "{'a': 10.5, 'b': 20.0} 30.5 200" ]]
 }
 
+@test "each host's store name is one plain name, with the port when the address alone is ambiguous" {
+	requires python3
+	run python3 - "$TOP/tools" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import fio_clients
+names = [c.name for c in fio_clients.parse_hostlist(
+    "h1 # a comment\nreport a,1 a,2\nip6:::1,7 sock:/run/x.sock")]
+assert names == ["h1", "report,8765", "a,1", "a,2", "::1", "sock:_run_x.sock"], names
+EOF
+	assert_status 0
+}
+
 @test "a record from a host not in the list, or a host without a record, is an error" {
 	requires python3
 	run python3 - "$TOP/tools" <<'EOF'
