@@ -11,10 +11,12 @@
 #                   build and test in a cached Debian 11 chroot (root)
 #   make bench      deps, build, then the main job: conformance, the engines,
 #                   the scenario studies and the report [QUICK=1] [REPEAT=N]
+#                   [FIO_CLIENTS=FILE: the studies' fio parts on those hosts]
 #   make bench-overhead
 #                   aio-stress against fio and a bare io_submit loop on
 #                   /dev/null, side by side, with the ratios
-#   make study S=NAME [QUICK=1] [REPEAT=N]   one scenario study, or all
+#   make study S=NAME [QUICK=1] [REPEAT=N] [FIO_CLIENTS=FILE]
+#                   one scenario study, or all
 #   make report     compare the runs in results/ (Markdown, HTML, charts)
 #   make kernels    run the suite in qemu on Debian's kernels or KERNEL=
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -155,7 +157,8 @@ check-old-distro:
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)python3 tools/bench.py $(if $(QUICK),--quick) $(if $(REPEAT),--repeat $(REPEAT))
+	$(Q)python3 tools/bench.py $(if $(QUICK),--quick) $(if $(REPEAT),--repeat $(REPEAT)) \
+		$(if $(FIO_CLIENTS),--fio-clients '$(FIO_CLIENTS)')
 
 bench-overhead: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -164,7 +167,8 @@ bench-overhead: deps
 # make study S=blocking [QUICK=1] [REPEAT=N]: one scenario study (or S=all)
 study: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)python3 tools/study.py $(if $(QUICK),--quick) $(if $(REPEAT),--repeat $(REPEAT)) $(or $(S),all)
+	$(Q)python3 tools/study.py $(if $(QUICK),--quick) $(if $(REPEAT),--repeat $(REPEAT)) \
+		$(if $(FIO_CLIENTS),--fio-clients '$(FIO_CLIENTS)') $(or $(S),all)
 
 # make report [BASELINE=release]: compare every run in results/
 report:

@@ -42,6 +42,7 @@ import re  # noqa: E402
 import subprocess  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 
+import fio_clients  # noqa: E402
 import machine  # noqa: E402
 import scratch  # noqa: E402
 import store  # noqa: E402
@@ -193,6 +194,11 @@ def check_args(args: argparse.Namespace) -> str:
     why = scratch.parent_problem(parent)
     if why:
         return f"scratch directory '{parent}' {why}"
+    if args.fio_clients:
+        try:
+            fio_clients.read_hostlist(Path(args.fio_clients))
+        except fio_clients.HostListError as e:
+            return str(e)
     if "engines" in parts:
         st = os.statvfs(parent)
         free = st.f_bavail * st.f_frsize
@@ -225,6 +231,10 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--engines", default=",".join(e for e, _ in ENGINES),
                     help="comma-separated engines, default all")
     ap.add_argument("--timeout", type=float, default=300, help="seconds allowed per aio-stress run")
+    ap.add_argument("--fio-clients", metavar="FILE", default=os.environ.get("FIO_CLIENTS") or None,
+                    help="the studies run their fio parts on the hosts of FILE, fio's host list, "
+                         "through fio's client mode (tools/study.py --fio-clients; default: "
+                         "$FIO_CLIENTS)")
     args = ap.parse_args(argv)
     if args.quick and args.size == "128m":
         args.size = "16m"
@@ -328,6 +338,8 @@ def main(argv: list[str]) -> int:
             if "study" in parts:
                 cmd = [py, str(tools / "study.py"), "--repeat", str(args.repeat),
                        "--round", str(rep + 1), "--scratch", str(work)]
+                if args.fio_clients:
+                    cmd += ["--fio-clients", str(Path(args.fio_clients).resolve())]
                 r = run_part(f"study round {rep + 1}",
                              cmd + (["--quick"] if args.quick else []) + ["all"], results)
                 done.append(r)

@@ -11,7 +11,10 @@ JSON file of a run is recognised by its content, never by scraping text:
                         point; files a scenario lists in "raw" are left to
                         the scenario
   fio JSON              one point per job, read and write metrics apart;
-                        repeats by file name as for aio-stress
+                        repeats by file name as for aio-stress; fio's
+                        client mode (FIO_CLIENTS): one point per job
+                        section over all the hosts, from the suite's own
+                        merge (tools/fio_clients.py), labelled with them
   aio-bare              the bare io_submit loop's IOPS
   aio-conform           conformance results ("tool": "aio-conform" or
                         "schema": "aio-conform/1")
@@ -45,6 +48,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fio_clients  # noqa: E402
 import schema  # noqa: E402
 import store  # noqa: E402
 from schema import BadFile, printable  # noqa: E402
@@ -274,8 +278,15 @@ FIO_PCTS = {"p50": "50.000000", "p99": "99.000000", "p99_9": "99.900000"}
 
 def fio_points(path: Path, d: dict[str, Any]) -> list[Point]:
     glob = d.get("global options") or {}
+    jobs = d.get("jobs") or []
+    hosts = ""
+    if isinstance(d.get("client_stats"), list):
+        # Each host's records are in its own run: here the merged ones.
+        jobs = fio_clients.merged_jobs(d)
+        hosts = ",".join(sorted(fio_clients.hosts_of(d)))
+        glob = next(iter(glob), {}) if isinstance(glob, list) else glob
     pts = []
-    for job in d.get("jobs") or []:
+    for job in jobs:
         o = {**glob, **(job.get("job options") or {})}
         p = Point(
             source="fio", target=Path(str(o.get("filename", o.get("directory", "?")))).name,
@@ -283,7 +294,7 @@ def fio_points(path: Path, d: dict[str, Any]) -> list[Point]:
                     "batch": _num(o.get("iodepth_batch", o.get("iodepth_batch_submit", 1))),
                     "rw": o.get("rw", o.get("readwrite", "read")), "bs": o.get("bs", "4k"),
                     "size": o.get("size", ""),
-                    "job": job.get("jobname", "")},
+                    "job": job.get("jobname", ""), **({"hosts": hosts} if hosts else {})},
             variant=repeat_stem(path), raw=[path],
             status="ok" if not job.get("error") else "failed",
             reason=f"fio error {job.get('error')}" if job.get("error") else "")

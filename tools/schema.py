@@ -313,27 +313,35 @@ def check_aio_stress(d: dict[str, Any]) -> None:
 
 
 def check_fio(d: dict[str, Any]) -> None:
-    for k, v in obj(d.get("global options"), "global options").items():
-        scalar(v, where("global options", k))
-    for i, job in enumerate(array(d.get("jobs"), "jobs")):
-        job = obj(job, where("jobs", i), null=False)
-        for k, v in obj(job.get("job options"), where("jobs", i, "job options")).items():
-            scalar(v, where("jobs", i, "job options", k))
-        scalar(job.get("jobname"), where("jobs", i, "jobname"))
-        scalar(job.get("error"), where("jobs", i, "error"))
-        for k in ("usr_cpu", "sys_cpu", "job_runtime"):
-            number(job.get(k), where("jobs", i, k))
-        for dirn in ("read", "write", "trim"):
-            s = obj(job.get(dirn), where("jobs", i, dirn))
-            for k in ("total_ios", "io_bytes", "iops", "bw_bytes", "runtime"):
-                number(s.get(k), where("jobs", i, dirn, k))
-            for k in ("lat_ns", "slat_ns"):
-                number(obj(s.get(k), where("jobs", i, dirn, k)).get("mean"),
-                       where("jobs", i, dirn, k, "mean"))
-            clat = obj(s.get("clat_ns"), where("jobs", i, dirn, "clat_ns"))
-            pct = obj(clat.get("percentile"), where("jobs", i, dirn, "clat_ns", "percentile"))
-            for k, v in pct.items():
-                number(v, where("jobs", i, dirn, "clat_ns", "percentile", k))
+    glob = d.get("global options")
+    # fio 3.39 and later in client mode: one object per server.
+    for i, g in enumerate(glob if isinstance(glob, list) else [glob]):
+        at = where("global options", i) if isinstance(glob, list) else "global options"
+        for k, v in obj(g, at).items():
+            scalar(v, where(at, k))
+    # "client_stats": fio's client mode (tools/fio_clients.py merges it).
+    for jobs in ("jobs", "client_stats"):
+        for i, job in enumerate(array(d.get(jobs), jobs)):
+            job = obj(job, where(jobs, i), null=False)
+            for k, v in obj(job.get("job options"), where(jobs, i, "job options")).items():
+                scalar(v, where(jobs, i, "job options", k))
+            scalar(job.get("jobname"), where(jobs, i, "jobname"))
+            scalar(job.get("error"), where(jobs, i, "error"))
+            for k in ("usr_cpu", "sys_cpu", "job_runtime"):
+                number(job.get(k), where(jobs, i, k))
+            for dirn in ("read", "write", "trim"):
+                s = obj(job.get(dirn), where(jobs, i, dirn))
+                for k in ("total_ios", "io_bytes", "iops", "bw_bytes", "runtime"):
+                    number(s.get(k), where(jobs, i, dirn, k))
+                for k in ("lat_ns", "slat_ns"):
+                    number(obj(s.get(k), where(jobs, i, dirn, k)).get("mean"),
+                           where(jobs, i, dirn, k, "mean"))
+                clat = obj(s.get("clat_ns"), where(jobs, i, dirn, "clat_ns"))
+                pct = obj(clat.get("percentile"), where(jobs, i, dirn, "clat_ns", "percentile"))
+                for k, v in pct.items():
+                    number(v, where(jobs, i, dirn, "clat_ns", "percentile", k))
+                for k, v in obj(clat.get("bins"), where(jobs, i, dirn, "clat_ns", "bins")).items():
+                    number(v, where(jobs, i, dirn, "clat_ns", "bins", k))
 
 
 def check_bare(d: dict[str, Any]) -> None:

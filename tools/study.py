@@ -21,6 +21,14 @@ that interrupted the run.  Loop devices, mounts and scratch files are
 removed on every exit path, also on Ctrl-C, SIGTERM and SIGHUP (exit
 status 130); what a killed study left (docs/SCRATCH.md) is removed at the
 next start, which says so.
+
+With --fio-clients FILE (or FIO_CLIENTS=FILE in the environment), a host
+list in fio's format, every fio part runs through fio's client mode on
+those hosts (`fio --server` on each) instead of on this one: each host's
+results go to the store as that host, results/<host>/unknown/<run id>/
+(fio does not tell its kernel), and the cross-check records IOPS per host
+and summed, with latency percentiles from the merged histograms
+(tools/fio_clients.py).
 """
 from __future__ import annotations
 
@@ -41,6 +49,7 @@ import time  # noqa: E402
 from types import ModuleType  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 
+import fio_clients  # noqa: E402
 import machine  # noqa: E402
 import scratch  # noqa: E402
 import store  # noqa: E402
@@ -115,6 +124,12 @@ def main(argv: list[str]) -> int:
                          "between the rounds")
     ap.add_argument("--scratch", metavar="DIR",
                     help="directory for scratch files (default: the checkout)")
+    ap.add_argument("--fio-clients", metavar="FILE",
+                    default=os.environ.get("FIO_CLIENTS") or None,
+                    help="run every fio part on the hosts of FILE (fio's host list: "
+                         "[ip:|ip6:]HOST[,PORT] or sock:PATH, one or more a line) through "
+                         "fio's client mode; each host's results go to the store as that "
+                         "host (default: $FIO_CLIENTS)")
     args = ap.parse_args(argv)
 
     names = args.names or ["all"]
@@ -138,6 +153,13 @@ def main(argv: list[str]) -> int:
     if why:
         print(f"{PROG}: scratch directory '{parent}' {why}", file=sys.stderr)
         return 2
+    fleet: fio_clients.Fleet | None = None
+    if args.fio_clients:
+        try:
+            fleet = fio_clients.Fleet(Path(args.fio_clients))
+        except fio_clients.HostListError as e:
+            print(f"{PROG}: {e}", file=sys.stderr)
+            return 2
     wanted = SCENARIOS if "all" in names else [n for n in SCENARIOS if n in names]
     aio_stress = store.BUILD / "aio-stress"
     missing = [p for p in (aio_stress, store.BUILD / "aio-exit", store.BUILD / "aio-plug",
@@ -145,6 +167,11 @@ def main(argv: list[str]) -> int:
     if missing:
         print(f"{PROG}: {missing[0]} is not built (run make)", file=sys.stderr)
         return 1
+    if fleet is not None:
+        why = fleet.check()
+        if why:
+            print(f"{PROG}: {why}", file=sys.stderr)
+            return 1
 
     cleanup = Cleanup()
     tag = "study" if len(wanted) > 1 else f"study-{wanted[0]}"
@@ -186,6 +213,11 @@ def main(argv: list[str]) -> int:
                   f"{e.strerror or e} (use --scratch DIR)", file=sys.stderr)
             return 1
         study = Study(out, targets, cleanup, args.quick, args.repeat, features)
+        if fleet is not None:
+            study.fio_clients = fleet
+            print(f"{PROG}: the fio parts run on {len(fleet.clients)} hosts "
+                  f"({', '.join(c.entry for c in fleet.clients)}) through fio's client mode",
+                  flush=True)
         if rounds[0] > 0:
             # Round I of a make bench run: the earlier rounds are on disk.
             for name in wanted:
@@ -228,6 +260,8 @@ def main(argv: list[str]) -> int:
         status = 130
     finally:
         cleanup.run()
+        if fleet is not None:  # each host's run in the store ends as this one
+            fleet.finish(bool(summ["complete"]), interrupt.interrupted_by())
         if out is not None and own_summary:
             summ.update(interrupted=interrupt.interrupted_by(), exit_status=status)
             if summ["interrupted"]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fio_clients  # noqa: E402
 import fiojob  # noqa: E402
 import store  # noqa: E402
 import study_plot  # noqa: E402
@@ -290,6 +291,8 @@ class Study:
         self.aio_stress_bin = self.build / "aio-stress"
         # What this kernel lacks (native AIO, io_uring): probed once.
         self.features = features if features is not None else probe()
+        # FIO_CLIENTS: the hosts every fio part runs on (fio's client mode).
+        self.fio_clients: fio_clients.Fleet | None = None
 
     def aio_stress(self, scen: Scenario, tag: str, args: list[str],
                    timeout: float = 120) -> tuple[dict[str, Any], str]:
@@ -360,7 +363,10 @@ class Study:
         """Run jobs/<scenario>.fio with options set to other values (and
         only sections, when given): write that effective job into the run
         directory and run it; return (fio JSON or None, JSON file name, job
-        file name, reason when None)."""
+        file name, reason when None).  With FIO_CLIENTS the job runs on
+        those hosts through fio's client mode (json+), the JSON gets each
+        record's host attached and every host's records go to its own run
+        in the store (tools/fio_clients.py)."""
         job = JOBS / f"{scen.name}.fio"
         name = f"fio-{scen.name}-{tag}.json"
         jobname = f"fio-{scen.name}-{tag}.fio"
@@ -369,8 +375,11 @@ class Study:
             text = fiojob.effective_job(job, options, sections, f"jobs/{job.name}")
         except fiojob.JobError as e:
             return None, name, "", str(e)
+        fleet = self.fio_clients
         (self.out / jobname).write_text(text)
         cmd = ["fio", "--output-format=json", f"--output={path}", jobname]
+        if fleet is not None:  # each host's copy of it, in client mode
+            cmd = fleet.command(self.out, path, jobname)
         try:
             # In the run directory: whatever fio leaves (state files) stays there.
             p = run_child(cmd, timeout, cwd=self.out)
@@ -384,10 +393,18 @@ class Study:
             data = json.loads(text[start:]) if start >= 0 else None
         except ValueError:
             data = None
+        if fleet is not None and data is not None:
+            # Each host's records, also of a failed run: fio says which
+            # host failed, and why, in its JSON only.
+            why = fleet.take(data, self.out, name, jobname)
+            store.write_json(path, data)  # with the hosts attached
+            if why or p.returncode != 0:
+                return (None, name, jobname,
+                        why or _last_line(p.stderr) or f"fio exit status {p.returncode}")
         if p.returncode != 0 or data is None:
             return (None, name, jobname,
                     _last_line(p.stderr) or f"fio exit status {p.returncode}")
-        if start > 0:  # fio's own notes before the JSON: keep the JSON only
+        if fleet is None and start > 0:  # fio's notes before the JSON: keep the JSON only
             store.write_json(path, data)
         return data, name, jobname, ""
 
@@ -403,7 +420,11 @@ class Study:
         drawn from every turn so far.  With aio_args None only fio runs,
         once, in the first round (a workload not compared).  options (and
         runtime, when aio-stress runs too) replace the job's own values and
-        sections picks its job sections: see fio()."""
+        sections picks its job sections: see fio().  With FIO_CLIENTS only
+        fio runs, on every host at once: IOPS per host and summed, latency
+        percentiles from the merged histograms, not compared with
+        aio-stress on this host; a job on a target other hosts do not have
+        (a block device, a filesystem the study mounted) is skipped."""
         turns = 1 if aio_args is None else (2 if self.quick else 3)
         per_round = max(1, -(-turns // self.rounds))
         first = self.round * per_round
@@ -426,6 +447,10 @@ class Study:
             entry = dict(entry, aio_stress_raw=list(entry.get("aio_stress_raw", [])),
                          fio_raw=list(entry.get("fio_raw", [])),
                          fio_jobs=list(entry.get("fio_jobs", [])))
+            if "fio_hosts_iops" in entry:  # FIO_CLIENTS: the samples per host
+                entry.update(fio_hosts_iops={h: list(v) for h, v in
+                                             entry["fio_hosts_iops"].items()},
+                             fio_clat_ns=list(entry.get("fio_clat_ns", [])))
             scen.data["crosscheck"] = [entry if e.get("what") == what else e
                                        for e in scen.data["crosscheck"]]
         if not shutil.which("fio"):
@@ -440,10 +465,18 @@ class Study:
         if missing:
             entry.update(status="skipped", reason=missing)
             return
+        fleet = self.fio_clients
+        if fleet is not None:
+            why = fio_clients.refuse(options.get("filename"), self.targets.scratch)
+            if why:
+                entry.update(status="skipped", reason=f"not sent to the fio clients: {why}")
+                print(f"{scen.name}: cross-check {what}: skipped: {entry['reason']}", flush=True)
+                return
+            entry["fio_clients"] = [c.name for c in fleet.clients]
         aio: list[float] = list(entry.get("aio_stress_samples", []))
         fio: list[float] = list(entry.get("fio_samples", []))
         for i in range(first, min(turns, first + per_round)):
-            if aio_args is not None:
+            if aio_args is not None and fleet is None:
                 try:
                     d, raw = self.aio_stress(scen, f"xcheck-{tag}-{i}",
                                              [*aio_args, "--runtime", str(runtime)])
@@ -466,9 +499,21 @@ class Study:
                 print(f"{scen.name}: cross-check {what}: fio: {reason}", flush=True)
                 return
             entry["fio_raw"].append(name)
-            fio.append(fio_iops(data))
+            if fleet is not None:
+                fio.append(fio_clients.record_turn(entry, data))
+            else:
+                fio.append(fio_iops(data))
         fiops = statistics.median(fio)
         entry.update(fio_iops=fiops, fio_samples=fio)
+        if fleet is not None:
+            entry.update(status="not compared", reason=(
+                f"fio ran on {len(fleet.clients)} hosts at once (FIO_CLIENTS): IOPS per host "
+                "and summed, not aio-stress's workload on this host"))
+            per = ", ".join(f"{h} {statistics.median(v):.0f}"
+                            for h, v in entry["fio_hosts_iops"].items())
+            print(f"{scen.name}: fio {what} on {len(fleet.clients)} hosts: {per}; "
+                  f"all hosts {fiops:.0f} IOPS", flush=True)
+            return
         if aio_args is None or not device_bound:
             entry.update(status="not compared", reason=why or "not a device-bound workload")
             print(f"{scen.name}: fio {what}: {fiops:.0f} IOPS "

@@ -29,6 +29,8 @@ AIO_CONFORM=$BUILD_DIR/aio-conform
 AIO_TEST_TIMEOUT=${AIO_TEST_TIMEOUT:-60}
 
 common_setup() {
+	# A user's FIO_CLIENTS would send every test study's fio runs to hosts.
+	unset FIO_CLIENTS
 	SCRATCH=$BATS_TEST_TMPDIR/scratch
 	mkdir -p "$SCRATCH"
 	# Loop devices this test attached itself (losetup), one per line.
