@@ -8,12 +8,12 @@
             libaio, libaio reaping from the user ring, io_uring, sync -- on
             a scratch file (O_DIRECT where the filesystem allows it) and, as
             root, a loop device with direct I/O;
-3. study    every scenario study (tools/study.py --repeat N --round I all);
+3. study    every scenario study (aiosuite.study --repeat N --round I all);
    engines and study run --repeat times, in rounds: round I measures
    every point once, so a point's samples spread over the whole run;
    machine.json records the machine's own speed and CPU steal at every
-   round (tools/machine.py), the control the report compares runs with;
-4. report   tools/report.py: this run against every kernel and run in the
+   round (aiosuite/machine.py), the control the report compares runs with;
+4. report   aiosuite.report: this run against every kernel and run in the
             store, with charts, into results/report/.
 
 Everything goes to results/<host>/<kernel release>/<run id>/ with env.json
@@ -26,11 +26,7 @@ left (docs/SCRATCH.md) is removed at the next start, which says so.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import interrupt  # noqa: E402
+from aiosuite import interrupt
 
 # First: a signal while bench is still starting ends it the same way.
 interrupt.catch_signals()
@@ -40,14 +36,15 @@ import math  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 
-import machine  # noqa: E402
-import scratch  # noqa: E402
-import store  # noqa: E402
-from features import probe  # noqa: E402
-from study_core import SKIP_STATUS, run_child  # noqa: E402
-from study_targets import odirect_ok  # noqa: E402
+from aiosuite import machine, scratch, store  # noqa: E402
+from aiosuite.features import probe  # noqa: E402
+from aiosuite.schemas import AioStressDoc  # noqa: E402
+from aiosuite.study.core import SKIP_STATUS, run_child  # noqa: E402
+from aiosuite.study.targets import odirect_ok  # noqa: E402
 
 PROG = "bench"
 ENGINES: list[tuple[str, list[str]]] = [
@@ -94,7 +91,7 @@ def table(rows: list[dict[str, Any]], results: Path) -> None:
         if r["status"] != "ok":
             print(f"{r['target']:<10} {r['engine']:<17} {r['status']}: {r.get('reason', '')}")
             continue
-        data = store.load_json(results / r["json"])
+        data: AioStressDoc = store.load_json(results / r["json"])
         for st in data["stages"]:
             sub = st["submit"]
             print(f"{r['target']:<10} {r['engine']:<17} {st['name']:<13} {st['iops']:>10.0f} "
@@ -114,6 +111,10 @@ def run_part(name: str, cmd: list[str], run_dir: Path, log: Path | None = None,
     with bench: a pipe would kill it with SIGPIPE, mid-clean-up, were bench
     killed)."""
     env = dict(os.environ, AIO_SUITE_RUN_DIR=str(run_dir))
+    # The parts that are this package's modules (python3 -m) find it
+    # wherever bench was started.
+    env["PYTHONPATH"] = os.pathsep.join([str(store.TOP)] + (
+        [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     print(f"{PROG}: {name}: {' '.join(cmd)}", flush=True)
     out = open(log, "w") if log else None
     try:
@@ -248,7 +249,6 @@ def main(argv: list[str]) -> int:
                             "unavailable": {}}
     status = 0
     py = sys.executable or "python3"
-    tools = Path(__file__).resolve().parent
     results: Path | None = None
     work: Path | None = None
     try:
@@ -326,7 +326,7 @@ def main(argv: list[str]) -> int:
                 if rep == 0:
                     table([r for r in rows if r.get("repeat") == 0], results)
             if "study" in parts:
-                cmd = [py, str(tools / "study.py"), "--repeat", str(args.repeat),
+                cmd = [py, "-m", "aiosuite.study", "--repeat", str(args.repeat),
                        "--round", str(rep + 1), "--scratch", str(work)]
                 r = run_part(f"study round {rep + 1}",
                              cmd + (["--quick"] if args.quick else []) + ["all"], results)
@@ -340,7 +340,7 @@ def main(argv: list[str]) -> int:
         summ["complete"] = complete
         write_summary(results, summ)
         if "report" in parts:
-            r = run_part("report", [py, str(tools / "report.py"), "compare"], results)
+            r = run_part("report", [py, "-m", "aiosuite.report", "compare"], results)
             done.append(r)
             status |= r["status"] not in ("ok", "skipped")
             stop_if_interrupted(r)
@@ -361,6 +361,3 @@ def main(argv: list[str]) -> int:
         print(f"{PROG}: results in {results}")
     return status
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
