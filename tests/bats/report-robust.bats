@@ -354,10 +354,10 @@ EOF
 }
 
 @test "an unexpected error is one line naming it, status 1, not a traceback" {
-	run python3 - "$TOP/tools" <<'EOF'
+	run python3 - "$TOP" <<'EOF'
 import sys
 sys.path.insert(0, sys.argv[1])
-import report
+from aiosuite.report import cli as report
 def broken(argv):
     raise KeyError("no such thing")
 report.run = broken
