@@ -8,12 +8,12 @@
             libaio, libaio reaping from the user ring, io_uring, sync -- on
             a scratch file (O_DIRECT where the filesystem allows it) and, as
             root, a loop device with direct I/O;
-3. study    every scenario study (aiosuite.study --repeat N --round I all);
+3. study    every scenario study (tools/study.py --repeat N --round I all);
    engines and study run --repeat times, in rounds: round I measures
    every point once, so a point's samples spread over the whole run;
    machine.json records the machine's own speed and CPU steal at every
    round (aiosuite/machine.py), the control the report compares runs with;
-4. report   aiosuite.report: this run against every kernel and run in the
+4. report   tools/report.py: this run against every kernel and run in the
             store, with charts, into results/report/.
 
 Everything goes to results/<host>/<kernel release>/<run id>/ with env.json
@@ -111,10 +111,6 @@ def run_part(name: str, cmd: list[str], run_dir: Path, log: Path | None = None,
     with bench: a pipe would kill it with SIGPIPE, mid-clean-up, were bench
     killed)."""
     env = dict(os.environ, AIO_SUITE_RUN_DIR=str(run_dir))
-    # The parts that are this package's modules (python3 -m) find it
-    # wherever bench was started.
-    env["PYTHONPATH"] = os.pathsep.join([str(store.TOP)] + (
-        [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     print(f"{PROG}: {name}: {' '.join(cmd)}", flush=True)
     out = open(log, "w") if log else None
     try:
@@ -249,6 +245,10 @@ def main(argv: list[str]) -> int:
                             "unavailable": {}}
     status = 0
     py = sys.executable or "python3"
+    # The study and the report run as their documented commands: each puts
+    # this checkout's package first on its path, wherever bench started
+    # (python3 -m would take the package of the current directory).
+    tools = store.TOP / "tools"
     results: Path | None = None
     work: Path | None = None
     try:
@@ -326,7 +326,7 @@ def main(argv: list[str]) -> int:
                 if rep == 0:
                     table([r for r in rows if r.get("repeat") == 0], results)
             if "study" in parts:
-                cmd = [py, "-m", "aiosuite.study", "--repeat", str(args.repeat),
+                cmd = [py, str(tools / "study.py"), "--repeat", str(args.repeat),
                        "--round", str(rep + 1), "--scratch", str(work)]
                 r = run_part(f"study round {rep + 1}",
                              cmd + (["--quick"] if args.quick else []) + ["all"], results)
@@ -340,7 +340,7 @@ def main(argv: list[str]) -> int:
         summ["complete"] = complete
         write_summary(results, summ)
         if "report" in parts:
-            r = run_part("report", [py, "-m", "aiosuite.report", "compare"], results)
+            r = run_part("report", [py, str(tools / "report.py"), "compare"], results)
             done.append(r)
             status |= r["status"] not in ("ok", "skipped")
             stop_if_interrupted(r)
