@@ -157,22 +157,22 @@ check-old-distro:
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)python3 tools/bench.py $(if $(QUICK),--quick) $(if $(REPEAT),--repeat $(REPEAT)) \
+	$(Q)python3 -m aiosuite.bench $(if $(QUICK),--quick) $(if $(REPEAT),--repeat $(REPEAT)) \
 		$(if $(FIO_CLIENTS),--fio-clients '$(FIO_CLIENTS)')
 
 bench-overhead: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)python3 tools/bench_overhead.py
+	$(Q)python3 -m aiosuite.bench.overhead
 
 # make study S=blocking [QUICK=1] [REPEAT=N]: one scenario study (or S=all)
 study: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)python3 tools/study.py $(if $(QUICK),--quick) $(if $(REPEAT),--repeat $(REPEAT)) \
+	$(Q)python3 -m aiosuite.study $(if $(QUICK),--quick) $(if $(REPEAT),--repeat $(REPEAT)) \
 		$(if $(FIO_CLIENTS),--fio-clients '$(FIO_CLIENTS)') $(or $(S),all)
 
 # make report [BASELINE=release]: compare every run in results/
 report:
-	$(Q)python3 tools/report.py $(if $(BASELINE),--baseline $(BASELINE))
+	$(Q)python3 -m aiosuite.report $(if $(BASELINE),--baseline $(BASELINE))
 
 # make kernels [KERNELS="6.1 6.12"] [KERNEL=bzImage MODULES=dir]
 kernels: deps
@@ -215,7 +215,7 @@ lint: format-check
 	$(Q)for f in $(PY_FILES); do python3 -c 'import ast,sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' $$f || exit 1; done
 	$(Q)for f in $(SH_FILES); do bash -n $$f || exit 1; done
 	$(Q)if command -v mypy >/dev/null; then \
-		mypy --strict --ignore-missing-imports --no-error-summary tools/*.py ci/*.py; \
+		mypy --strict --ignore-missing-imports --no-error-summary aiosuite tools/*.py ci/*.py; \
 	else echo "lint: mypy is not installed (apt-get install mypy): types not checked"; fi
 	$(Q)echo "lint: $(words $(C_FILES)) C, $(words $(PY_FILES)) Python, $(words $(SH_FILES)) shell files clean"
 

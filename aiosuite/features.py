@@ -11,7 +11,7 @@ needs a missing one is skipped with the reason, never failed.  Any other
 answer (EAGAIN at aio-max-nr, EMFILE) is not a missing feature: the
 measuring program meets it and says so.
 
-  tools/features.py      print the reasons as JSON ("" when present)
+  python3 -m aiosuite.features   print the reasons as JSON ("" when present)
 """
 from __future__ import annotations
 

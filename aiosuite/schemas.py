@@ -18,6 +18,17 @@ no sum of squares overflows); booleans are booleans (env.json "emulated":
 "yes" is an error, not true); a file named in a result ("raw") is a plain
 name in the run's directory.  The first problem raises BadFile with where
 it is ("points[3].samples.iops[1]: ...").
+
+The documents' shapes are TypedDicts (AioStressDoc and its Stage,
+ScenarioDoc, MachineDoc, SummaryDoc, ConformDoc, EnvDoc): the keys and
+types each writer writes (docs/RESULTS-FORMAT.md), every key optional
+(total=False), since a file of the store may lack any of them.  A reader
+takes a document as its TypedDict after check() (or, for a program's own
+output that the study reads back, as it is), and still reads each value
+with .get() and isinstance() where the file comes from the store: check()
+makes sure a value has its type or is null, not that it is there.
+
+  python3 -m aiosuite.schemas FILE...   (tools/schema.py) check files by hand
 """
 from __future__ import annotations
 
@@ -27,7 +38,7 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Union
 
 MAX_FILE_BYTES = 64 << 20
 MAX_ABS = 1e18  # bigger than any IOPS, byte rate or time in ns a run reports
@@ -36,6 +47,239 @@ SCENARIO = "aio-suite-scenario/1"
 AIO_STRESS = "aio-stress/1"
 MACHINE = "aio-suite-machine/1"
 CONFORM = "aio-conform/1"
+
+
+# ---- the documents ----
+
+# A label of a point (scenario points, aio-stress options): what the check
+# allows (scalar()).
+Label = Union[str, int, float, bool, None]
+
+
+class Percentiles(TypedDict, total=False):
+    """aio-stress/1: a distribution in ns (a stage's submit and completion
+    latency); buckets ([low, high, count]) where the writer adds them."""
+    count: int
+    min: float
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+    p99_9: float
+    p99_99: float
+    max: float
+    buckets: list[list[int]]
+
+
+class Submit(TypedDict, total=False):
+    calls: int
+    iocbs: int
+    total_ns: int
+    iocbs_per_call: float
+    eagain: int
+    inline_iocbs: int
+    inline_ratio: float  # near 1.0: the "asynchronous" I/O completed in io_submit
+    per_call_ns: Percentiles
+    per_iocb_ns: Percentiles
+
+
+class Cpu(TypedDict, total=False):
+    user_ns: int
+    system_ns: int
+    user_ns_per_io: float
+    system_ns_per_io: float
+    ns_per_io: float
+    voluntary_ctxsw: int
+    involuntary_ctxsw: int
+
+
+class WallSplit(TypedDict, total=False):
+    thread_time_ns: int
+    submit_ns: int
+    reap_ns: int
+    other_ns: int
+    submit_fraction: float
+    reap_fraction: float
+    other_fraction: float
+
+
+class Verify(TypedDict, total=False):
+    """A stage's verification (aio-stress --verify)."""
+    blocks_written: int
+    blocks_checked: int
+    blocks_ok: int
+    blocks_bad: int
+    blocks_not_checked: int
+    checked_nothing: bool
+    failures: int
+    bad_blocks_by_kind: dict[str, int]
+    first_bad: dict[str, Any] | None
+
+
+class Stage(TypedDict, total=False):
+    """aio-stress/1: one stage (write, read, random write, random read)."""
+    name: str
+    interrupted: bool
+    stonewalled: bool
+    ios: int
+    bytes: int
+    elapsed_ns: int
+    iops: float
+    bytes_per_s: float
+    errors: int
+    short_ios: int
+    empty_ios: int
+    first_error: dict[str, Any] | None
+    submit: Submit
+    reap: dict[str, int]
+    completion_latency_ns: Percentiles
+    wall_split: WallSplit
+    cpu: Cpu
+    verify: Verify
+    per_file: list[dict[str, Any]]
+
+
+class AioStressOptions(TypedDict, total=False):
+    engine: str
+    file_size_bytes: int
+    record_bytes: int
+    depth: int
+    max_io_submit: int
+    o_direct: bool
+    iovecs: int
+    rw_flags: str
+    user_reap: bool
+    sqpoll: bool
+    iopoll: bool
+    fixed_files: bool
+    fixed_bufs: bool
+    verify: bool
+    runtime_s: float
+
+
+class AioStressTarget(TypedDict, total=False):
+    path: str
+    loop_backing: str  # with --loop: the file under the loop device
+    loop_direct_io: bool
+    kind: str  # file, block, char
+    fstype: str
+    device: str
+    size_bytes: int
+
+
+class AioStressDoc(TypedDict, total=False):
+    """aio-stress --json FILE (schema aio-stress/1)."""
+    schema: str
+    tool: str
+    version: str
+    time_utc: str
+    command_line: list[str]
+    kernel: dict[str, Any]
+    options: AioStressOptions
+    targets: list[AioStressTarget]
+    stages: list[Stage]
+    result: str  # ok, interrupted, skipped, verify_failed, io_errors, short_io, failed
+    reason: str
+    _exit_status: int  # added by the study: aio-stress's exit status
+
+
+class MetricSpec(TypedDict, total=False):
+    unit: str
+    better: str  # "higher", "lower" or "" (informational)
+
+
+class ScenarioPoint(TypedDict, total=False):
+    target: str
+    labels: dict[str, Label]
+    status: str  # ok, skipped, failed, hang
+    reason: str
+    samples: dict[str, list[float]]  # every round's figure of each metric
+    raw: list[str]  # the files behind the point, in the run's directory
+
+
+class ScenarioDoc(TypedDict, total=False):
+    """<scenario>.json of a study (schema aio-suite-scenario/1)."""
+    schema: str
+    scenario: str
+    seed: str
+    question: str
+    params: dict[str, Any]
+    metrics: dict[str, MetricSpec]
+    points: list[ScenarioPoint]
+    charts: list[str]
+    tables: list[str]
+    crosscheck: list[dict[str, Any]]
+    notes: list[str]
+    targets: dict[str, dict[str, Any]]
+
+
+class MachineProbe(TypedDict, total=False):
+    label: str
+    time_utc: str
+    cpu_loop_ns: float  # the median of cpu_loop_ns_samples
+    cpu_loop_ns_samples: list[int]
+    loop_iterations: int
+    steal_jiffies: int
+    total_jiffies: int
+    steal_pct_since_previous: float
+
+
+class MachineDoc(TypedDict, total=False):
+    """machine.json (schema aio-suite-machine/1)."""
+    schema: str
+    probes: list[MachineProbe]
+    python: str
+
+
+class SummaryDoc(TypedDict, total=False):
+    """summary.json: written at a run's start with complete false, and
+    again at its end (aio-suite-study/1, aio-suite-bench/1, a guest run's)."""
+    schema: str
+    complete: bool
+    interrupted: str | None  # the signal's name
+    exit_status: int
+
+
+class ConformResult(TypedDict, total=False):
+    name: str
+    variant: str | None
+    result: str  # pass, fail, skip, xfail, timeout, crash, stuck, interrupted
+    reason: str
+    duration_ns: int
+
+
+class ConformDoc(TypedDict, total=False):
+    """aio-conform --json FILE (schema aio-conform/1; older files carry
+    "tool": "aio-conform" and no "complete")."""
+    schema: str
+    tool: str
+    kernel: str
+    results: list[ConformResult]
+    totals: dict[str, int]
+    complete: bool
+    interrupted_by: str | None
+    bail_out: str | None
+
+
+class EnvDoc(TypedDict, total=False):
+    """env.json: the environment of a run (store.environment())."""
+    host: str
+    kernel_release: str
+    kernel_version: str
+    machine: str
+    cmdline: str
+    cpu_model: str
+    cpus_online: int
+    memory_bytes: int
+    hypervisor: str
+    aio_max_nr: str
+    io_uring_disabled: str
+    uid: int
+    versions: dict[str, str]
+    time_utc: str
+    emulated: bool  # a guest's run under qemu TCG: timings are not performance
+    accelerator: str  # a guest's run: kvm, tcg, or none
+    guest: dict[str, str]
 
 
 class BadFile(ValueError):

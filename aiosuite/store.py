@@ -18,6 +18,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from aiosuite.schemas import EnvDoc
+
+# The checkout: aiosuite/ is at its top.
 TOP = Path(__file__).resolve().parent.parent
 BUILD = Path(os.environ.get("BUILD", TOP / "build"))
 
@@ -135,7 +138,7 @@ def _hypervisor() -> str:
     return f"{vendor} {product}".strip() or "unknown hypervisor"
 
 
-def environment() -> dict[str, Any]:
+def environment() -> EnvDoc:
     """What a reader needs to interpret the numbers of a run."""
     u = platform.uname()
     mem_kib = 0

@@ -38,6 +38,7 @@ busybox-static  make kernels: the guest's shell and tools
 xz-utils        make kernels: decompresses .ko.xz modules
 zstd            make kernels: decompresses .ko.zst modules
 python3-yaml    the YAML check of the CI workflow files
+python3-scipy   the check of the report's statistics against SciPy's
 debootstrap     make check-old-distro: the Debian 11 chroot
 procps          ps, in the tests
 strace          fault injection in the tests (-e inject=)

@@ -35,8 +35,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TOP = HERE.parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(TOP / "tools"))
-import interrupt  # noqa: E402
+sys.path.insert(0, str(TOP))
+from aiosuite import interrupt  # noqa: E402
 
 # First: a signal while kernels.py is still starting ends it the same way.
 interrupt.catch_signals()
@@ -59,8 +59,7 @@ import fetch_kernels  # noqa: E402
 import initramfs  # noqa: E402
 import qemu  # noqa: E402
 import results_stream  # noqa: E402
-import scratch  # noqa: E402
-import store  # noqa: E402
+from aiosuite import scratch, store  # noqa: E402
 
 PROG = "kernels"
 ACCEL_CACHE_S = 24 * 3600

@@ -198,10 +198,14 @@ run_inside() {
 	# shellcheck disable=SC2016 # expanded by the chroot's shell
 	step "the Python tools compile, import and make a report on $(in_chroot 'python3 --version')" \
 		"$log/python.log" \
-		'set -e; python3 -m py_compile tools/*.py ci/*.py
+		'set -e; python3 -m py_compile tools/*.py ci/*.py $(find aiosuite -name "*.py")
 		for f in tools/*.py ci/*.py; do
 			(cd "${f%/*}" && python3 -c "import $(basename "$f" .py)" </dev/null)
 		done
+		python3 -c "import importlib, pkgutil, aiosuite
+for m in pkgutil.walk_packages(aiosuite.__path__, \"aiosuite.\"):
+    if not m.name.endswith(\".__main__\"):
+        importlib.import_module(m.name)" </dev/null
 		st=$(mktemp -d); trap "rm -rf $st" EXIT
 		python3 tools/synth.py "$st/store" --release 5.10 >/dev/null
 		python3 tools/synth.py "$st/store" --release 6.1 --slowdown 10 >/dev/null

@@ -28,8 +28,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-import interrupt  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's top
+from aiosuite import interrupt  # noqa: E402
 
 PROG = "qemu"
 QEMU = "qemu-system-x86_64"

@@ -12,7 +12,7 @@
    engines and study run --repeat times, in rounds: round I measures
    every point once, so a point's samples spread over the whole run;
    machine.json records the machine's own speed and CPU steal at every
-   round (tools/machine.py), the control the report compares runs with;
+   round (aiosuite/machine.py), the control the report compares runs with;
 4. report   tools/report.py: this run against every kernel and run in the
             store, with charts, into results/report/.
 
@@ -26,11 +26,7 @@ left (docs/SCRATCH.md) is removed at the next start, which says so.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import interrupt  # noqa: E402
+from aiosuite import interrupt
 
 # First: a signal while bench is still starting ends it the same way.
 interrupt.catch_signals()
@@ -40,15 +36,15 @@ import math  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 
-import fio_clients  # noqa: E402
-import machine  # noqa: E402
-import scratch  # noqa: E402
-import store  # noqa: E402
-from features import probe  # noqa: E402
-from study_core import SKIP_STATUS, run_child  # noqa: E402
-from study_targets import odirect_ok  # noqa: E402
+from aiosuite import fio_clients, machine, scratch, store  # noqa: E402
+from aiosuite.features import probe  # noqa: E402
+from aiosuite.schemas import AioStressDoc  # noqa: E402
+from aiosuite.study.core import SKIP_STATUS, run_child  # noqa: E402
+from aiosuite.study.targets import odirect_ok  # noqa: E402
 
 PROG = "bench"
 ENGINES: list[tuple[str, list[str]]] = [
@@ -95,7 +91,7 @@ def table(rows: list[dict[str, Any]], results: Path) -> None:
         if r["status"] != "ok":
             print(f"{r['target']:<10} {r['engine']:<17} {r['status']}: {r.get('reason', '')}")
             continue
-        data = store.load_json(results / r["json"])
+        data: AioStressDoc = store.load_json(results / r["json"])
         for st in data["stages"]:
             sub = st["submit"]
             print(f"{r['target']:<10} {r['engine']:<17} {st['name']:<13} {st['iops']:>10.0f} "
@@ -258,7 +254,10 @@ def main(argv: list[str]) -> int:
                             "unavailable": {}}
     status = 0
     py = sys.executable or "python3"
-    tools = Path(__file__).resolve().parent
+    # The study and the report run as their documented commands: each puts
+    # this checkout's package first on its path, wherever bench started
+    # (python3 -m would take the package of the current directory).
+    tools = store.TOP / "tools"
     results: Path | None = None
     work: Path | None = None
     try:
@@ -373,6 +372,3 @@ def main(argv: list[str]) -> int:
         print(f"{PROG}: results in {results}")
     return status
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

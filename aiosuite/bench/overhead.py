@@ -9,14 +9,12 @@ io_submit/io_getevents loop with no timing), all writing 4 KiB at queue depth
 32 in batches of 32 to /dev/null.  Prints IOPS per tool (median of the
 rounds) and the ratios aio-stress/fio and aio-stress/bare; writes
 overhead.json into the results store.  Goals: >= 1.4x fio, >= 0.8x bare.
+
+  python3 -m aiosuite.bench.overhead [OPTIONS]   (tools/bench_overhead.py)
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import interrupt  # noqa: E402
+from aiosuite import interrupt
 
 interrupt.catch_signals()
 
@@ -28,10 +26,12 @@ import shutil  # noqa: E402
 import stat  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 
-import store  # noqa: E402
-from features import probe  # noqa: E402
+from aiosuite import store  # noqa: E402
+from aiosuite.features import probe  # noqa: E402
 
 PROG = "bench-overhead"
 GOAL_VS_FIO = 1.4

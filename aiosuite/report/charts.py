@@ -33,16 +33,14 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, cast
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import schema  # noqa: E402
-import stats  # noqa: E402
-from collect import FAILING, AIO_STRESS_SCHEMA, Point, read_json, stage_of  # noqa: E402
-from compare import Comparison, Row  # noqa: E402
-from schema import BadFile, printable  # noqa: E402
+from aiosuite import schemas, stats, store
+from aiosuite.report.collect import FAILING, AIO_STRESS_SCHEMA, Point, read_json, stage_of
+from aiosuite.report.compare import Comparison, Row
+from aiosuite.schemas import AioStressDoc, BadFile, Stage, printable
 
-PLOTS = Path(__file__).resolve().parent.parent / "plots"
+PLOTS = store.TOP / "plots"
 DEPTH_LABELS = ("depth", "qd", "iodepth", "queue_depth")
 BATCH_LABELS = ("batch", "batch_size", "iodepth_batch")
 MAX_SERIES = 14
@@ -218,18 +216,18 @@ class RawCache:
     """aio-stress documents behind points, read once."""
 
     def __init__(self) -> None:
-        self.docs: dict[Path, dict[str, Any] | None] = {}
+        self.docs: dict[Path, AioStressDoc | None] = {}
 
-    def doc(self, path: Path) -> dict[str, Any] | None:
+    def doc(self, path: Path) -> AioStressDoc | None:
         if path not in self.docs:
             try:
-                d = schema.check("aio-stress", read_json(path))
+                d = cast(AioStressDoc, schemas.check("aio-stress", read_json(path)))
                 self.docs[path] = d if d.get("schema") == AIO_STRESS_SCHEMA else None
             except BadFile:
                 self.docs[path] = None
         return self.docs[path]
 
-    def stages(self, p: Point) -> list[dict[str, Any]]:
+    def stages(self, p: Point) -> list[Stage]:
         out = []
         for r in p.raw:
             d = self.doc(r)

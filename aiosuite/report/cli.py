@@ -38,21 +38,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import fnmatch
-import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import charts  # noqa: E402
-import collect  # noqa: E402
-import compare  # noqa: E402
-import junit  # noqa: E402
-import kcidb  # noqa: E402
-import render  # noqa: E402
-import schema  # noqa: E402
-import stats  # noqa: E402
-import store  # noqa: E402
+from aiosuite import schemas, stats, store
+from aiosuite.report import charts, collect, compare, junit, kcidb, render
 
 PROG = "report"
 FORMATS = ("md", "html", "csv", "junit", "kcidb")
@@ -167,7 +158,7 @@ def check_baseline(want: str, runs: list[collect.Run], compared: list[collect.Ru
 
 def cmd_list(runs: list[collect.Run], root: Path) -> int:
     if not runs:
-        print(f"{PROG}: no runs in {schema.printable(str(root))}")
+        print(f"{PROG}: no runs in {schemas.printable(str(root))}")
         return 0
     print(f"{'host':<10} {'kernel':<24} {'run':<32} {'emulated':<8} {'complete':<8} contents")
     for r in sorted(runs, key=lambda r: (collect.version_key(r.release), r.run_id)):
@@ -224,7 +215,7 @@ def run(argv: list[str]) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        print(f"{PROG}: cannot create {schema.printable(str(out))}: {e.strerror}",
+        print(f"{PROG}: cannot create {schemas.printable(str(out))}: {e.strerror}",
               file=sys.stderr)
         return 2
     ch = charts.Charts()
@@ -233,7 +224,7 @@ def run(argv: list[str]) -> int:
     else:
         ch = charts.draw_all(cmp, out / "charts", ("png", "svg"), args.cdf_depth)
     meta = {"time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "root": schema.printable(str(root))}
+            "root": schemas.printable(str(root))}
     # A conformance run that bailed out is left out of the comparison like
     # any incomplete run, but a wedged kernel is a failure of its own.
     wedged = [r for r in runs if r.bail_out]
@@ -256,7 +247,7 @@ def run(argv: list[str]) -> int:
         try:
             ndocs, kcidb_notes = kcidb.write_all(runs, out / "kcidb", args.include_incomplete)
         except OSError as e:
-            print(f"{PROG}: cannot write {schema.printable(str(out / 'kcidb'))}: "
+            print(f"{PROG}: cannot write {schemas.printable(str(out / 'kcidb'))}: "
                   f"{e.strerror or e}", file=sys.stderr)
             return 1
         written.append(f"kcidb/ ({ndocs} documents)")
@@ -296,7 +287,7 @@ def run(argv: list[str]) -> int:
           f"{len(cmp.improvements)} improvements, {newf} new conformance failures"
           + (f", {len(wedged)} wedged kernel runs" if wedged else "") + "; "
           f"{len(ch.made)} charts; wrote {', '.join(written)} in "
-          f"{schema.printable(str(out))}")
+          f"{schemas.printable(str(out))}")
     if args.fail_on_regression and (regs or newf or wedged):
         return 1
     return 0
@@ -306,17 +297,13 @@ def main(argv: list[str]) -> int:
     try:
         return run(argv)
     except UsageError as e:
-        print(f"{PROG}: {schema.printable(str(e))}", file=sys.stderr)
+        print(f"{PROG}: {schemas.printable(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # a bug: one line, not a traceback
-        print(f"{PROG}: internal error: {type(e).__name__}: {schema.printable(str(e))}",
+        print(f"{PROG}: internal error: {type(e).__name__}: {schemas.printable(str(e))}",
               file=sys.stderr)
         return 1
 
-
-if __name__ == "__main__":
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    sys.exit(main(sys.argv[1:]))

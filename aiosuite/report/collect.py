@@ -14,11 +14,11 @@ JSON file of a run is recognised by its content, never by scraping text:
                         repeats by file name as for aio-stress; fio's
                         client mode (FIO_CLIENTS): one point per job
                         section over all the hosts, from the suite's own
-                        merge (tools/fio_clients.py), labelled with them
+                        merge (aiosuite/fio_clients.py), labelled with them
   aio-bare              the bare io_submit loop's IOPS
   aio-conform           conformance results ("tool": "aio-conform" or
                         "schema": "aio-conform/1")
-  aio-suite-machine/1   machine.json: the machine probes of tools/machine.py,
+  aio-suite-machine/1   machine.json: the machine probes of aiosuite/machine.py,
                         the control of a comparison (not a point)
 
 env.json says whether the run was emulated (qemu TCG): such runs keep their
@@ -27,7 +27,7 @@ summary.json and aio-conform's JSON say whether the run is complete
 (docs/RESULTS-FORMAT.md): an incomplete run is listed with the reason and
 left out of comparisons unless the caller asks for it.
 
-Every file is read through tools/schema.py: only regular files of bounded
+Every file is read through aiosuite/schemas.py: only regular files of bounded
 size, every value the report uses checked; a bad file is named in the
 run's warnings and left out, the rest of the run is read.
 
@@ -45,17 +45,16 @@ import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, cast
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import fio_clients  # noqa: E402
-import schema  # noqa: E402
-import store  # noqa: E402
-from schema import BadFile, printable  # noqa: E402
+from aiosuite import fio_clients, schemas, store
+from aiosuite.schemas import (AioStressDoc, AioStressOptions, BadFile, ConformDoc, EnvDoc,
+                              MachineDoc, MachineProbe, ScenarioDoc, Stage, SummaryDoc,
+                              printable)
 
-SCENARIO_SCHEMA = schema.SCENARIO
-AIO_STRESS_SCHEMA = schema.AIO_STRESS
-MACHINE_SCHEMA = schema.MACHINE
+SCENARIO_SCHEMA = schemas.SCENARIO
+AIO_STRESS_SCHEMA = schemas.AIO_STRESS
+MACHINE_SCHEMA = schemas.MACHINE
 FAILING = ("fail", "timeout", "crash", "stuck")
 # Top-level directories of the store that are not hosts.
 NOT_HOSTS = {"report", "check"}
@@ -113,7 +112,7 @@ class Run:
     release: str
     run_id: str
     path: Path
-    env: dict[str, Any]
+    env: EnvDoc
     points: dict[str, Point] = field(default_factory=dict)
     conform: list[ConfResult] | None = None
     conform_file: str = ""
@@ -130,8 +129,8 @@ class Run:
     # aio-conform bailed out (the kernel left test processes it could not
     # kill): the reason.  Such a run is incomplete, and also a failure.
     bail_out: str = ""
-    # machine.json's probes (tools/machine.py): the machine's own speed
-    machine: list[dict[str, Any]] = field(default_factory=list)
+    # machine.json's probes (aiosuite/machine.py): the machine's own speed
+    machine: list[MachineProbe] = field(default_factory=list)
 
     @property
     def machine_ns(self) -> list[float]:
@@ -167,9 +166,9 @@ def version_key(release: str) -> list[tuple[int, Any]]:
 
 
 def read_json(path: Path) -> Any:
-    """A result file, read and parsed safely (schema.read_json(): BadFile,
+    """A result file, read and parsed safely (schemas.read_json(): BadFile,
     a ValueError, for anything the report cannot read)."""
-    return schema.read_json(path)
+    return schemas.read_json(path)
 
 
 _REPEAT = re.compile(r"-(?:r|rep|repeat)?\d+$")
@@ -224,7 +223,7 @@ AIO_STRESS_METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
-def aio_stress_engine(opts: dict[str, Any]) -> str:
+def aio_stress_engine(opts: AioStressOptions) -> str:
     eng = str(opts.get("engine", ""))
     if opts.get("user_reap"):
         eng += "-user-reap"
@@ -234,7 +233,7 @@ def aio_stress_engine(opts: dict[str, Any]) -> str:
     return eng
 
 
-def aio_stress_target(d: dict[str, Any]) -> str:
+def aio_stress_target(d: AioStressDoc) -> str:
     tg = (d.get("targets") or [{}])[0]
     kind = tg.get("kind", "")
     what = tg.get("fstype") or kind or "?"
@@ -246,7 +245,7 @@ def aio_stress_target(d: dict[str, Any]) -> str:
     return f"{what}{' O_DIRECT' if direct else ''}"
 
 
-def aio_stress_points(path: Path, d: dict[str, Any]) -> list[Point]:
+def aio_stress_points(path: Path, d: AioStressDoc) -> list[Point]:
     opts = d.get("options") or {}
     pts = []
     for st in d.get("stages") or []:
@@ -337,7 +336,7 @@ def bare_points(path: Path, d: dict[str, Any]) -> list[Point]:
 
 # ---- scenarios ----
 
-def scenario_points(path: Path, d: dict[str, Any]) -> list[Point]:
+def scenario_points(path: Path, d: ScenarioDoc) -> list[Point]:
     name = str(d.get("scenario") or printable(path.stem))
     params = d.get("params") or {}
     # What must match for two runs' points to be comparable: the scenario's
@@ -383,13 +382,13 @@ def _merge(run: Run, pts: Iterable[Point]) -> None:
             have.status, have.reason = p.status, p.reason
 
 
-def conform_results(d: dict[str, Any]) -> list[ConfResult]:
+def conform_results(d: ConformDoc) -> list[ConfResult]:
     return [ConfResult(str(r.get("name") or "?"), str(r.get("variant") or ""),
                        str(r.get("result") or "?"), str(r.get("reason") or ""))
             for r in d.get("results") or [] if isinstance(r, dict)]
 
 
-def summary_state(d: dict[str, Any]) -> tuple[list[str], str]:
+def summary_state(d: SummaryDoc) -> tuple[list[str], str]:
     """(why the run is incomplete, the signal that interrupted it) from
     summary.json: complete false, or a signal in "interrupted"."""
     sig = str(d.get("interrupted") or "")
@@ -401,7 +400,7 @@ def summary_state(d: dict[str, Any]) -> tuple[list[str], str]:
     return [], ""
 
 
-def conform_state(d: dict[str, Any], name: str) -> tuple[list[str], str]:
+def conform_state(d: ConformDoc, name: str) -> tuple[list[str], str]:
     """The same from aio-conform's JSON: complete false, interrupted_by,
     bail_out."""
     sig = str(d.get("interrupted_by") or "")
@@ -426,16 +425,17 @@ def load_run(path: Path, host: str, release: str) -> Run:
         if not os.path.lexists(f):
             continue
         try:
-            d = schema.check(special, read_json(f))
+            d = schemas.check(special, read_json(f))
         except BadFile as e:
             bad(f, e)
             if special == "summary":
                 run.incomplete.append(f"summary.json cannot be read: {e}")
             continue
+        # check() made sure d is the document its name says.
         if special == "env":
-            run.env = d
+            run.env = cast(EnvDoc, d)
         else:
-            run.incomplete, run.interrupted = summary_state(d)
+            run.incomplete, run.interrupted = summary_state(cast(SummaryDoc, d))
     docs: list[tuple[Path, str, dict[str, Any]]] = []
     try:
         files = sorted(path.glob("*.json"))
@@ -447,30 +447,32 @@ def load_run(path: Path, host: str, release: str) -> Run:
             continue
         try:
             d = read_json(f)
-            k = schema.kind(d)
+            k = schemas.kind(d)
             if k:
-                docs.append((f, k, schema.check(k, d)))
+                docs.append((f, k, schemas.check(k, d)))
         except BadFile as e:
             bad(f, e)
     # Files a scenario covers are not points of their own.
     covered: set[Path] = set()
     for f, k, d in docs:
         if k == "scenario":
-            for pt in d.get("points") or []:
+            for pt in cast(ScenarioDoc, d).get("points") or []:
                 covered.update(path / r for r in pt.get("raw") or [])
-    readers: dict[str, Callable[[Path, dict[str, Any]], list[Point]]] = {
+    # Each takes the document of its kind (check() made sure it is).
+    readers: dict[str, Callable[[Path, Any], list[Point]]] = {
         "scenario": scenario_points, "aio-stress": aio_stress_points, "fio": fio_points,
         "aio-bare": bare_points}
-    conf_doc: dict[str, Any] | None = None
+    conf_doc: ConformDoc | None = None
     for f, k, d in docs:
         run.files[k] = run.files.get(k, 0) + 1
         if k == "machine":
-            run.machine = [p for p in d.get("probes") or [] if isinstance(p, dict)]
+            run.machine = [p for p in cast(MachineDoc, d).get("probes") or []
+                           if isinstance(p, dict)]
         elif k == "conform":
             if run.conform is None or f.name == "conform.json":
-                run.conform = conform_results(d)
+                conf_doc = cast(ConformDoc, d)
+                run.conform = conform_results(conf_doc)
                 run.conform_file = printable(f.name)
-                conf_doc = d
         elif f not in covered:
             _merge(run, readers[k](f, d))
     if conf_doc is not None:
@@ -545,9 +547,9 @@ def load_store(root: Path | None = None, skip: Path | None = None,
     return runs
 
 
-def stage_of(d: dict[str, Any], stage: str) -> dict[str, Any] | None:
+def stage_of(d: AioStressDoc, stage: str) -> Stage | None:
     """The named stage of an aio-stress document (the last one if unnamed)."""
-    stages: list[dict[str, Any]] = d.get("stages") or []
+    stages: list[Stage] = d.get("stages") or []
     for st in stages:
         if st.get("name") == stage:
             return st

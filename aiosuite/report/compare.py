@@ -12,11 +12,9 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stats  # noqa: E402
-from collect import FAILING, ConfResult, MetricDef, Point, Run, version_key  # noqa: E402
+from aiosuite import stats
+from aiosuite.report.collect import FAILING, ConfResult, MetricDef, Point, Run, version_key
 
 
 @dataclass
@@ -117,7 +115,7 @@ class Row:
 
 @dataclass
 class MachineCmp:
-    """A column's machine probes against the baseline's (tools/machine.py).
+    """A column's machine probes against the baseline's (aiosuite/machine.py).
 
     The probe times fixed user-space work: the kernel under test is not in
     it.  When it changed significantly (the same rule as a metric: Welch at

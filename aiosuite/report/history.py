@@ -47,10 +47,9 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import collect  # noqa: E402
-import schema  # noqa: E402
-import store  # noqa: E402
+from aiosuite import schemas as schema
+from aiosuite import store
+from aiosuite.report import collect
 
 PROG = "history"
 SCHEMA = "aio-suite-history/1"

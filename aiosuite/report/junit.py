@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from collect import FAILING  # noqa: E402
-from collect import Run  # noqa: E402
-from compare import Comparison  # noqa: E402
+from aiosuite.report.collect import FAILING, Run
+from aiosuite.report.compare import Comparison
 
 
 def junit_xml(cmp: Comparison, wedged: list[Run] | None = None) -> bytes:

@@ -42,14 +42,11 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import collect  # noqa: E402
-import compare  # noqa: E402
-import kcidb_check  # noqa: E402
-import schema  # noqa: E402
-from collect import Point, Run  # noqa: E402
+from aiosuite import schemas as schema
+from aiosuite.report import collect, compare, kcidb_check
+from aiosuite.report.collect import Point, Run
 
 ORIGIN = "aio_suite"
 VERSION = {"major": kcidb_check.MAJOR, "minor": kcidb_check.MINOR}
@@ -263,7 +260,7 @@ class Document:
         # (or under another name) has only the run's.
         why = run.incomplete
         if doc is not None and not run.conform_legacy:
-            why = collect.conform_state(doc, run.conform_file)[0]
+            why = collect.conform_state(cast(schema.ConformDoc, doc), run.conform_file)[0]
         if why:
             self.test("aio.conform", "MISS", self.why_incomplete(
                 "the tests it did not reach are not in this document", why))

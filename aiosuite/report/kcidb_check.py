@@ -13,7 +13,7 @@ no jsonschema, no network.  Where the schema's regular expressions end in
 "$", a value must match as a whole (ECMAScript's "$", not Python's, which
 also matches before a final newline).  --strict adds aio-suite's own
 rules for a document meant to stand alone (the "strict" rules below):
-what tools/kcidb.py writes passes them too.
+what aiosuite/report/kcidb.py writes passes them too.
 
 Exit status: 0 every file valid; 1 a file invalid or unreadable; 2 usage.
 """
@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, NoReturn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import schema  # noqa: E402
+from aiosuite import schemas as schema
 
 PROG = "kcidb_check"
 MAJOR = 5

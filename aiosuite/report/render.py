@@ -8,7 +8,7 @@ tables, images); the Markdown and HTML writers only format blocks.  Long
 tables are cut in the Markdown (the HTML and the CSV have every row).
 
 Text from the store (names of hosts, kernels, runs, labels, reasons) is
-printable by the time it gets here (tools/schema.py); the writers escape
+printable by the time it gets here (aiosuite/schemas.py); the writers escape
 it for their format: HTML with html.escape, Markdown with md_text() (no
 raw HTML, no link, no line break gets through).
 """
@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stats  # noqa: E402
-from charts import Charts  # noqa: E402
-from collect import FAILING, Run, version_key  # noqa: E402
-from compare import Comparison, Row  # noqa: E402
+from aiosuite import stats
+from aiosuite.report.charts import Charts
+from aiosuite.report.collect import FAILING, Run, version_key
+from aiosuite.report.compare import Comparison, Row
 
 MD_TABLE_ROWS = 25
 

@@ -38,8 +38,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import store  # noqa: E402
+from aiosuite import store
 
 PROG = "synth"
 ENGINES = {"libaio": 1.0, "io_uring": 1.15}

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """study: run the scenario studies (the seed threads, made repeatable).
 
-  tools/study.py [--quick] [--repeat N [--round I]] [--scratch DIR] NAME... | all
+  python3 -m aiosuite.study [--quick] [--repeat N [--round I]] [--scratch DIR] NAME... | all
 
 Each scenario measures one seed thread's question over the targets this
 machine has (the scratch directory's filesystem always; as root also ext4,
@@ -28,37 +28,31 @@ those hosts (`fio --server` on each) instead of on this one: each host's
 results go to the store as that host, results/<host>/unknown/<run id>/
 (fio does not tell its kernel), and the cross-check records IOPS per host
 and summed, with latency percentiles from the merged histograms
-(tools/fio_clients.py).
+(aiosuite/fio_clients.py).  tools/study.py runs the same.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import interrupt  # noqa: E402
+from aiosuite import interrupt
 
 # First: a signal while the study is still starting ends it the same way.
 interrupt.catch_signals()
 
 import argparse  # noqa: E402
-import importlib  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
-from types import ModuleType  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 
-import fio_clients  # noqa: E402
-import machine  # noqa: E402
-import scratch  # noqa: E402
-import store  # noqa: E402
-from features import probe  # noqa: E402
-from study_core import Study  # noqa: E402
-from study_targets import Cleanup, Targets  # noqa: E402
+from aiosuite import fio_clients, machine, scratch, store  # noqa: E402
+from aiosuite.features import probe  # noqa: E402
+from aiosuite.study import scenarios  # noqa: E402
+from aiosuite.study.core import Study  # noqa: E402
+from aiosuite.study.targets import Cleanup, Targets  # noqa: E402
 
 PROG = "study"
-SCENARIOS = ["blocking", "batching", "plug", "exit", "vectored", "engines", "loop", "buffered"]
+SCENARIOS = list(scenarios.NAMES)
 MAX_REPEAT = 1000
 SCHEMA = "aio-suite-study/1"
 
@@ -69,15 +63,11 @@ class Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def module(name: str) -> ModuleType:
-    return importlib.import_module(f"study_{name}")
-
-
 def describe() -> str:
     lines = ["scenarios:"]
     for name in SCENARIOS:
         try:
-            m = module(name)
+            m = scenarios.load(name)
         except ImportError:
             continue
         lines.append(f"  {name:<9} seed {m.SEED}: {m.QUESTION}")
@@ -231,7 +221,7 @@ def main(argv: list[str]) -> int:
             for name in wanted:
                 if name in broken:
                     continue
-                m = module(name)
+                m = scenarios.load(name)
                 t0 = time.monotonic()
                 print(f"{PROG}: {name} (seed {m.SEED}), round {rnd + 1} of {args.repeat}: "
                       f"{m.QUESTION}", flush=True)
@@ -274,6 +264,3 @@ def main(argv: list[str]) -> int:
     print(f"{PROG}: done in {time.monotonic() - t_all:.1f} s", flush=True)
     return status
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

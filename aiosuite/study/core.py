@@ -14,18 +14,15 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import fio_clients  # noqa: E402
-import fiojob  # noqa: E402
-import store  # noqa: E402
-import study_plot  # noqa: E402
-from features import Features, probe  # noqa: E402
-from interrupt import child_preexec, stop_child  # noqa: E402
-from study_targets import Cleanup, Targets  # noqa: E402
+from aiosuite import fio_clients, store
+from aiosuite.features import Features, probe
+from aiosuite.interrupt import child_preexec, stop_child
+from aiosuite.schemas import AioStressDoc, Stage
+from aiosuite.study import fiojob, plot
+from aiosuite.study.targets import Cleanup, Targets
 
 JOBS = store.TOP / "jobs"
 CROSSCHECK_TOLERANCE = 0.10
@@ -75,7 +72,7 @@ def engine_of(args: Sequence[str]) -> str:
     return engine
 
 
-def stage_metrics(st: dict[str, Any]) -> dict[str, float]:
+def stage_metrics(st: Stage) -> dict[str, float]:
     """The figures every scenario draws from one aio-stress stage."""
     sub = st["submit"]
     elapsed = float(st["elapsed_ns"]) or 1.0
@@ -243,7 +240,7 @@ class Scenario:
         if not self.ok_points():
             return  # nothing measured (skipped here): nothing to draw
         png = self.study.out / f"{self.name}.png"
-        why = study_plot.draw(self.name, dat, png)
+        why = plot.draw(self.name, dat, png)
         if why:
             self.note(f"no chart: {why}")
         elif png.name not in self.data["charts"]:
@@ -252,7 +249,7 @@ class Scenario:
     def chart_series(self, series: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
         """Write series to <scenario>.dat and draw it, when a block has rows."""
         dat = self.study.out / f"{self.name}.dat"
-        if study_plot.write_series(dat, series):
+        if plot.write_series(dat, series):
             self.chart(dat)
 
     def ok_points(self, **labels: Any) -> list[dict[str, Any]]:
@@ -295,7 +292,7 @@ class Study:
         self.fio_clients: fio_clients.Fleet | None = None
 
     def aio_stress(self, scen: Scenario, tag: str, args: list[str],
-                   timeout: float = 120) -> tuple[dict[str, Any], str]:
+                   timeout: float = 120) -> tuple[AioStressDoc, str]:
         """Run aio-stress with --json; return its JSON and the file name.
         A run whose every request failed with an error the target gives for
         a missing feature is PointSkipped by the caller, not here."""
@@ -309,7 +306,7 @@ class Study:
             p = run_child(cmd, timeout)
         except subprocess.TimeoutExpired:
             raise PointFailed(f"aio-stress gave no result in {timeout:.0f} s")
-        data: dict[str, Any] | None = None
+        data: AioStressDoc | None = None
         if path.exists():
             self.written.append(name)
             try:
@@ -323,7 +320,7 @@ class Study:
             raise PointFailed(_last_line(p.stderr) or f"aio-stress exit status {p.returncode}")
         if p.returncode != 0 and not data.get("stages"):
             # Nothing ran: a missing feature (engine, O_DIRECT) the run
-            # reports as its reason, as tools/bench.py treats it.
+            # reports as its reason, as make bench (bench/cli.py) treats it.
             if data.get("result") == "failed":
                 raise PointSkipped(data.get("reason") or _last_line(p.stderr))
             raise PointFailed(data.get("reason") or _last_line(p.stderr))
@@ -366,7 +363,7 @@ class Study:
         file name, reason when None).  With FIO_CLIENTS the job runs on
         those hosts through fio's client mode (json+), the JSON gets each
         record's host attached and every host's records go to its own run
-        in the store (tools/fio_clients.py)."""
+        in the store (aiosuite/fio_clients.py)."""
         job = JOBS / f"{scen.name}.fio"
         name = f"fio-{scen.name}-{tag}.json"
         jobname = f"fio-{scen.name}-{tag}.fio"
@@ -550,14 +547,14 @@ class Study:
         return quick if self.quick else full
 
 
-def first_stage(data: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+def first_stage(data: AioStressDoc, name: str | None = None) -> Stage:
     for st in data.get("stages", []):
         if name is None or st["name"] == name:
-            return dict(st)
+            return st.copy()
     raise PointFailed(f"aio-stress reported no {name or ''} stage ({data.get('result', '')})")
 
 
-def check_errors(data: dict[str, Any], st: dict[str, Any]) -> None:
+def check_errors(data: AioStressDoc, st: Stage) -> None:
     """A stage whose every request failed is a missing feature: skip."""
     if st.get("errors", 0) and st["errors"] >= st.get("ios", 0):
         raise PointSkipped("every request failed on this target "

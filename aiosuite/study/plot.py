@@ -16,12 +16,10 @@ import math
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import store  # noqa: E402
+from aiosuite import store
 
 PLOTS = store.TOP / "plots"
 

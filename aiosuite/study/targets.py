@@ -8,11 +8,11 @@ directory always; as root also filesystems made on loop-device images
 over a scratch file, direct I/O on or off) are attached on demand.
 
 Everything set up here is pushed on a Cleanup stack and undone in reverse
-order by Cleanup.run(), which study.py calls from a finally clause; SIGTERM
+order by Cleanup.run(), which the study (cli.py) calls from a finally clause; SIGTERM
 and SIGHUP (and SIGINT, also when inherited ignored) are turned into
-KeyboardInterrupt so they take the same path as Ctrl-C (tools/interrupt.py).
+KeyboardInterrupt so they take the same path as Ctrl-C (aiosuite/interrupt.py).
 The scratch directory carries its owner file and loop devices are attached
-with autoclear and a held descriptor (tools/scratch.py), so that what a
+with autoclear and a held descriptor (aiosuite/scratch.py), so that what a
 SIGKILL leaves is swept by the next run.
 """
 from __future__ import annotations
@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import scratch  # noqa: E402
+from aiosuite import scratch, store
 
 FS_IMAGE_BYTES = 1 << 30  # xfs wants 300 MiB at least; the image is sparse
 
@@ -136,7 +135,7 @@ class Targets:
 
     def __init__(self, cleanup: Cleanup, base: Path | None) -> None:
         self.cleanup = cleanup
-        parent = base if base else Path(__file__).resolve().parent.parent
+        parent = base if base else store.TOP
         self.scratch = scratch.make_dir(parent, ".scratch-study-", "study")
         sdir = self.scratch
         cleanup.push(f"scratch directory {sdir}", lambda: _remove(sdir))

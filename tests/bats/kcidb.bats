@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Description: the KCIDB export (tools/report.py --formats kcidb,
-# tools/kcidb.py) and its checker (tools/kcidb_check.py, the KCIDB v5.3
+# aiosuite/report/kcidb.py) and its checker (tools/kcidb_check.py, the KCIDB v5.3
 # schema's rules written here).  Synthetic stores (tools/synth.py) are
 # exported and checked; every status mapping, the benchmark figures, the
 # emulated, incomplete and bailed-out runs, hostile names and the log

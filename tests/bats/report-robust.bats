@@ -139,11 +139,11 @@ for p in d["points"]:
 }
 
 @test "the store's run directories are built from plain names only (store.inside)" {
-	run python3 - "$TOP/tools" "$SCRATCH" <<'EOF'
+	run python3 - "$TOP" "$SCRATCH" <<'EOF'
 import platform, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-import store
+from aiosuite import store
 root = Path(sys.argv[2]) / "results"
 bad = 0
 for names in (["..", "x"], ["a", "../b"], ["/etc"], ["a", ""], ["a", "b\0c"]):
@@ -354,10 +354,10 @@ EOF
 }
 
 @test "an unexpected error is one line naming it, status 1, not a traceback" {
-	run python3 - "$TOP/tools" <<'EOF'
+	run python3 - "$TOP" <<'EOF'
 import sys
 sys.path.insert(0, sys.argv[1])
-import report
+from aiosuite.report import cli as report
 def broken(argv):
     raise KeyError("no such thing")
 report.run = broken

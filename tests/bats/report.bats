@@ -36,8 +36,9 @@ count() {
 @test "stats: the t distribution's CDF matches published critical values" {
 	run python3 - <<EOF
 import sys
-sys.path.insert(0, "$TOP/tools")
-import math, stats
+sys.path.insert(0, "$TOP")
+import math
+from aiosuite import stats
 for t, df, p in [(12.7062, 1, 0.05), (2.306004, 8, 0.05), (2.776445, 4, 0.05),
                  (3.169273, 10, 0.01), (1.959964, 1e6, 0.05), (2.5, 7.3, None)]:
     got = stats.t_two_sided_p(t, df)

@@ -363,10 +363,10 @@ EOF
 	run python3 -c '
 import sys
 from pathlib import Path
-sys.path.insert(0, sys.argv[1] + "/tools")
-import study_plot
+sys.path.insert(0, sys.argv[1])
+from aiosuite.study import plot
 d = Path(sys.argv[2])
-print(study_plot.draw("batching", d / "batching.dat", d / "batching.png") or "drawn")
+print(plot.draw("batching", d / "batching.dat", d / "batching.png") or "drawn")
 ' "$TOP" "$dir"
 	assert_status 0
 	assert_output_has drawn

@@ -12,9 +12,9 @@ IOPS.
 """
 from __future__ import annotations
 
-from study_core import Scenario, Study, first_stage, stage_metrics
-from study_plot import mean, write_series
-from study_targets import write_file
+from aiosuite.study.core import Scenario, Study, first_stage, stage_metrics
+from aiosuite.study.plot import mean, write_series
+from aiosuite.study.targets import write_file
 
 NAME = "batching"
 SEED = "004"

@@ -18,9 +18,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from study_core import PointSkipped, Scenario, Study, first_stage, stage_metrics
-from study_plot import mean, write_rows
-from study_targets import Target, drop_file_cache, warm_file, write_file
+from aiosuite.study.core import PointSkipped, Scenario, Study, first_stage, stage_metrics
+from aiosuite.study.plot import mean, write_rows
+from aiosuite.study.targets import Target, drop_file_cache, warm_file, write_file
 
 NAME = "blocking"
 SEED = "004"

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from study_core import Scenario, Study, first_stage, stage_metrics
-from study_plot import mean
-from study_targets import drop_caches, drop_file_cache, warm_file, write_file
+from aiosuite.study.core import Scenario, Study, first_stage, stage_metrics
+from aiosuite.study.plot import mean
+from aiosuite.study.targets import drop_caches, drop_file_cache, warm_file, write_file
 
 NAME = "buffered"
 SEED = "000"

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from study_core import (PointSkipped, Scenario, Study, check_errors, first_stage,
-                        stage_metrics)
-from study_plot import mean
-from study_targets import write_file
+from aiosuite.study.core import (PointSkipped, Scenario, Study, check_errors, first_stage,
+                                 stage_metrics)
+from aiosuite.study.plot import mean
+from aiosuite.study.targets import write_file
 
 NAME = "engines"
 SEED = "003"

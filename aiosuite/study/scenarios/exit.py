@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from study_core import PointFailed, PointHang, Scenario, Study
-from study_plot import mean
-from study_targets import loop_attach, write_file
+from aiosuite.study.core import PointFailed, PointHang, Scenario, Study
+from aiosuite.study.plot import mean
+from aiosuite.study.targets import loop_attach, write_file
 
 NAME = "exit"
 SEED = "004"

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from study_core import PointFailed, Scenario, Study, first_stage
-from study_plot import mean, write_rows
-from study_targets import drop_file_cache, loop_attach, meminfo_cached
+from aiosuite.study.core import PointFailed, Scenario, Study, first_stage
+from aiosuite.study.plot import mean, write_rows
+from aiosuite.study.targets import drop_file_cache, loop_attach, meminfo_cached
 
 NAME = "loop"
 SEED = "001"

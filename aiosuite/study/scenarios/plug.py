@@ -18,9 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from study_core import PointSkipped, Scenario, Study
-from study_plot import mean
-from study_targets import loop_attach
+from aiosuite.study.core import PointSkipped, Scenario, Study
+from aiosuite.study.plot import mean
+from aiosuite.study.targets import loop_attach
 
 NAME = "plug"
 SEED = "004"

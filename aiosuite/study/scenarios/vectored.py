@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from study_core import PointFailed, Scenario, Study, first_stage, stage_metrics
-from study_plot import mean
-from study_targets import write_file
+from aiosuite.study.core import PointFailed, Scenario, Study, first_stage, stage_metrics
+from aiosuite.study.plot import mean
+from aiosuite.study.targets import write_file
 
 NAME = "vectored"
 SEED = "002"

@@ -48,8 +48,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import store  # noqa: E402
+from aiosuite import store
 
 PROG = "fio_clients"
 DEFAULT_PORT = 8765  # fio's FIO_NET_PORT
@@ -602,8 +601,19 @@ class Fleet:
                 print(f"study: cannot write {d / 'summary.json'}: {e}", file=sys.stderr)
 
 
+USAGE = f"""usage: {PROG}.py check HOSTLIST | merge FIO-JSON
+  check HOSTLIST   read fio's host list and say which hosts answer
+                   (exit 1 when one does not)
+  merge FIO-JSON   the cross-host totals of a client-mode fio JSON the
+                   suite wrote: IOPS and bytes summed, percentiles from
+                   the merged json+ histograms"""
+
+
 def main(argv: list[str]) -> int:
     import json
+    if argv in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
     if len(argv) != 2 or argv[0] not in ("check", "merge"):
         print(f"{PROG}: usage: {PROG}.py check HOSTLIST | merge FIO-JSON", file=sys.stderr)
         return 2
