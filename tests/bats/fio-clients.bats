@@ -131,10 +131,10 @@ controller_dir() {
 	timeout -k 5 60 fio --name=p --filename="$SCRATCH/p.dat" --size=4m --bs=4k \
 		--rw=randrw --ioengine=psync --time_based --runtime=1 \
 		--output-format=json+ --output="$SCRATCH/p.json" >/dev/null
-	run python3 - "$TOP/tools" "$SCRATCH/p.json" <<'EOF'
+	run python3 - "$TOP" "$SCRATCH/p.json" <<'EOF'
 import json, sys
 sys.path.insert(0, sys.argv[1])
-import fio_clients
+from aiosuite import fio_clients
 text = open(sys.argv[2]).read()
 d = json.loads(text[text.find("{"):])
 checked = 0
@@ -160,10 +160,10 @@ EOF
 
 @test "merged percentiles come from the hosts' merged histograms, not their average" {
 	requires python3
-	run python3 - "$TOP/tools" <<'EOF'
+	run python3 - "$TOP" <<'EOF'
 import sys
 sys.path.insert(0, sys.argv[1])
-import fio_clients
+from aiosuite import fio_clients
 def rec(host, port, bins):
     n = sum(bins.values())
     mean = sum(k * v for k, v in bins.items()) / n
@@ -215,10 +215,10 @@ print(t["hosts_iops"], t["iops"], t["clat_ns_percentile"]["read"]["50.000000"])'
 
 @test "each host's store name is one plain name, with the port when the address alone is ambiguous" {
 	requires python3
-	run python3 - "$TOP/tools" <<'EOF'
+	run python3 - "$TOP" <<'EOF'
 import sys
 sys.path.insert(0, sys.argv[1])
-import fio_clients
+from aiosuite import fio_clients
 names = [c.name for c in fio_clients.parse_hostlist(
     "h1 # a comment\nreport a,1 a,2\nip6:::1,7 sock:/run/x.sock")]
 assert names == ["h1", "report,8765", "a,1", "a,2", "::1", "sock:_run_x.sock"], names
@@ -228,10 +228,10 @@ EOF
 
 @test "a record from a host not in the list, or a host without a record, is an error" {
 	requires python3
-	run python3 - "$TOP/tools" <<'EOF'
+	run python3 - "$TOP" <<'EOF'
 import sys
 sys.path.insert(0, sys.argv[1])
-import fio_clients
+from aiosuite import fio_clients
 hosts = fio_clients.parse_hostlist("a,1\nb,2")
 r = {"jobname": "j", "job options": {}, "hostname": "a", "port": 1}
 for recs, want in (([r], "no result from the fio server at b,2"),
@@ -249,11 +249,11 @@ EOF
 
 @test "a job on a block device or a path outside the scratch directory is not sent to the hosts" {
 	requires python3
-	run python3 - "$TOP/tools" "$SCRATCH" <<'EOF'
+	run python3 - "$TOP" "$SCRATCH" <<'EOF'
 import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-import fio_clients
+from aiosuite import fio_clients
 scratch = Path(sys.argv[2])
 assert "not a regular file" in fio_clients.refuse("/dev/null", scratch)
 assert "not in the study's scratch" in fio_clients.refuse("/tmp/x.dat", scratch)
