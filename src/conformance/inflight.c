@@ -73,7 +73,8 @@ static int find_hierarchy(char *mnt, size_t len, bool *v2)
 
 		/* id parent dev root point opts [optional...] - fs src super */
 		sep = strstr(line, " - ");
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
+		if (!sep ||
+		    sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
 		    sscanf(sep + 3, "%63s %*s %1023s", fstype, super) != 2)
 			continue;
 		if (!strcmp(fstype, "cgroup") && has_word(super, "blkio")) {
@@ -142,8 +143,8 @@ int t_throttle_reads(struct tctx *t, dev_t dev, unsigned int iops,
 	}
 	/* Named after the run's scratch directory: whose it is, is plain. */
 	run = strrchr(conform_opts.scratch, '/');
-	snprintf(cg, sizeof(cg), "%s/%s.%d", mnt,
-		 run ? run + 1 : "aio-conform", (int)getpid());
+	snprintf(cg, sizeof(cg), "%s/%s.%d", mnt, run ? run + 1 : "aio-conform",
+		 (int)getpid());
 	if (mkdir(cg, 0755)) {
 		r = -errno;
 		snprintf(why, len, "no blk-throttle: mkdir %s: %s", cg,
@@ -152,23 +153,27 @@ int t_throttle_reads(struct tctx *t, dev_t dev, unsigned int iops,
 	}
 	if (t_undo_rmdir(t, cg)) {
 		rmdir(cg);
-		snprintf(why, len, "the registry of system-wide changes is full");
+		snprintf(why, len,
+			 "the registry of system-wide changes is full");
 		return -ENOSPC;
 	}
 	if (v2) {
 		snprintf(rule, sizeof(rule), "%u:%u", maj, min);
 		if (iops)
-			snprintf(rule + strlen(rule), sizeof(rule) - strlen(rule),
-				 " riops=%u", iops);
+			snprintf(rule + strlen(rule),
+				 sizeof(rule) - strlen(rule), " riops=%u",
+				 iops);
 		if (bps)
-			snprintf(rule + strlen(rule), sizeof(rule) - strlen(rule),
-				 " rbps=%llu", bps);
+			snprintf(rule + strlen(rule),
+				 sizeof(rule) - strlen(rule), " rbps=%llu",
+				 bps);
 		snprintf(file, sizeof(file), "%s/io.max", cg);
 		r = write_str(file, rule);
 	} else {
 		r = 0;
 		if (iops) {
-			snprintf(rule, sizeof(rule), "%u:%u %u", maj, min, iops);
+			snprintf(rule, sizeof(rule), "%u:%u %u", maj, min,
+				 iops);
 			snprintf(file, sizeof(file),
 				 "%s/blkio.throttle.read_iops_device", cg);
 			r = write_str(file, rule);
@@ -182,8 +187,9 @@ int t_throttle_reads(struct tctx *t, dev_t dev, unsigned int iops,
 		}
 	}
 	if (r) {
-		snprintf(why, len, "no blk-throttle for %u:%u: write '%s' to %s: %s",
-			 maj, min, rule, file, errno_name(-r));
+		snprintf(why, len,
+			 "no blk-throttle for %u:%u: write '%s' to %s: %s", maj,
+			 min, rule, file, errno_name(-r));
 		return r;
 	}
 	snprintf(file, sizeof(file), "%s/cgroup.procs", cg);

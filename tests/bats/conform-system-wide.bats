@@ -44,10 +44,10 @@ teardown() {
 	requires root
 	AIO_MAX_NR_SAVED=$(cat /proc/sys/fs/aio-max-nr)
 	# The test hangs with aio-max-nr lowered (t_misbehave()); the
-	# watchdog kills it after 2 s; the runner puts the value back.
+	# watchdog kills it after 1 s; the runner puts the value back.
 	run env AIO_CONFORM_MISBEHAVE=aio-max-nr-hang \
 		timeout -k 5 "$AIO_TEST_TIMEOUT" "$AIO_CONFORM" -d "$SCRATCH" \
-		-t setup.aio_nr_accounting --system-wide --timeout 2
+		-t setup.aio_nr_accounting --system-wide --timeout 1
 	assert_status 1
 	assert_output_line '^not ok 1 setup\.aio_nr_accounting # TIMEOUT$'
 	refute_line 'cannot put' "$output"
