@@ -13,63 +13,30 @@
 #include <stdio.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
-#include "target.h"
 
 #define SLOW_BYTES (1 << 20)
-#define SLOW_IOPS 4
+#define SLOW_IOPS 10
 #define SLOW_READS 2
 
-/* A loop device of the test's own over its file, and its O_DIRECT fd. */
-static char slow_dev[64];
-static int slow_fd = -1;
-
 /*
- * The device, with this process's reads from it throttled to SLOW_IOPS a
- * second: a read stays in flight for a quarter of a second or more.
+ * This process's reads from the disk under the scratch file throttled to
+ * SLOW_IOPS a second: an O_DIRECT read of it stays in flight for 100 ms or
+ * more (a loop device of the test's own would do as well, but would
+ * outlive a runner that a second signal ends at once, for as long as its
+ * read stays throttled).
  */
 static int slow_setup(struct tctx *t)
 {
-	char path[PATH_MAX], why[PATH_MAX + 160];
-	struct stat st;
-	bool dio;
-	int r;
+	char why[PATH_MAX + 200];
+	dev_t dev;
 
-	if (snprintf(path, sizeof(path), "%s/data", t->dir) >=
-	    (int)sizeof(path))
-		return t_fail(t, __FILE__, __LINE__, "path too long");
-	r = target_loop_attach(path, false, slow_dev, sizeof(slow_dev), &dio);
-	if (r == -ENOENT || r == -ENODEV)
-		return t_skip(t, "no loop device support: %s", errno_name(-r));
-	if (r && t_fd_limit(t, -r))
-		return T_SKIP;
-	if (r)
-		return t_fail(t, __FILE__, __LINE__, "attach a loop device: %s",
-			      errno_name(-r));
-	slow_fd = open(slow_dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
-	if (slow_fd < 0 || fstat(slow_fd, &st))
-		return t_fail(t, __FILE__, __LINE__, "open %s: %s", slow_dev,
-			      errno_name(errno));
-	if (t_throttle_reads(t, st.st_rdev, SLOW_IOPS, 0, why, sizeof(why)))
+	if (t_disk_of(t, t->fd, &dev, why, sizeof(why)) ||
+	    t_throttle_reads(t, dev, SLOW_IOPS, 0, why, sizeof(why)))
 		return t_skip(t, "cannot keep a read in flight: %s", why);
 	return T_PASS;
-}
-
-static void slow_cleanup(struct tctx *t)
-{
-	/* The reads on the device end before it goes. */
-	if (t->ctx)
-		sys_io_destroy(t->ctx);
-	t->ctx = 0;
-	if (slow_fd >= 0)
-		close(slow_fd);
-	slow_fd = -1;
-	if (slow_dev[0])
-		target_loop_detach(slow_dev);
-	slow_dev[0] = '\0';
 }
 
 /*
@@ -91,7 +58,7 @@ static int test_read(struct tctx *t)
 
 	for (tries = 0; tries < 3 && k < 0; tries++) {
 		for (i = 0; i < SLOW_READS; i++, off += 4096)
-			prep_rw(&t->cb[i], IOCB_CMD_PREAD, slow_fd,
+			prep_rw(&t->cb[i], IOCB_CMD_PREAD, t->fd,
 				t->buf + i * 4096, 4096, off);
 		CHECK_RET(sys_io_submit(t->ctx, SLOW_READS, t->cbs),
 			  SLOW_READS);
@@ -141,68 +108,11 @@ static int test_read(struct tctx *t)
 out:
 	return ret;
 }
-CONFORM_TEST(test_read, "cancel.read", 0, .root = "loop devices need root",
+CONFORM_TEST(test_read, "cancel.read", 0, .root = "blk-throttle needs root",
 	     .ctx = 8, .iocbs = SLOW_READS, .buf = SLOW_READS * 4096,
-	     .file = T_PATTERN_FILE("data", SLOW_BYTES, 1, O_RDONLY),
-	     .setup = slow_setup, .cleanup = slow_cleanup)
-
-static int test_null_iocb(struct tctx *t)
-{
-	struct io_event ev;
-	int ret = T_PASS;
-
-	CHECK_ERR(sys_io_cancel(t->ctx, NULL, &ev), EFAULT);
-out:
-	return ret;
-}
-CONFORM_TEST(test_null_iocb, "cancel.null_iocb", 0, .ctx = 8)
-
-static int test_bad_ctx(struct tctx *t)
-{
-	struct io_event ev;
-	struct iocb cb;
-	int ret = T_PASS;
-
-	memset(&cb, 0, sizeof(cb));
-	CHECK_ERR(sys_io_cancel(0, &cb, &ev), EINVAL);
-out:
-	return ret;
-}
-CONFORM_TEST(test_bad_ctx, "cancel.bad_ctx", 0)
-
-static int test_not_submitted(struct tctx *t)
-{
-	struct io_event ev;
-	struct iocb cb;
-	int ret = T_PASS;
-
-	prep_poll(&cb, 0, POLLIN);
-	CHECK_ERR(sys_io_cancel(t->ctx, &cb, &ev), EINVAL);
-out:
-	return ret;
-}
-CONFORM_TEST(test_not_submitted, "cancel.not_submitted", 0, .ctx = 8)
-
-/* A poll is found: EINPROGRESS, then its event arrives; twice: EINVAL. */
-static int test_poll(struct tctx *t)
-{
-	struct timespec ts = { 0, 0 };
-	struct io_event ev;
-	struct iocb cb;
-	int ret = T_PASS;
-
-	CHECK_RET(t_submit_poll(t, &cb), 1);
-	CHECK_RET(sys_io_getevents(t->ctx, 0, 1, &ev, &ts), 0);
-	CHECK_ERR(sys_io_cancel(t->ctx, &cb, &ev), EINPROGRESS);
-	CHECK_RET(t_reap(t->ctx, 1, &ev), 1);
-	CHECK(ev.obj == (uint64_t)(uintptr_t)&cb, "event for another iocb");
-	CHECK(!(ev.res & POLLIN), "cancelled poll reports POLLIN: 0x%llx",
-	      (unsigned long long)ev.res);
-	CHECK_ERR(sys_io_cancel(t->ctx, &cb, &ev), EINVAL);
-out:
-	return ret;
-}
-CONFORM_TEST(test_poll, "cancel.poll", 0, .ctx = 8, .pipe = true)
+	     .file = T_PATTERN_FILE("data", SLOW_BYTES, 1, O_RDONLY,
+				    .direct = T_DIRECT),
+	     .setup = slow_setup)
 
 #define RACE_ROUNDS 300
 

@@ -132,7 +132,7 @@ CONFORM_TEST(test_poll_inflight, "destroy.poll_inflight", 0, .ctx = 16,
 
 #define NBUF 32
 #define BUFSZ (256 << 10)
-#define SLOW_BPS (16ull << 20) /* the 8 MiB in half a second */
+#define SLOW_BPS (64ull << 20) /* the 8 MiB in an eighth of a second */
 
 static int check_buffers(struct tctx *t)
 {

@@ -25,6 +25,7 @@
 
 #include "harness.h"
 #include "proc.h"
+#include "target.h"
 
 /* Write s to path: 0 or -errno. */
 static int write_str(const char *path, const char *s)
@@ -226,9 +227,13 @@ static int whole_disk(dev_t dev, dev_t *disk)
 
 int t_disk_of(struct tctx *t, int fd, dev_t *dev, char *why, size_t len)
 {
-	const char *fs = t->var && t->var->fstype[0] ? t->var->fstype :
-						       "this filesystem";
+	char fs[32] = "this filesystem";
 	struct stat st;
+
+	if (t->var && t->var->fstype[0])
+		snprintf(fs, sizeof(fs), "%s", t->var->fstype);
+	else
+		target_fstype(t->dir, fs, sizeof(fs));
 
 	if (t->var && t->var->loopdev[0]) {
 		if (stat(t->var->loopdev, &st) || !S_ISBLK(st.st_mode)) {
