@@ -12,9 +12,12 @@
  * the test only with --system-wide, since binding the controller to it is
  * felt machine-wide.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,7 @@
 #include "harness.h"
 #include "proc.h"
 #include "target.h"
+#include "util.h"
 
 /* Write s to path: 0 or -errno. */
 static int write_str(const char *path, const char *s)
@@ -111,6 +115,37 @@ static int mount_hierarchy(struct tctx *t, char *mnt, size_t len)
 	return 0;
 }
 
+/*
+ * Remove the empty cgroups of runs that are gone: the runner removes a
+ * test's after it, but a runner that a second signal ends at once cannot.
+ * Named <scratch directory>.<pid of the test's child>: a child that is
+ * not alive left it (its runner died, and it with it).  Only empty ones
+ * go (rmdir), so a live test's is never taken from under it.
+ */
+static void sweep_stale(const char *mnt)
+{
+	char path[PATH_MAX + 256];
+	struct dirent *de;
+	const char *dot;
+	DIR *d;
+	long pid;
+
+	d = opendir(mnt);
+	while (d && (de = readdir(d))) {
+		dot = strrchr(de->d_name, '.');
+		if (strncmp(de->d_name, "aio-conform.", 12) || !dot ||
+		    dot == de->d_name + 11 ||
+		    parse_long(dot + 1, 1, INT_MAX, &pid))
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", mnt, de->d_name);
+		rmdir(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 int t_throttle_reads(struct tctx *t, dev_t dev, unsigned int iops,
 		     unsigned long long bps, char *why, size_t len)
 {
@@ -142,6 +177,7 @@ int t_throttle_reads(struct tctx *t, dev_t dev, unsigned int iops,
 			return r;
 		}
 	}
+	sweep_stale(mnt);
 	/* Named after the run's scratch directory: whose it is, is plain. */
 	run = strrchr(conform_opts.scratch, '/');
 	snprintf(cg, sizeof(cg), "%s/%s.%d", mnt, run ? run + 1 : "aio-conform",

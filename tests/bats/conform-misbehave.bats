@@ -15,9 +15,13 @@ load helpers
 
 setup() {
 	common_setup
+	CGROUPS=()
 }
 
 teardown() {
+	# The cgroups a test made itself, should it have ended early.
+	local d
+	for d in "${CGROUPS[@]}"; do rmdir "$d" 2>/dev/null || true; done
 	common_teardown
 }
 
@@ -112,4 +116,27 @@ skip_if_skipped() {
 		done)
 	assert_eq "" "$left" "cgroups left by the run"
 	assert_eq "" "$(losetup -a | grep -F "$run_dir")" "loop devices left"
+}
+
+@test "a throttled test removes the empty cgroup a run ended at once left, and no other" {
+	requires root
+	local mnt dead stale live
+	mnt=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") break }
+		$(i + 1) == "cgroup" && $(i + 3) ~ /(^|,)blkio(,|$)/ { print $5; exit }' \
+		/proc/self/mountinfo)
+	[[ -n $mnt ]] || skip "no cgroup v1 blkio hierarchy is mounted"
+	# A pid that is gone, and one that is alive (this shell).
+	true &
+	dead=$!
+	wait "$dead"
+	stale=$mnt/aio-conform.gone00.$dead
+	live=$mnt/aio-conform.live00.$$
+	CGROUPS=("$stale" "$live")
+	mkdir "$stale" "$live"
+	run timeout -k 5 "$AIO_TEST_TIMEOUT" "$AIO_CONFORM" -d "$SCRATCH" \
+		-t cancel.read
+	[[ -d $live ]] || { echo "$live, of a live process, was removed" >&2; return 1; }
+	[[ ! -d $stale ]] || { echo "$stale was left" >&2; return 1; }
+	assert_status 0
+	assert_output_line '^ok 1 cancel\.read$'
 }
