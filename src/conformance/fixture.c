@@ -181,6 +181,8 @@ int t_fixtures_setup(struct tctx *t, const struct t_needs *n)
 	char why[128];
 	int ret = T_PASS;
 
+	if (n->system_wide && !conform_opts.system_wide)
+		return t_skip(t, "%s: run with --system-wide", n->system_wide);
 	if (n->root && !is_root())
 		return t_skip(t, "not root: %s", n->root);
 	if (n->pgetevents && no_pgetevents(why, sizeof(why)))

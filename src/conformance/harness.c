@@ -443,17 +443,17 @@ static void taint_names(unsigned long bits, char *buf, size_t len)
 	}
 }
 
-/* The aio-max-nr guard: tests may lower it; the parent restores it. */
-static long aio_max_nr_saved = -1;
-
-static void aio_max_nr_restore(void)
+bool t_misbehave(const char *name)
 {
-	long now;
+	const char *list = getenv("AIO_CONFORM_MISBEHAVE");
+	size_t len = strlen(name);
+	const char *p;
 
-	if (aio_max_nr_saved < 0)
-		return;
-	if (!read_proc_long(AIO_MAX_NR, &now) && now != aio_max_nr_saved)
-		write_proc_long(AIO_MAX_NR, aio_max_nr_saved);
+	for (p = list; p && (p = strstr(p, name)); p += len)
+		if ((p == list || p[-1] == ',') &&
+		    (p[len] == '\0' || p[len] == ','))
+			return true;
+	return false;
 }
 
 int rm_tree(const char *path)
@@ -846,7 +846,8 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 				 names, taint1, taint0);
 		}
 	}
-	aio_max_nr_restore();
+	/* What the test changed machine-wide, put back now it is gone. */
+	undo_run(v ? "    " : "", ct->name, false);
 out:
 	wd_table_free(tab);
 	if (r->kind != R_STUCK)
@@ -1206,11 +1207,10 @@ static bool any_file_test(void)
 
 int conform_run(void)
 {
-	int n = 0, nr = 0, passed, failed;
+	int n = 0, nr = 0, passed, failed, err;
 	const struct conform_test *ct;
 	bool complete;
 	char why[512];
-	long saved;
 
 	target_install_signals(&stop_sig);
 	/* Orphans of a test come to the runner, which kills and reaps them. */
@@ -1223,8 +1223,10 @@ int conform_run(void)
 		 conform_opts.deadline_s);
 	kmsg_init();
 	probe_features();
-	if (geteuid() == 0 && !read_proc_long(AIO_MAX_NR, &saved))
-		aio_max_nr_saved = saved;
+	err = undo_init();
+	if (err)
+		msg("cannot map the registry of system-wide changes: %s",
+		    strerror(-err));
 	for (ct = tests_head; ct; ct = ct->next)
 		nr += conform_selected(ct);
 	printf("KTAP version 1\n1..%d\n", nr);
@@ -1303,6 +1305,7 @@ int conform_run(void)
 		}
 		printf("Bail out! %s\n", bail_reason);
 	}
+	undo_run("", "aio-conform", true);
 	variants_teardown();
 	complete = !stop_sig && !deadline_hit && !bail_reason[0];
 	if (!complete)

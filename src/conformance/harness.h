@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -98,7 +99,8 @@ struct tctx;
  *		     .file = T_PATTERN_FILE("data", 65536, 1, O_RDONLY,
  *					    .direct = T_DIRECT_IF_OK))
  *
- * Made in this order, released in the reverse one: root, pgetevents, file,
+ * Made in this order, released in the reverse one: system_wide, root,
+ * pgetevents, file,
  * buf, buf2, iocbs, dev_zero, pipe, eventfd, ctx, ctx2, aio_poll, then the
  * test's own setup(); its cleanup() runs first.  A test that has to make
  * one later (after a mount, say) calls the t_fixture_*() function itself;
@@ -145,6 +147,12 @@ enum t_efd {
 };
 
 struct t_needs {
+	/*
+	 * Changes what other processes on the machine see: what ("changes
+	 * /proc/sys/fs/aio-max-nr machine-wide"); runs only with
+	 * --system-wide, else a skip with that reason.  See t_sysctl_write().
+	 */
+	const char *system_wide;
 	const char *root; /* needs root: why ("not root: <root>") */
 	bool pgetevents; /* io_pgetevents (4.18): ENOSYS is a skip */
 	struct t_file file; /* t->fd */
@@ -316,6 +324,70 @@ bool t_fd_limit(struct tctx *t, int err);
 			     (ev).res < 0 ? errno_name((int)-(ev).res) : ""); \
 	} while (0)
 
+/*
+ * System-wide changes, undone by the runner.  A test changes a /proc/sys
+ * value with t_sysctl_write(), which records the old value in memory
+ * shared with the runner before it writes: once the test's child is gone,
+ * however it ended (its verdict, a crash, the watchdog's SIGKILL), the
+ * runner puts the old value back, unless the value is neither the old one
+ * nor the test's (then another process changed it since, and it is left).
+ * A test that does so declares .system_wide.  t_undo_rmdir(),
+ * t_undo_umount(): the runner removes an empty directory (a cgroup the
+ * test made), detaches a mount, after the test.  Each 0 or -errno.
+ */
+int t_sysctl_write(struct tctx *t, const char *path, long val);
+int t_undo_rmdir(struct tctx *t, const char *path);
+int t_undo_umount(struct tctx *t, const char *path);
+
+/*
+ * Reads from block device dev kept in flight (inflight.c): the calling
+ * test's process moves into a cgroup of its own that lets its reads from
+ * dev through at iops per second and bps bytes per second (0: no limit)
+ * with blk-throttle (cgroup v1 blkio.throttle.*, or v2 io.max), removed by
+ * the runner after the test.  Only this process's I/O is slowed.  Where no
+ * blkio or io controller is mounted, one is mounted for the test with
+ * --system-wide only.  0, or -errno with the reason in why (for a skip).
+ */
+int t_throttle_reads(struct tctx *t, dev_t dev, unsigned int iops,
+		     unsigned long long bps, char *why, size_t len);
+/*
+ * What the ring says, read as user-space reaping does (acquire): how many
+ * events are in it, not yet reaped; whether one of them is cb's.  An iocb
+ * submitted and not in the ring nor reaped is in flight.
+ */
+unsigned int t_ring_pending(aio_context_t ctx);
+bool t_ring_has(aio_context_t ctx, const struct iocb *cb);
+
+/*
+ * A write that comes later, from another thread: one byte to fd (a pipe,
+ * to complete a poll) after usec microseconds.  Start: 0 or -errno; the
+ * test joins it on every path once started (started says so): 0, or -EIO
+ * when the write failed.
+ */
+struct t_late_write {
+	int fd;
+	unsigned int usec;
+	bool started;
+	pthread_t th;
+};
+int t_late_write_start(struct t_late_write *w);
+int t_late_write_join(struct t_late_write *w);
+/*
+ * The whole disk a file's I/O goes to: the variant's loop device, else the
+ * disk of the file's st_dev.  0, or -ENODEV with the reason in why (tmpfs,
+ * a filesystem without one block device).
+ */
+int t_disk_of(struct tctx *t, int fd, dev_t *dev, char *why, size_t len);
+
+/*
+ * How the tests prove that they can fail: run with AIO_CONFORM_MISBEHAVE
+ * set to a comma-separated list of names, a test acts out the kernel bug
+ * of each name it knows (it passes a zero timeout where the kernel should
+ * wait, say): then it must fail, or skip where its precondition is gone.
+ * Hidden: for tests/bats/conform-misbehave.bats.  True when asked for.
+ */
+bool t_misbehave(const char *name);
+
 /* A kernel address: user pointers to it must be EFAULT. */
 #define KERNEL_ADDR ((void *)(uintptr_t)0xffffffff81000000ull)
 
@@ -418,6 +490,7 @@ struct conform_opts {
 	bool meta;
 	bool meta_raw;
 	bool inject_warning;
+	bool system_wide; /* --system-wide: run the .system_wide tests */
 };
 
 extern struct conform_opts conform_opts;
@@ -450,6 +523,15 @@ int variants_select(const char *names, const char **bad);
 /* Prepare the selected variants under scratch (images, mounts). */
 void variants_setup(const char *scratch);
 void variants_teardown(void);
+
+/*
+ * undo.c: the registry of system-wide changes, shared with every test
+ * child: made once before the first fork (0 or -errno); undone after each
+ * test, newest first, with a "# " line for what was put back (last: the
+ * end of the run, when a directory still busy is given up).
+ */
+int undo_init(void);
+void undo_run(const char *indent, const char *test, bool last);
 
 /* meta.c: run the inner raw meta tests once, before the meta group. */
 void meta_prepare(void);

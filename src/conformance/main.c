@@ -50,6 +50,11 @@ static void usage(FILE *f)
 		"      --meta-raw         run the raw meta tests (some fail on purpose)\n"
 		"      --inject-warning   let meta.raw.dmesg_warning write a WARNING\n"
 		"                         line to /dev/kmsg (root only)\n"
+		"      --system-wide      also run the tests that change what other\n"
+		"                         processes on the machine see (such as\n"
+		"                         /proc/sys/fs/aio-max-nr) while they run;\n"
+		"                         put back after each (for a test machine\n"
+		"                         or guest; without it they are skipped)\n"
 		"  -h, --help             show this help\n"
 		"\n"
 		"A kernel without native AIO (or io_uring) skips what needs it.\n"
@@ -70,6 +75,7 @@ enum {
 	OPT_BAIL,
 	OPT_KILL_WAIT,
 	OPT_TAINT_FILE,
+	OPT_SYSTEM_WIDE,
 };
 
 static const struct option long_opts[] = {
@@ -82,6 +88,7 @@ static const struct option long_opts[] = {
 	{ "meta", no_argument, NULL, OPT_META },
 	{ "meta-raw", no_argument, NULL, OPT_META_RAW },
 	{ "inject-warning", no_argument, NULL, OPT_INJECT },
+	{ "system-wide", no_argument, NULL, OPT_SYSTEM_WIDE },
 	{ "deadline", required_argument, NULL, OPT_DEADLINE },
 	{ "bail-after", required_argument, NULL, OPT_BAIL },
 	/* Hidden, for the meta group: */
@@ -184,6 +191,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_INJECT:
 			conform_opts.inject_warning = true;
+			break;
+		case OPT_SYSTEM_WIDE:
+			conform_opts.system_wide = true;
 			break;
 		case 'h':
 			usage(stdout);

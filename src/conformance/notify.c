@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Description: completion notification.  IOCB_FLAG_RESFD signals an eventfd
- * once per completed iocb, before the event can be reaped; a descriptor
+ * once per completed iocb, once the event is in the ring (a reap with a
+ * zero timeout right after it gets the event); a descriptor
  * that is not an eventfd is refused at submit.  IOCB_CMD_POLL (4.18)
  * completes with the ready mask when its file becomes ready; fields it does
  * not use must be zero.
@@ -12,8 +13,27 @@
 
 #include "harness.h"
 
+/*
+ * misbehave "eventfd-early": the events are taken from the ring before the
+ * eventfd is read, so that the ring is empty when the eventfd says they
+ * are there, as with a kernel that signals the eventfd first: it must fail.
+ */
+static void eventfd_early(struct tctx *t, int n)
+{
+	struct timespec zero = { 0, 0 };
+	struct io_event ev[8];
+
+	if (t_misbehave("eventfd-early"))
+		sys_io_getevents(t->ctx, 0, n, ev, &zero);
+}
+
+/*
+ * The eventfd counts the completions, and once it does their events are
+ * in the ring: a reap with a zero timeout right after it gets them all.
+ */
 static int test_resfd(struct tctx *t)
 {
+	struct timespec zero = { 0, 0 };
 	struct iocb cb[5], *cbs[5];
 	struct io_event ev[5];
 	int ret = T_PASS, i;
@@ -25,11 +45,12 @@ static int test_resfd(struct tctx *t)
 	cb[0].aio_resfd = (uint32_t)t->efd;
 	cbs[0] = &cb[0];
 	CHECK_RET(sys_io_submit(t->ctx, 1, cbs), 1);
+	eventfd_early(t, 1);
 	CHECK(read(t->efd, &count, 8) == 8, "eventfd not signalled: %s",
 	      errno_name(errno));
 	CHECK(count == 1, "eventfd count %llu, expected 1",
 	      (unsigned long long)count);
-	CHECK_RET(t_reap(t->ctx, 1, ev), 1);
+	CHECK_RET(sys_io_getevents(t->ctx, 0, 5, ev, &zero), 1);
 	CHECK_RES(ev[0], 64);
 	for (i = 0; i < 5; i++) {
 		prep_rw(&cb[i], IOCB_CMD_PREAD, t->zfd, buf[i], 64, 0);
@@ -41,12 +62,55 @@ static int test_resfd(struct tctx *t)
 	CHECK(read(t->efd, &count, 8) == 8, "eventfd not signalled");
 	CHECK(count == 5, "eventfd count %llu, expected 5",
 	      (unsigned long long)count);
-	CHECK_RET(t_reap(t->ctx, 5, ev), 5);
+	CHECK_RET(sys_io_getevents(t->ctx, 0, 5, ev, &zero), 5);
 out:
 	return ret;
 }
 CONFORM_TEST(test_resfd, "notify.resfd_eventfd", 0, .ctx = 8, .dev_zero = true,
 	     .eventfd = T_EFD_NONBLOCK)
+
+#define WAKE_ROUNDS 20
+
+/*
+ * The same when the completion comes while the caller waits on the
+ * eventfd (poll(2)), from another thread: a poll with IOCB_FLAG_RESFD
+ * completed by a write to its pipe.  Woken, the caller reaps with a zero
+ * timeout and must get the event.
+ */
+static int test_resfd_wakes(struct tctx *t)
+{
+	struct pollfd pfd = { .fd = t->efd, .events = POLLIN };
+	struct t_late_write w = { .fd = t->pipe[1], .usec = 1000 };
+	struct timespec zero = { 0, 0 };
+	struct iocb cb, *cbs[1] = { &cb };
+	int ret = T_PASS, round;
+	uint64_t count = 0;
+	struct io_event ev;
+	char c;
+
+	for (round = 0; round < WAKE_ROUNDS; round++) {
+		prep_poll(&cb, t->pipe[0], POLLIN);
+		cb.aio_flags = IOCB_FLAG_RESFD;
+		cb.aio_resfd = (uint32_t)t->efd;
+		CHECK_RET(sys_io_submit(t->ctx, 1, cbs), 1);
+		CHECK(!t_late_write_start(&w), "pthread_create");
+		CHECK_RET(poll(&pfd, 1, 20000), 1);
+		eventfd_early(t, 1);
+		CHECK(read(t->efd, &count, 8) == 8 && count == 1,
+		      "round %d: eventfd count %llu", round,
+		      (unsigned long long)count);
+		CHECK_RET(sys_io_getevents(t->ctx, 0, 1, &ev, &zero), 1);
+		CHECK(ev.res & POLLIN, "round %d: res 0x%llx", round,
+		      (unsigned long long)ev.res);
+		CHECK(!t_late_write_join(&w), "write pipe");
+		CHECK(read(t->pipe[0], &c, 1) == 1, "read pipe");
+	}
+out:
+	t_late_write_join(&w);
+	return ret;
+}
+CONFORM_TEST(test_resfd_wakes, "notify.resfd_wakes_with_event", 0, .ctx = 8,
+	     .pipe = true, .eventfd = T_EFD_NONBLOCK, .aio_poll = true)
 
 static int test_resfd_bad(struct tctx *t)
 {

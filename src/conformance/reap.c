@@ -3,8 +3,9 @@
  * Description: io_getevents and io_pgetevents.  min_nr > nr or negative is
  * EINVAL; a zero timeout is one non-blocking pass; NULL waits until min_nr
  * events; nr bounds what is returned; a signal with no events is EINTR;
- * io_pgetevents applies its signal mask while it waits (4.18; ENOSYS on a
- * probe means absent).
+ * io_pgetevents applies its signal mask while it waits and puts the
+ * caller's back afterwards (4.18; ENOSYS on a probe means absent).  A
+ * timeout is waited for in full.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "harness.h"
 
 /* n reads from /dev/zero on t->ctx: each completes at once with res 64. */
@@ -114,50 +116,54 @@ out:
 }
 CONFORM_TEST(test_nr_bound, "reap.nr_bound", 0, .ctx = 8, .dev_zero = true)
 
-/* A timeout with nothing completing returns 0 (no time is measured). */
+#define TIMEOUT_NS 20000000L
+
+/*
+ * A timeout with nothing completing returns 0, and not before the timeout
+ * has passed on CLOCK_MONOTONIC, the clock of the kernel's timer: a lower
+ * bound, which no load can break (a kernel that treats every timeout as
+ * zero fails it).  misbehave "timeout-zero": a zero timeout is passed
+ * instead, as such a kernel would act on it: it must fail.
+ */
 static int test_timeout_expires(struct tctx *t)
 {
-	struct timespec ts = { 0, 20000000 };
+	struct timespec ts = { 0, TIMEOUT_NS };
+	uint64_t start, waited;
 	int ret = T_PASS;
 	struct iocb cb;
 	struct io_event ev;
 
+	if (t_misbehave("timeout-zero"))
+		ts.tv_nsec = 0;
 	CHECK_RET(t_submit_poll(t, &cb), 1);
+	start = now_ns();
 	CHECK_RET(sys_io_getevents(t->ctx, 1, 1, &ev, &ts), 0);
+	waited = now_ns() - start;
+	CHECK(waited >= (uint64_t)TIMEOUT_NS,
+	      "io_getevents returned after %llu ns, before its timeout of "
+	      "%ld ns",
+	      (unsigned long long)waited, TIMEOUT_NS);
 out:
 	return ret;
 }
 CONFORM_TEST(test_timeout_expires, "reap.timeout_expires", 0, .ctx = 8,
-	     .pipe = true)
-
-static void *writer(void *arg)
-{
-	int fd = *(int *)arg;
-
-	usleep(20000);
-	if (write(fd, "x", 1) != 1)
-		return (void *)1;
-	return NULL;
-}
+	     .pipe = true, .aio_poll = true)
 
 /* NULL timeout: waits until min_nr events are there. */
 static int test_null_timeout(struct tctx *t)
 {
+	struct t_late_write w = { .fd = t->pipe[1], .usec = 20000 };
 	int ret = T_PASS;
 	struct iocb cb;
 	struct io_event ev;
-	pthread_t th;
-	bool joined = true;
 
 	CHECK_RET(t_submit_poll(t, &cb), 1);
-	CHECK(!pthread_create(&th, NULL, writer, &t->pipe[1]),
-	      "pthread_create");
-	joined = false;
+	CHECK(!t_late_write_start(&w), "pthread_create");
 	CHECK_RET(sys_io_getevents(t->ctx, 1, 1, &ev, NULL), 1);
 	CHECK(ev.res & POLLIN, "res 0x%llx", (unsigned long long)ev.res);
+	CHECK(!t_late_write_join(&w), "write pipe");
 out:
-	if (!joined)
-		pthread_join(th, NULL);
+	t_late_write_join(&w);
 	return ret;
 }
 CONFORM_TEST(test_null_timeout, "reap.null_timeout_waits", 0, .ctx = 8,
@@ -205,33 +211,66 @@ static void count_sig(int sig)
 	got_usr1++;
 }
 
+/* The caller's signal mask must be exactly want (SIGUSR1 and SIGUSR2). */
+static int mask_is(struct tctx *t, const sigset_t *want, const char *when)
+{
+	static const int sigs[] = { SIGUSR1, SIGUSR2 };
+	sigset_t now;
+	int ret = T_PASS, i;
+
+	CHECK(!sigprocmask(SIG_SETMASK, NULL, &now), "sigprocmask: %s",
+	      errno_name(errno));
+	for (i = 0; i < 2; i++)
+		CHECK(sigismember(&now, sigs[i]) == sigismember(want, sigs[i]),
+		      "%s: the caller's mask %s %s, and it did not before",
+		      when,
+		      sigismember(&now, sigs[i]) ? "blocks" : "lets through",
+		      i ? "SIGUSR2" : "SIGUSR1");
+out:
+	return ret;
+}
+
 /*
  * SIGUSR1 is blocked and pending.  With a mask that keeps it blocked,
  * io_pgetevents is not interrupted; with an empty mask it is delivered
- * during the call: EINTR, and the handler ran.
+ * during the call: EINTR, and the handler ran.  After each call the
+ * caller's own mask is back (SIGUSR1 blocked, SIGUSR2 not), whether the
+ * call timed out or was interrupted.  misbehave "pgetevents-keeps-mask":
+ * the call's mask is left in place after it, as a kernel that does not
+ * restore the caller's would: it must fail.
  */
 static int test_pgetevents_mask(struct tctx *t)
 {
 	struct sigaction sa = { .sa_handler = count_sig };
 	struct timespec ts = { 0, 10000000 };
+	sigset_t block, both, empty;
 	struct aio_sigset ss;
-	sigset_t block, empty;
 	struct io_event ev;
 	int ret = T_PASS;
 
 	sigaction(SIGUSR1, &sa, NULL);
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
+	both = block;
+	sigaddset(&both, SIGUSR2);
 	sigemptyset(&empty);
-	sigprocmask(SIG_BLOCK, &block, NULL);
+	sigprocmask(SIG_SETMASK, &block, NULL);
 	raise(SIGUSR1);
-	ss.sigmask = &block;
+	ss.sigmask = &both;
 	ss.sigsetsize = 8;
 	CHECK_RET(sys_io_pgetevents(t->ctx, 1, 1, &ev, &ts, &ss), 0);
+	if (t_misbehave("pgetevents-keeps-mask"))
+		sigprocmask(SIG_SETMASK, &both, NULL);
 	CHECK(got_usr1 == 0, "handler ran with SIGUSR1 in the mask");
+	ret = mask_is(t, &block, "after io_pgetevents timed out");
+	if (ret)
+		goto out;
 	ss.sigmask = &empty;
 	CHECK_ERR(sys_io_pgetevents(t->ctx, 1, 1, &ev, &ts, &ss), EINTR);
+	if (t_misbehave("pgetevents-keeps-mask"))
+		sigprocmask(SIG_SETMASK, &empty, NULL);
 	CHECK(got_usr1 == 1, "handler ran %d times", (int)got_usr1);
+	ret = mask_is(t, &block, "after io_pgetevents was interrupted");
 out:
 	return ret;
 }
