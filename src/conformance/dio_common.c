@@ -25,7 +25,8 @@ bool dio_inject(struct tctx *t)
 
 	if (!pat || !*pat || fnmatch(pat, t->test->name, 0))
 		return false;
-	t_diag(t, "%s: doing to the file what the bug would do", DIO_INJECT_ENV);
+	t_diag(t, "%s: doing to the file what the bug would do",
+	       DIO_INJECT_ENV);
 	return true;
 }
 
@@ -74,8 +75,9 @@ int dio_subblock_ok(struct tctx *t, unsigned int *bs)
 	}
 	*bs = (unsigned int)sv.f_bsize;
 	if (*bs <= DIO_SECTOR)
-		ret = t_skip(t, "the block of %s is %u bytes: no I/O is "
-				"sub-block",
+		ret = t_skip(t,
+			     "the block of %s is %u bytes: no I/O is "
+			     "sub-block",
 			     dio_fs(t), *bs);
 out:
 	free(buf);
@@ -156,8 +158,7 @@ static void describe(const char *sec, uint64_t off, char *out, size_t len)
 			 seed_name(rep.found_id));
 		return;
 	}
-	snprintf(out, len, "%s",
-		 verify_describe(&rep, what, sizeof(what)));
+	snprintf(out, len, "%s", verify_describe(&rep, what, sizeof(what)));
 }
 
 static void expected(uint32_t seed, char *out, size_t len)
@@ -172,7 +173,8 @@ static void expected(uint32_t seed, char *out, size_t len)
 int dio_check(struct tctx *t, int fd, const struct dio_map *m, uint32_t seed,
 	      uint64_t off, uint64_t len, const char *via)
 {
-	char *buf = t_alloc(CHECK_CHUNK), want[96], seen[320];
+	char *buf = t_alloc(len < CHECK_CHUNK ? len : CHECK_CHUNK);
+	char want[96], seen[320];
 	uint64_t done = 0;
 	int ret = T_PASS;
 

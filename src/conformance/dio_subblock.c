@@ -56,8 +56,8 @@ static int set_size(struct tctx *t, int fd, uint64_t size)
  * the disk has it, then truncate back to eof: the tail of eof's block and
  * the next block held data that must never be read again.
  */
-static int dirty_tail(struct tctx *t, char *buf, unsigned int bs,
-		      uint64_t eof, unsigned int *secs)
+static int dirty_tail(struct tctx *t, char *buf, unsigned int bs, uint64_t eof,
+		      unsigned int *secs)
 {
 	uint64_t end = (eof / bs + 2) * bs;
 	struct iocb cb;
@@ -263,8 +263,8 @@ static int test_unaligned_pairs(struct tctx *t)
 	       "one io_submit (both still in flight when it returned: %u; "
 	       "0 when the filesystem serializes them)",
 	       pairs, dio_fs(t), bs, (unsigned long long)trunc,
-	       (unsigned long long)len,
-	       (unsigned long long)(last - DIO_SECTOR), racing);
+	       (unsigned long long)len, (unsigned long long)(last - DIO_SECTOR),
+	       racing);
 out:
 	if (fd >= 0)
 		close(fd);
