@@ -64,13 +64,19 @@ void dio_map_free(struct dio_map *m);
 /* [off, off + len), sector multiples, hold seed (0: zeros). */
 void dio_map_set(struct dio_map *m, uint64_t off, uint64_t len, uint32_t seed);
 
+/* What a sector read from off holds, for a message ("zeros", ...). */
+void dio_describe(const void *sec, uint64_t off, char *out, size_t len);
+
 /*
  * Read [off, off + len) of fd (sector multiples; fd may be O_DIRECT) and
  * compare each sector with the map, or with seed when m is NULL: T_PASS,
  * or a failure naming via ("O_DIRECT read", "buffered read"), the first
- * wrong sector, what it should hold and what it holds.
+ * wrong sector, what it should hold and what it holds (at the caller's
+ * file and line).
  */
-int dio_check(struct tctx *t, int fd, const struct dio_map *m, uint32_t seed,
-	      uint64_t off, uint64_t len, const char *via);
+#define dio_check(t, ...) dio_check_at(t, __FILE__, __LINE__, __VA_ARGS__)
+int dio_check_at(struct tctx *t, const char *file, int line, int fd,
+		 const struct dio_map *m, uint32_t seed, uint64_t off,
+		 uint64_t len, const char *via);
 
 #endif

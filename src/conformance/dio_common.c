@@ -118,12 +118,13 @@ void dio_map_set(struct dio_map *m, uint64_t off, uint64_t len, uint32_t seed)
 		m->seed[s] = seed;
 }
 
-static bool all_zero(const char *p, size_t len)
+static bool all_zero(const void *p, size_t len)
 {
+	const char *c = p;
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (p[i])
+		if (c[i])
 			return false;
 	return true;
 }
@@ -142,8 +143,7 @@ static const char *seed_name(uint64_t seed)
 	}
 }
 
-/* What the sector at off holds, for a message. */
-static void describe(const char *sec, uint64_t off, char *out, size_t len)
+void dio_describe(const void *sec, uint64_t off, char *out, size_t len)
 {
 	struct verify_report rep;
 	char what[256];
@@ -170,8 +170,9 @@ static void expected(uint32_t seed, char *out, size_t len)
 			 seed_name(seed));
 }
 
-int dio_check(struct tctx *t, int fd, const struct dio_map *m, uint32_t seed,
-	      uint64_t off, uint64_t len, const char *via)
+int dio_check_at(struct tctx *t, const char *file, int line, int fd,
+		 const struct dio_map *m, uint32_t seed, uint64_t off,
+		 uint64_t len, const char *via)
 {
 	char *buf = t_alloc(len < CHECK_CHUNK ? len : CHECK_CHUNK);
 	char want[96], seen[320];
@@ -179,7 +180,7 @@ int dio_check(struct tctx *t, int fd, const struct dio_map *m, uint32_t seed,
 	int ret = T_PASS;
 
 	if (!buf)
-		return t_fail(t, __FILE__, __LINE__, "out of memory");
+		return t_fail(t, file, line, "out of memory");
 	while (done < len) {
 		size_t n = len - done < CHECK_CHUNK ? (size_t)(len - done) :
 						      CHECK_CHUNK;
@@ -187,7 +188,7 @@ int dio_check(struct tctx *t, int fd, const struct dio_map *m, uint32_t seed,
 		ssize_t r = pread(fd, buf, n, (off_t)at);
 
 		if (r != (ssize_t)n) {
-			ret = t_fail(t, __FILE__, __LINE__,
+			ret = t_fail(t, file, line,
 				     "%s of %zu bytes at %llu: %zd %s", via, n,
 				     (unsigned long long)at, r,
 				     r < 0 ? errno_name(errno) : "(short)");
@@ -204,8 +205,8 @@ int dio_check(struct tctx *t, int fd, const struct dio_map *m, uint32_t seed,
 			if (ok)
 				continue;
 			expected(w, want, sizeof(want));
-			describe(p, at + s, seen, sizeof(seen));
-			ret = t_fail(t, __FILE__, __LINE__,
+			dio_describe(p, at + s, seen, sizeof(seen));
+			ret = t_fail(t, file, line,
 				     "%s: the sector at %llu should hold %s, "
 				     "it holds %s",
 				     via, (unsigned long long)(at + s), want,

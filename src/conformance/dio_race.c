@@ -38,7 +38,7 @@
  * its blocks, the test goes on (up to RACE_MORE times as far) until it
  * has seen RACE_SEEN of them.
  */
-#define RACE_SEEN 16
+#define RACE_SEEN 8
 #define RACE_MORE 16
 
 /* The toggling thread of dio.fcntl_odirect_race. */
@@ -56,7 +56,8 @@ static void *toggle(void *arg)
 	while (!__atomic_load_n(&tg->stop, __ATOMIC_ACQUIRE)) {
 		int on = __atomic_load_n(&tg->toggles, __ATOMIC_RELAXED) & 1;
 
-		if (fcntl(tg->fd, F_SETFL, on ? tg->flags : tg->flags | O_DIRECT)) {
+		if (fcntl(tg->fd, F_SETFL,
+			  on ? tg->flags : tg->flags | O_DIRECT)) {
 			tg->err = errno;
 			break;
 		}
@@ -165,7 +166,7 @@ static int race(struct toggler *tg, struct sector_writer w[2])
 
 static int test_fcntl_race(struct tctx *t)
 {
-	unsigned int blocks = t_scaled(24, 4096), bs = 0, i, writes = 0;
+	unsigned int blocks = t_scaled(16, 4096), bs = 0, i, writes = 0;
 	unsigned int overlapped = 0, used = 0;
 	struct sector_writer w[2];
 	struct toggler tg = { .fd = t->fd };
@@ -317,7 +318,7 @@ static int test_extend_stat(struct tctx *t)
 	x = calloc(1, sizeof(*x));
 	CHECK(x, "out of memory");
 	x->t = t;
-	x->n = t_scaled(500, 4000);
+	x->n = t_scaled(256, 4000);
 	inject = dio_inject(t);
 	CHECK(!pthread_create(&th, NULL, extend, x), "pthread_create");
 	running = true;
@@ -328,8 +329,8 @@ static int test_extend_stat(struct tctx *t)
 
 		n = __atomic_load_n(&x->n, __ATOMIC_ACQUIRE);
 		if (reaped >= n &&
-		    (reaped == __atomic_load_n(&x->submitted,
-					       __ATOMIC_ACQUIRE) ||
+		    (reaped ==
+			     __atomic_load_n(&x->submitted, __ATOMIC_ACQUIRE) ||
 		     x->err[0]))
 			break;
 		r = sys_io_getevents(t->ctx, 1, ES_DEPTH, ev, &ts);
@@ -390,9 +391,7 @@ out:
 }
 CONFORM_TEST(test_extend_stat, "dio.extend_stat", T_FILE, .ctx = ES_DEPTH,
 	     .buf = ES_DEPTH * ES_BS,
-	     .file = { .name = "extend",
-		       .oflags = O_RDWR,
-		       .direct = T_DIRECT })
+	     .file = { .name = "extend", .oflags = O_RDWR, .direct = T_DIRECT })
 
 #define HOLE_FILE (1ull << 30)
 #define HOLE_BS 4096
@@ -402,12 +401,13 @@ static bool in_hole(int fd, uint64_t off, uint64_t len)
 {
 	off_t d = lseek(fd, (off_t)off, SEEK_DATA);
 
-	return (d < 0 && errno == ENXIO) || (d >= 0 && (uint64_t)d >= off + len);
+	return (d < 0 && errno == ENXIO) ||
+	       (d >= 0 && (uint64_t)d >= off + len);
 }
 
 static int test_hole_fill(struct tctx *t)
 {
-	unsigned int rounds = t_scaled(50, 500), r, holes = 0;
+	unsigned int rounds = t_scaled(32, 500), r, holes = 0;
 	char why[PATH_MAX + 64];
 	bool inject;
 	struct iocb cb;

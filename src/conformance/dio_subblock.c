@@ -79,7 +79,7 @@ out:
 
 static int test_subblock_extend(struct tctx *t)
 {
-	unsigned int rounds = t_scaled(24, 4096), bs = 0, r, k, racing = 0;
+	unsigned int rounds = t_scaled(16, 4096), bs = 0, r, k, racing = 0;
 	unsigned int gap_secs = 0, tail_secs = 0, writes = 0;
 	struct dio_map map = { 0 };
 	uint64_t eof = 0, end;
