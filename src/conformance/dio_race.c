@@ -192,7 +192,7 @@ static int test_fcntl_race(struct tctx *t)
 		w[i].bs = bs;
 		w[i].buf = t->buf + i * 4096;
 	}
-	CHECK(!race(&tg, w), "pthread_create: %s", errno_name(errno));
+	CHECK(!race(&tg, w), "pthread_create failed");
 	CHECK(!tg.err, "fcntl(F_SETFL) toggling O_DIRECT: %s",
 	      errno_name(tg.err));
 	for (i = 0; i < 2; i++) {
