@@ -706,20 +706,19 @@ CONFORM_TEST(test_append_falloc, "dio.append_fallocate_race", T_FILE, .ctx = 1)
 /* Whether FIEMAP says an extent of fd's first len bytes is shared. */
 static bool has_shared_extent(int fd, uint64_t len)
 {
-	struct {
-		struct fiemap fm;
-		struct fiemap_extent fe[16];
-	} m;
+	uint64_t mem[(sizeof(struct fiemap) + 16 * sizeof(struct fiemap_extent)) /
+		     sizeof(uint64_t)];
+	struct fiemap *fm = (struct fiemap *)mem;
 	unsigned int i;
 
-	memset(&m, 0, sizeof(m));
-	m.fm.fm_length = len;
-	m.fm.fm_flags = FIEMAP_FLAG_SYNC;
-	m.fm.fm_extent_count = 16;
-	if (ioctl(fd, FS_IOC_FIEMAP, &m.fm))
+	memset(mem, 0, sizeof(mem));
+	fm->fm_length = len;
+	fm->fm_flags = FIEMAP_FLAG_SYNC;
+	fm->fm_extent_count = 16;
+	if (ioctl(fd, FS_IOC_FIEMAP, fm))
 		return false;
-	for (i = 0; i < m.fm.fm_mapped_extents && i < 16; i++)
-		if (m.fm.fm_extents[i].fe_flags & FIEMAP_EXTENT_SHARED)
+	for (i = 0; i < fm->fm_mapped_extents && i < 16; i++)
+		if (fm->fm_extents[i].fe_flags & FIEMAP_EXTENT_SHARED)
 			return true;
 	return false;
 }
