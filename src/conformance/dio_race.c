@@ -40,6 +40,8 @@
  */
 #define RACE_SEEN 8
 #define RACE_MORE 16
+/* How long a writer spins for the toggler to show it runs. */
+#define TOGGLE_WAIT 100000
 
 /* The toggling thread of dio.fcntl_odirect_race. */
 struct toggler {
@@ -94,6 +96,16 @@ static int write_sector(struct sector_writer *w, uint64_t off)
 	pat_fill(w->buf, DIO_SECTOR, off, DIO_SEED_NEW);
 	prep_rw(&cb, IOCB_CMD_PWRITE, w->t->fd, w->buf, DIO_SECTOR,
 		(int64_t)off);
+	/*
+	 * Submit while the toggler is seen running (on a busy machine the
+	 * threads seldom run at once): a bounded wait for its next toggle.
+	 */
+	before = __atomic_load_n(&w->tg->toggles, __ATOMIC_SEQ_CST);
+	for (r = 0;
+	     r < TOGGLE_WAIT &&
+	     __atomic_load_n(&w->tg->toggles, __ATOMIC_SEQ_CST) == before;
+	     r++)
+		;
 	before = __atomic_load_n(&w->tg->toggles, __ATOMIC_SEQ_CST);
 	r = sys_io_submit(w->ctx, 1, cbs);
 	if (r != 1) {
