@@ -321,9 +321,12 @@ static int test_invalidate_failure(struct tctx *t)
 	CHECK(!pthread_create(&th, NULL, write_buffered, &bw),
 	      "pthread_create");
 	running = true;
-	for (i = 0; i < loops; i++) {
+	for (i = 0; i < loops * RACE_MORE; i++) {
 		unsigned int s0, s1;
 
+		/* Past loops, on only until a write overlapped one. */
+		if (i >= loops && overlapped)
+			break;
 		prep_rw(&cb, IOCB_CMD_PWRITE, t->fd, buf, len, 0);
 		s0 = __atomic_load_n(&bw.state, __ATOMIC_SEQ_CST);
 		CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
@@ -343,7 +346,7 @@ static int test_invalidate_failure(struct tctx *t)
 	if (!overlapped)
 		SKIP("no O_DIRECT write overlapped a buffered write (%u "
 		     "writes; a busy machine?)",
-		     loops);
+		     i);
 	/*
 	 * A new descriptor: the collision may have left an EIO for fsync
 	 * to report (errseq), which is how the kernel flags it, not a bug.
@@ -366,7 +369,7 @@ static int test_invalidate_failure(struct tctx *t)
 	t_diag(t,
 	       "%u O_DIRECT writes of %zu MiB on %s racing buffered writes of "
 	       "the same range: %u overlapped one, %u completed with EIO",
-	       loops, len >> 20, dio_fs(t), overlapped, eio);
+	       i, len >> 20, dio_fs(t), overlapped, eio);
 out:
 	if (running) {
 		__atomic_store_n(&bw.stop, 1, __ATOMIC_RELEASE);
@@ -604,7 +607,7 @@ CONFORM_TEST(test_append_read, "dio.append_read_race", T_FILE, .ctx = 1)
 
 /* The fallocate() of dio.append_fallocate_race, with when it ran. */
 struct falloc_race {
-	int fd, go, err;
+	int fd, ready, go, err;
 	off_t len;
 	uint64_t start_ns, end_ns;
 };
@@ -613,6 +616,7 @@ static void *falloc_first(void *arg)
 {
 	struct falloc_race *f = arg;
 
+	__atomic_store_n(&f->ready, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&f->go, __ATOMIC_ACQUIRE))
 		;
 	f->start_ns = now_ns();
@@ -640,7 +644,10 @@ static int test_append_falloc(struct tctx *t)
 	if (!t_odirect_ok(t, why, sizeof(why)))
 		SKIP("%s", why);
 	inject = dio_inject(t);
-	for (i = 0; i < iters; i++) {
+	for (i = 0; i < iters * RACE_MORE; i++) {
+		/* Past iters, on only until the two ran at once. */
+		if (i >= iters && overlapped)
+			break;
 		fd = t_open(t, "falloc", O_RDWR | O_CREAT | O_TRUNC | O_DIRECT);
 		CHECK(fd >= 0, "open: %s", errno_name(-fd));
 		CHECK(!fstat(fd, &st), "fstat: %s", errno_name(errno));
@@ -658,6 +665,8 @@ static int test_append_falloc(struct tctx *t)
 		prep_rw(&cb, IOCB_CMD_PWRITE, fd, buf, bs, (int64_t)bs);
 		CHECK(!pthread_create(&th, NULL, falloc_first, &f),
 		      "pthread_create");
+		while (!__atomic_load_n(&f.ready, __ATOMIC_ACQUIRE))
+			sched_yield();
 		__atomic_store_n(&f.go, 1, __ATOMIC_RELEASE);
 		s0 = now_ns();
 		r = t_submit_wait(t->ctx, &cb, &ev);
@@ -687,11 +696,11 @@ static int test_append_falloc(struct tctx *t)
 	if (!overlapped)
 		SKIP("fallocate() never ran while the write was in flight "
 		     "(%u tries; a busy machine?)",
-		     iters);
+		     i);
 	t_diag(t,
 	       "%u O_DIRECT writes of the second block on %s, each racing "
 	       "fallocate() of the first: %u ran at the same time",
-	       iters, dio_fs(t), overlapped);
+	       i, dio_fs(t), overlapped);
 out:
 	if (fd >= 0)
 		close(fd);
