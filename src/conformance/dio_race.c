@@ -4,13 +4,14 @@
  * window has been seen (the counts grow with --scale and --long).
  *
  *  - dio.fcntl_odirect_race (CVE-2014-8086, xfstests aio-dio-fcntl-race,
- *    generic/036): two threads write 512-byte sectors of the same blocks
- *    with AIO while a third toggles O_DIRECT on the file with
- *    fcntl(F_SETFL).  Every write completes with its count, the file stays
- *    usable (an O_DIRECT and a buffered write after it complete) and every
- *    sector holds what was written, the unwritten one zeros.  The race is
- *    proven by counting the writes during which O_DIRECT changed; none is
- *    a skip.
+ *    generic/036): two threads write the 512-byte sectors of alternate
+ *    blocks, unaligned, with AIO while a third toggles O_DIRECT on the
+ *    file with fcntl(F_SETFL).  Every write completes with its count, the
+ *    file stays usable (an O_DIRECT and a buffered write after it
+ *    complete; a leaked lock would hang them, which the watchdog reports)
+ *    and every sector holds what was written, the first of each block
+ *    zeros.  The race is proven by counting the writes during which
+ *    O_DIRECT changed; none is a skip.
  *  - dio.extend_stat (xfstests aio-dio-extend-stat, 4000 writes with
  *    --long): extending O_DIRECT writes submitted one by one from a
  *    thread, reaped in another that stats the file at each completion:
