@@ -268,6 +268,9 @@ CONFORM_TEST(test_cycle_write, "dio.write_over_cached_pages", T_FILE, .ctx = 1,
 	     .file = T_PATTERN_FILE("cycle", CW_SIZE, DIO_SEED_OLD, O_RDWR,
 				    .direct = T_DIRECT))
 
+/* How long the O_DIRECT writer waits to see the buffered one run. */
+#define WRITER_WAIT 100000
+
 /* The buffered writer of dio.write_racing_buffered_writes. */
 struct buffered_writer {
 	int fd, stop, err;
@@ -296,7 +299,7 @@ static void *write_buffered(void *arg)
 
 static int test_invalidate_failure(struct tctx *t)
 {
-	unsigned int loops = t_scaled(4, 200), i, overlapped = 0, eio = 0;
+	unsigned int loops = t_scaled(4, 200), i, k, overlapped = 0, eio = 0;
 	size_t len = (conform_opts.long_counts ? 32u : 2u) << 20;
 	struct buffered_writer bw = { .fd = -1 };
 	bool running = false;
@@ -328,6 +331,13 @@ static int test_invalidate_failure(struct tctx *t)
 		if (i >= loops && overlapped)
 			break;
 		prep_rw(&cb, IOCB_CMD_PWRITE, t->fd, buf, len, 0);
+		/* Start while the buffered writer is seen running. */
+		s0 = __atomic_load_n(&bw.state, __ATOMIC_SEQ_CST);
+		for (k = 0; k < WRITER_WAIT &&
+			    __atomic_load_n(&bw.state, __ATOMIC_SEQ_CST) == s0;
+		     k++)
+			if (k % 64 == 63)
+				sched_yield();
 		s0 = __atomic_load_n(&bw.state, __ATOMIC_SEQ_CST);
 		CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
 		s1 = __atomic_load_n(&bw.state, __ATOMIC_SEQ_CST);
