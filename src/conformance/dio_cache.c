@@ -270,6 +270,8 @@ CONFORM_TEST(test_cycle_write, "dio.write_over_cached_pages", T_FILE, .ctx = 1,
 
 /* How long the O_DIRECT writer waits to see the buffered one run. */
 #define WRITER_WAIT 100000
+/* Buffered writes at most per O_DIRECT write. */
+#define BUFFERED_PER_DIRECT 4
 
 /* The buffered writer of dio.write_racing_buffered_writes. */
 struct buffered_writer {
@@ -277,15 +279,30 @@ struct buffered_writer {
 	const char *buf;
 	size_t len;
 	unsigned int state; /* odd while a pwrite is in progress */
+	unsigned int window; /* odd while an O_DIRECT write is made */
 };
 
+/*
+ * Buffered writes while the O_DIRECT writer's window is open, a few per
+ * window: each leaves dirty pages for the machine to write back.
+ */
 static void *write_buffered(void *arg)
 {
 	struct buffered_writer *b = arg;
+	unsigned int last = 0, done = 0, w;
 
 	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
 		ssize_t n;
 
+		w = __atomic_load_n(&b->window, __ATOMIC_ACQUIRE);
+		if (w != last)
+			done = 0;
+		last = w;
+		if (!(w & 1) || done >= BUFFERED_PER_DIRECT) {
+			sched_yield();
+			continue;
+		}
+		done++;
 		__atomic_add_fetch(&b->state, 1, __ATOMIC_SEQ_CST);
 		n = pwrite(b->fd, b->buf, b->len, 0);
 		__atomic_add_fetch(&b->state, 1, __ATOMIC_SEQ_CST);
@@ -331,16 +348,18 @@ static int test_invalidate_failure(struct tctx *t)
 		if (i >= loops && overlapped)
 			break;
 		prep_rw(&cb, IOCB_CMD_PWRITE, t->fd, buf, len, 0);
-		/* Start while the buffered writer is seen running. */
-		s0 = __atomic_load_n(&bw.state, __ATOMIC_SEQ_CST);
+		/* Open the window; submit once a buffered write is on. */
+		__atomic_add_fetch(&bw.window, 1, __ATOMIC_RELEASE);
 		for (k = 0; k < WRITER_WAIT &&
-			    __atomic_load_n(&bw.state, __ATOMIC_SEQ_CST) == s0;
+			    !(__atomic_load_n(&bw.state, __ATOMIC_SEQ_CST) & 1);
 		     k++)
 			if (k % 64 == 63)
 				sched_yield();
 		s0 = __atomic_load_n(&bw.state, __ATOMIC_SEQ_CST);
-		CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
+		ret = t_submit_wait(t->ctx, &cb, &ev);
 		s1 = __atomic_load_n(&bw.state, __ATOMIC_SEQ_CST);
+		__atomic_add_fetch(&bw.window, 1, __ATOMIC_RELEASE);
+		CHECK(!ret, "io_submit: %s", errno_name(-ret));
 		overlapped += s0 != s1 || (s0 & 1);
 		/* aio-dio-invalidate-failure takes EIO: old kernels said so. */
 		if (ev.res == -EIO) {
