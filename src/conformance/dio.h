@@ -49,6 +49,13 @@ const char *dio_fs(const struct tctx *t);
  */
 int dio_subblock_ok(struct tctx *t, unsigned int *bs);
 
+/*
+ * Wait, spinning and now and then yielding, for another thread to change
+ * *v from old: true, or false after max_ns (it did not run meanwhile).
+ * For the race tests' preconditions only, never a verdict.
+ */
+bool dio_wait_change(const unsigned int *v, unsigned int old, uint64_t max_ns);
+
 /* Completions in ctx's ring not yet reaped (inline ones, after a submit). */
 unsigned int dio_ring_ready(aio_context_t ctx);
 

@@ -268,10 +268,13 @@ CONFORM_TEST(test_cycle_write, "dio.write_over_cached_pages", T_FILE, .ctx = 1,
 	     .file = T_PATTERN_FILE("cycle", CW_SIZE, DIO_SEED_OLD, O_RDWR,
 				    .direct = T_DIRECT))
 
-/* How long the O_DIRECT writer waits to see the buffered one run. */
-#define WRITER_WAIT 100000
-/* Buffered writes at most per O_DIRECT write. */
-#define BUFFERED_PER_DIRECT 4
+/* How long the O_DIRECT writer waits to see the buffered one start. */
+#define WRITER_WAIT_NS 50000000ull
+/*
+ * Buffered writes at most per O_DIRECT write: they rewrite the same
+ * pages, so what is left dirty stays the size of the file.
+ */
+#define BUFFERED_PER_DIRECT 64
 
 /* The buffered writer of dio.write_racing_buffered_writes. */
 struct buffered_writer {
@@ -283,8 +286,8 @@ struct buffered_writer {
 };
 
 /*
- * Buffered writes while the O_DIRECT writer's window is open, a few per
- * window: each leaves dirty pages for the machine to write back.
+ * Buffered writes while the O_DIRECT writer's window is open (not all the
+ * time: the CPU is shared), up to BUFFERED_PER_DIRECT per window.
  */
 static void *write_buffered(void *arg)
 {
@@ -316,7 +319,7 @@ static void *write_buffered(void *arg)
 
 static int test_invalidate_failure(struct tctx *t)
 {
-	unsigned int loops = t_scaled(4, 200), i, k, overlapped = 0, eio = 0;
+	unsigned int loops = t_scaled(4, 200), i, overlapped = 0, eio = 0;
 	size_t len = (conform_opts.long_counts ? 32u : 2u) << 20;
 	struct buffered_writer bw = { .fd = -1 };
 	bool running = false;
@@ -349,12 +352,10 @@ static int test_invalidate_failure(struct tctx *t)
 			break;
 		prep_rw(&cb, IOCB_CMD_PWRITE, t->fd, buf, len, 0);
 		/* Open the window; submit once a buffered write is on. */
+		s0 = __atomic_load_n(&bw.state, __ATOMIC_SEQ_CST);
 		__atomic_add_fetch(&bw.window, 1, __ATOMIC_RELEASE);
-		for (k = 0; k < WRITER_WAIT &&
-			    !(__atomic_load_n(&bw.state, __ATOMIC_SEQ_CST) & 1);
-		     k++)
-			if (k % 64 == 63)
-				sched_yield();
+		if (!(s0 & 1))
+			dio_wait_change(&bw.state, s0, WRITER_WAIT_NS);
 		s0 = __atomic_load_n(&bw.state, __ATOMIC_SEQ_CST);
 		ret = t_submit_wait(t->ctx, &cb, &ev);
 		s1 = __atomic_load_n(&bw.state, __ATOMIC_SEQ_CST);

@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dio.h"
 #include "verify.h"
 
@@ -84,6 +86,22 @@ out:
 	close(fd);
 	unlink(PROBE); /* in the test's directory, its cwd */
 	return ret;
+}
+
+bool dio_wait_change(const unsigned int *v, unsigned int old, uint64_t max_ns)
+{
+	uint64_t end = now_ns() + max_ns;
+	unsigned int i;
+
+	for (i = 1;; i++) {
+		if (__atomic_load_n(v, __ATOMIC_SEQ_CST) != old)
+			return true;
+		if (i % 64 == 0) {
+			if (now_ns() >= end)
+				return false;
+			sched_yield();
+		}
+	}
 }
 
 unsigned int dio_ring_ready(aio_context_t ctx)

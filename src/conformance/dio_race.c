@@ -39,16 +39,16 @@
  * its blocks, the test goes on (up to RACE_MORE times as far) until it
  * has seen RACE_SEEN of them.
  */
-#define RACE_SEEN 8
-#define RACE_MORE 16
-/* How long a writer spins for the toggler to show it runs. */
-#define TOGGLE_WAIT 100000
+#define RACE_SEEN 4
+#define RACE_MORE 8
+/* How long a writer waits for the toggler to show it runs. */
+#define TOGGLE_WAIT_NS 1000000ull
 
 /* The toggling thread of dio.fcntl_odirect_race. */
 struct toggler {
 	int fd, flags;
 	int stop;
-	unsigned long toggles; /* F_SETFL calls done */
+	unsigned int toggles; /* F_SETFL calls done */
 	int err;
 };
 
@@ -91,7 +91,7 @@ static int write_sector(struct sector_writer *w, uint64_t off)
 {
 	struct iocb cb, *cbs[1] = { &cb };
 	struct io_event ev;
-	unsigned long before, after;
+	unsigned int before, after;
 	int r;
 
 	pat_fill(w->buf, DIO_SECTOR, off, DIO_SEED_NEW);
@@ -102,11 +102,7 @@ static int write_sector(struct sector_writer *w, uint64_t off)
 	 * threads seldom run at once): a bounded wait for its next toggle.
 	 */
 	before = __atomic_load_n(&w->tg->toggles, __ATOMIC_SEQ_CST);
-	for (r = 0;
-	     r < TOGGLE_WAIT &&
-	     __atomic_load_n(&w->tg->toggles, __ATOMIC_SEQ_CST) == before;
-	     r++)
-		;
+	dio_wait_change(&w->tg->toggles, before, TOGGLE_WAIT_NS);
 	before = __atomic_load_n(&w->tg->toggles, __ATOMIC_SEQ_CST);
 	r = sys_io_submit(w->ctx, 1, cbs);
 	if (r != 1) {
@@ -216,7 +212,7 @@ static int test_fcntl_race(struct tctx *t)
 	}
 	if (!overlapped)
 		SKIP("O_DIRECT never changed while a write was in flight "
-		     "(%u writes, %lu toggles; a busy machine?)",
+		     "(%u writes, %u toggles; a busy machine?)",
 		     writes, tg.toggles);
 	/* Still usable: a write with O_DIRECT on, then one with it off. */
 	size = (uint64_t)used * bs + 2 * DIO_SECTOR;
@@ -253,7 +249,7 @@ static int test_fcntl_race(struct tctx *t)
 		goto out;
 	t_diag(t,
 	       "%u sub-block writes into %u blocks of %u on %s from 2 threads "
-	       "while O_DIRECT was toggled %lu times: it changed during %u of "
+	       "while O_DIRECT was toggled %u times: it changed during %u of "
 	       "them; the file took an O_DIRECT and a buffered write after; "
 	       "%llu sectors checked",
 	       writes, w[0].blocks + w[1].blocks, bs, dio_fs(t), tg.toggles,
