@@ -244,9 +244,10 @@ static int test_cycle_write(struct tctx *t)
 		SKIP("the file's pages were never in the page cache before an "
 		     "O_DIRECT write (mincore)");
 	t_diag(t,
-	       "%u O_DIRECT writes of %d bytes on %s, each over a file in "
-	       "the page cache (mincore: %u); %u buffered reads by %d "
-	       "thread%s, %u during a write",
+	       "%u O_DIRECT writes of %d bytes on %s over the file read "
+	       "into the page cache first (cached before %u of them, by "
+	       "mincore); %u buffered reads by %d thread%s, %u during a "
+	       "write",
 	       loops, CW_SIZE, dio_fs(t), cached, reads, readers,
 	       readers > 1 ? "s" : "", overlapped);
 out:
