@@ -44,11 +44,15 @@
 /* How long a writer waits for the toggler to show it runs. */
 #define TOGGLE_WAIT_NS 1000000ull
 
-/* The toggling thread of dio.fcntl_odirect_race. */
+/*
+ * The toggling thread of dio.fcntl_odirect_race: it toggles while a
+ * writer is about to write or writing, and yields the CPU otherwise.
+ */
 struct toggler {
 	int fd, flags;
 	int stop;
 	unsigned int toggles; /* F_SETFL calls done */
+	unsigned int writing; /* writers between their wait and their reap */
 	int err;
 };
 
@@ -59,6 +63,10 @@ static void *toggle(void *arg)
 	while (!__atomic_load_n(&tg->stop, __ATOMIC_ACQUIRE)) {
 		int on = __atomic_load_n(&tg->toggles, __ATOMIC_RELAXED) & 1;
 
+		if (!__atomic_load_n(&tg->writing, __ATOMIC_ACQUIRE)) {
+			sched_yield();
+			continue;
+		}
 		if (fcntl(tg->fd, F_SETFL,
 			  on ? tg->flags : tg->flags | O_DIRECT)) {
 			tg->err = errno;
@@ -92,31 +100,35 @@ static int write_sector(struct sector_writer *w, uint64_t off)
 	struct iocb cb, *cbs[1] = { &cb };
 	struct io_event ev;
 	unsigned int before, after;
-	int r;
+	int r, got, err;
 
 	pat_fill(w->buf, DIO_SECTOR, off, DIO_SEED_NEW);
 	prep_rw(&cb, IOCB_CMD_PWRITE, w->t->fd, w->buf, DIO_SECTOR,
 		(int64_t)off);
 	/*
 	 * Submit while the toggler is seen running (on a busy machine the
-	 * threads seldom run at once): a bounded wait for its next toggle.
+	 * threads seldom run at once): say so, and wait (bounded) for its
+	 * next toggle.
 	 */
 	before = __atomic_load_n(&w->tg->toggles, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&w->tg->writing, 1, __ATOMIC_RELEASE);
 	dio_wait_change(&w->tg->toggles, before, TOGGLE_WAIT_NS);
 	before = __atomic_load_n(&w->tg->toggles, __ATOMIC_SEQ_CST);
 	r = sys_io_submit(w->ctx, 1, cbs);
+	err = errno;
+	got = r == 1 ? t_reap(w->ctx, 1, &ev) : 0;
+	after = __atomic_load_n(&w->tg->toggles, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&w->tg->writing, 1, __ATOMIC_RELEASE);
 	if (r != 1) {
 		snprintf(w->err, sizeof(w->err), "io_submit at %llu: %d %s",
-			 (unsigned long long)off, r, errno_name(errno));
+			 (unsigned long long)off, r, errno_name(err));
 		return -1;
 	}
-	r = t_reap(w->ctx, 1, &ev);
-	after = __atomic_load_n(&w->tg->toggles, __ATOMIC_SEQ_CST);
-	if (r != 1 || ev.res != DIO_SECTOR) {
+	if (got != 1 || ev.res != DIO_SECTOR) {
 		snprintf(w->err, sizeof(w->err),
 			 "write of 512 bytes at %llu: %s %lld",
-			 (unsigned long long)off, r != 1 ? "reap" : "res",
-			 r != 1 ? (long long)r : (long long)ev.res);
+			 (unsigned long long)off, got != 1 ? "reap" : "res",
+			 got != 1 ? (long long)got : (long long)ev.res);
 		return -1;
 	}
 	w->writes++;
