@@ -5,6 +5,7 @@
  * the page cache, /proc numbers, and waiting for a child with a watchdog.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -170,6 +171,21 @@ bool t_odirect_ok(struct tctx *t, char *why, size_t len)
 	}
 	close(fd);
 	return true;
+}
+
+unsigned int conform_scale(void)
+{
+	return conform_opts.scale ? conform_opts.scale : 1;
+}
+
+unsigned int t_scaled(unsigned int default_n, unsigned int full_n)
+{
+	uint64_t n = conform_opts.long_counts ? full_n : default_n;
+
+	n *= conform_scale();
+	if (n > UINT_MAX)
+		n = UINT_MAX;
+	return n ? (unsigned int)n : 1;
 }
 
 int read_proc_long(const char *path, long *val)

@@ -331,12 +331,14 @@ static int test_holes_race(struct tctx *t)
 	struct io_event *ev = t->ev;
 	char *wbuf = t->buf, *rbuf = t->buf2, why[256];
 	int ret = T_PASS, fd = -1, i, n, oflags = 0, round;
+	/* aio-dio-hole-filling-race's 500 rounds with --long. */
+	int rounds = (int)t_scaled(8, 500);
 	aio_context_t ctx = t->ctx;
 
 	if (t_odirect_ok(t, why, sizeof(why)))
 		oflags = O_DIRECT;
 	pat_fill(wbuf, HOLE_BLOCKS * HOLE_BS, 0, 8);
-	for (round = 0; round < 4; round++) {
+	for (round = 0; round < rounds; round++) {
 		fd = t_open(t, "holes", O_RDWR | O_CREAT | O_TRUNC | oflags);
 		CHECK(fd >= 0, "open: %s", errno_name(-fd));
 		/* Rounds 0, 1: holes inside i_size; 2, 3: extending. */
@@ -381,6 +383,8 @@ static int test_holes_race(struct tctx *t)
 		close(fd);
 		fd = -1;
 	}
+	t_diag(t, "%d rounds of %d writes with reads of the same blocks",
+	       rounds, HOLE_BLOCKS);
 out:
 	if (fd >= 0)
 		close(fd);

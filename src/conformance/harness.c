@@ -49,6 +49,7 @@ struct conform_opts conform_opts = {
 	.timeout_s = 30,
 	.bail_after = 3,
 	.kill_wait_s = 5,
+	.scale = 1,
 };
 
 enum r_kind {
@@ -1065,6 +1066,8 @@ static int write_json(const char *path, int pass, int fail, int skip,
 	else
 		json_null(&j, "deadline_s");
 	json_bool(&j, "deadline_reached", deadline_hit);
+	json_uint(&j, "scale", conform_opts.scale);
+	json_bool(&j, "long", conform_opts.long_counts);
 	json_str_or_null(&j, "aio_missing", no_aio);
 	json_str_or_null(&j, "io_uring_missing", no_uring);
 	json_arr_begin(&j, "results");
@@ -1233,6 +1236,10 @@ int conform_run(void)
 	printf("# aio-conform: scratch %s, %s, kernel log scan %s\n",
 	       conform_opts.scratch, geteuid() ? "not root" : "root",
 	       kmsg_rd >= 0 ? "on" : "off (needs root and /dev/kmsg)");
+	if (conform_opts.scale != 1 || conform_opts.long_counts)
+		printf("# aio-conform: race loops at %s counts, scale %u\n",
+		       conform_opts.long_counts ? "full (--long)" : "default",
+		       conform_opts.scale);
 	if (no_aio[0])
 		printf("# aio-conform: %s: every AIO test is skipped\n",
 		       no_aio);

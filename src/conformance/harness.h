@@ -462,6 +462,15 @@ void *t_alloc(size_t len);
 /* Whether this variant takes O_DIRECT for a new file; else the reason. */
 bool t_odirect_ok(struct tctx *t, char *why, size_t len);
 
+/*
+ * How big a test that repeats a race makes its loops: default_n at the
+ * default size, full_n (the peers' own counts) with --long; either times
+ * --scale N (default 1).  Never 0.
+ */
+unsigned int t_scaled(unsigned int default_n, unsigned int full_n);
+/* --scale's N (1 unless given). */
+unsigned int conform_scale(void);
+
 /* Read a number from a /proc file: 0 or -errno. */
 int read_proc_long(const char *path, long *val);
 int write_proc_long(const char *path, long val);
@@ -483,6 +492,8 @@ struct conform_opts {
 	unsigned int deadline_s; /* the whole run; 0: none */
 	unsigned int bail_after; /* stuck tests in a row that end the run */
 	unsigned int kill_wait_s; /* how long a killed test may take to go */
+	unsigned int scale; /* --scale: race loops' counts times this */
+	bool long_counts; /* --long: the peers' full counts (t_scaled()) */
 	const char *json_path;
 	const char *taint_file; /* hidden: read instead of the kernel's */
 	char scratch[PATH_MAX];

@@ -41,6 +41,11 @@ static void usage(FILE *f)
 		"      --bail-after N     stop (KTAP \"Bail out!\") once N tests in a\n"
 		"                         row left a process SIGKILL cannot end\n"
 		"                         (default 3; 0: never)\n"
+		"      --scale N          multiply the race tests' loop counts by N\n"
+		"                         (default 1)\n"
+		"      --long             the race tests at the peers' full counts\n"
+		"                         (xfstests' aio-dio-regress), times N;\n"
+		"                         both raise the default --timeout as much\n"
 		"      --json FILE        write the results as JSON to FILE\n"
 		"  -d DIR                 scratch directory (a fresh directory is\n"
 		"                         made inside it; default $TMPDIR or .);\n"
@@ -64,6 +69,9 @@ static void usage(FILE *f)
 		"128 + N when stopped by signal N (130 for SIGINT).\n");
 }
 
+/* --long's loops take up to this many times the default's. */
+#define LONG_TIMEOUT_FACTOR 10
+
 enum {
 	OPT_VARIANT = 256,
 	OPT_TIMEOUT,
@@ -76,6 +84,8 @@ enum {
 	OPT_KILL_WAIT,
 	OPT_TAINT_FILE,
 	OPT_SYSTEM_WIDE,
+	OPT_SCALE,
+	OPT_LONG,
 };
 
 static const struct option long_opts[] = {
@@ -91,6 +101,8 @@ static const struct option long_opts[] = {
 	{ "system-wide", no_argument, NULL, OPT_SYSTEM_WIDE },
 	{ "deadline", required_argument, NULL, OPT_DEADLINE },
 	{ "bail-after", required_argument, NULL, OPT_BAIL },
+	{ "scale", required_argument, NULL, OPT_SCALE },
+	{ "long", no_argument, NULL, OPT_LONG },
 	/* Hidden, for the meta group: */
 	{ "kill-wait", required_argument, NULL, OPT_KILL_WAIT },
 	{ "taint-file", required_argument, NULL, OPT_TAINT_FILE },
@@ -113,10 +125,19 @@ static int usage_error(const char *fmt, ...)
 	return 2;
 }
 
+/* The default watchdog, grown with --scale and --long (at most a day). */
+static unsigned int scaled_timeout(unsigned int base_s)
+{
+	uint64_t t = (uint64_t)base_s * conform_opts.scale *
+		     (conform_opts.long_counts ? LONG_TIMEOUT_FACTOR : 1);
+
+	return t > 86400 ? 86400 : (unsigned int)t;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = NULL, *bad;
-	bool list = false;
+	bool list = false, timeout_set = false;
 	struct stat st;
 	long val;
 	int c, ret;
@@ -156,6 +177,7 @@ int main(int argc, char **argv)
 				return usage_error("invalid timeout '%s'",
 						   optarg);
 			conform_opts.timeout_s = (unsigned int)val;
+			timeout_set = true;
 			break;
 		case OPT_DEADLINE:
 			if (parse_long(optarg, 1, 7 * 86400, &val))
@@ -174,6 +196,15 @@ int main(int argc, char **argv)
 				return usage_error("invalid --kill-wait '%s'",
 						   optarg);
 			conform_opts.kill_wait_s = (unsigned int)val;
+			break;
+		case OPT_SCALE:
+			if (parse_long(optarg, 1, 1000, &val))
+				return usage_error("invalid --scale '%s'",
+						   optarg);
+			conform_opts.scale = (unsigned int)val;
+			break;
+		case OPT_LONG:
+			conform_opts.long_counts = true;
 			break;
 		case OPT_TAINT_FILE:
 			conform_opts.taint_file = optarg;
@@ -213,6 +244,8 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!timeout_set)
+		conform_opts.timeout_s = scaled_timeout(conform_opts.timeout_s);
 	bad = conform_unmatched();
 	if (bad && bad[0])
 		return usage_error("no test matches -t '%s'", bad);
