@@ -300,7 +300,7 @@ def main(argv: list[str]) -> int:
         for rep in range(args.repeat):
             if not ({"engines", "study"} & set(parts)):
                 break
-            machine.record(results, f"bench round {rep + 1} start")
+            machine.record(results, f"bench round {rep + 1} start", rep + 1)
             if "engines" in parts:
                 for tname, targs, path in targets:
                     for ename, eargs in ENGINES:

@@ -15,8 +15,9 @@ JSON file of a run is recognised by its content, never by scraping text:
   aio-bare              the bare io_submit loop's IOPS
   aio-conform           conformance results ("tool": "aio-conform" or
                         "schema": "aio-conform/1")
-  aio-suite-machine/1   machine.json: the machine probes of tools/machine.py,
-                        the control of a comparison (not a point)
+  aio-suite-machine/2   machine.json: the machine probes of tools/machine.py,
+                        the control of a comparison (not a point); /1, the
+                        same without aio-machine's "control", too
 
 env.json says whether the run was emulated (qemu TCG): such runs keep their
 conformance results but their timings are never used as performance.

@@ -3,17 +3,27 @@
 """The machine's own speed, measured beside the kernel's: the control of a
 comparison between runs.
 
-A probe times a fixed amount of user-space work (integer arithmetic in the
-interpreter, no system call inside the timed loop), several times, and
-reads the CPU time the hypervisor took from this guest (steal, /proc/stat)
-since the previous probe.  The kernel under test does not run in the timed
-loop, so a change of the probe between two runs is a change of the machine
-(host load, CPU frequency, another guest), not of the kernel.  make bench
-and tools/study.py record one probe at the start of every round and one at
-the end, in machine.json of the run directory (schema aio-suite-machine/1);
-tools/report.py compares the probes of two columns and will not call a
-change a regression when the machine alone moved as much
-(docs/REPORT.md).
+A probe runs build/aio-machine (src/tools/aio-machine.c, schema
+aio-machine/1): fixed work that never enters the AIO code, timed several
+times (a user-space loop, getppid() and small reads of /dev/zero, a copy of
+a buffer larger than the L2 cache), the CPU steal over the probe and the
+probe's CPU time against its wall time.  It goes into the probe's
+"control".  Without a built aio-machine (or when it fails) the control is
+the Python loop below, and says so ("source": "python", "reason").
+
+Every probe also keeps the figures of aio-suite-machine/1, which the report
+compares today: the Python loop (integer arithmetic in the interpreter, no
+system call inside the timed loop) and the CPU time the hypervisor took
+from this guest (steal, /proc/stat) since the previous probe.  The kernel
+under test does not run in the timed loops, so a change of the probe
+between two runs is a change of the machine (host load, CPU frequency,
+another guest), not of the kernel.  make bench and tools/study.py record a
+probe at every round (tools/study.py: before every scenario of every
+round, and the points of that scenario name it) and one at the end, in
+machine.json of the run directory (schema aio-suite-machine/2,
+docs/RESULTS-FORMAT.md); tools/report.py compares the probes of two
+columns and will not call a change a regression when the machine alone
+moved as much (docs/REPORT.md).
 
   tools/machine.py [DIR]    probe now; append to DIR/machine.json, or print
 """
@@ -24,14 +34,19 @@ import json
 import os
 import signal
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-SCHEMA = "aio-suite-machine/1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import store  # noqa: E402
+
+SCHEMA = "aio-suite-machine/2"
 LOOP_ITERATIONS = 200_000
 PROBE_REPEATS = 7
+CONTROL_TIMEOUT_S = 20.0
 
 
 def _work(n: int) -> int:
@@ -77,9 +92,57 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def probe(label: str, previous: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One probe; steal_pct covers the time since previous (a probe dict)."""
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def c_control() -> tuple[dict[str, Any] | None, str]:
+    """aio-machine's JSON, or None and why it is not there."""
+    prog = store.BUILD / "aio-machine"
+    if not prog.exists():
+        return None, f"{prog} is not built (run make)"
+    try:
+        p = subprocess.run([str(prog)], capture_output=True, text=True,
+                           timeout=CONTROL_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return None, f"{prog} gave no result in {CONTROL_TIMEOUT_S:.0f} s"
+    except OSError as e:
+        return None, f"cannot run {prog}: {e.strerror or e}"
+    if p.returncode != 0:
+        return None, _last_line(p.stderr) or f"{prog} exit status {p.returncode}"
+    try:
+        data = json.loads(p.stdout)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or data.get("schema") != "aio-machine/1":
+        return None, f"{prog} printed no aio-machine/1 JSON"
+    return data, ""
+
+
+def python_control(samples: list[int], cpu_ns: int, wall_ns: int,
+                   reason: str) -> dict[str, Any]:
+    """The fallback control: the Python loop's timings (other work than
+    aio-machine's user loop: never compare the two)."""
+    return {
+        "source": "python", "reason": reason, "repeats": len(samples),
+        "user_loop": {"iterations": LOOP_ITERATIONS,
+                      "median_ns": statistics.median(samples),
+                      "per_iteration_ns": statistics.median(samples) / LOOP_ITERATIONS,
+                      "samples_ns": samples},
+        "process": {"wall_ns": wall_ns, "cpu_ns": cpu_ns,
+                    "cpu_per_wall": cpu_ns / wall_ns if wall_ns else 0.0},
+    }
+
+
+def probe(label: str, previous: dict[str, Any] | None = None,
+          control: bool = True) -> dict[str, Any]:
+    """One probe; steal_pct covers the time since previous (a probe dict).
+    With control, the probe's "control" is aio-machine's figures, or the
+    Python loop's when aio-machine is not built or fails."""
+    w0, c0 = time.monotonic_ns(), time.process_time_ns()
     samples = cpu_loop_ns()
+    w1, c1 = time.monotonic_ns(), time.process_time_ns()
     ticks = cpu_ticks()
     entry: dict[str, Any] = {
         "label": label,
@@ -95,14 +158,25 @@ def probe(label: str, previous: dict[str, Any] | None = None) -> dict[str, Any]:
             d_steal = ticks[0] - previous["steal_jiffies"]
             if d_total > 0:
                 entry["steal_pct_since_previous"] = round(100.0 * d_steal / d_total, 3)
+    if control:
+        data, why = c_control()
+        if data is not None:
+            entry["control"] = {"source": "aio-machine", "reason": "", **data}
+        else:
+            entry["control"] = python_control(samples, c1 - c0, w1 - w0, why)
     return entry
 
 
-def record(directory: Path, label: str) -> dict[str, Any]:
-    """Probe and append the probe to directory/machine.json."""
+def record(directory: Path, label: str, round_no: int | None = None) -> dict[str, Any]:
+    """Probe and append the probe to directory/machine.json; the probe's
+    "index" is its place in "probes" (what a study point's
+    "control_probe" names), "round" the round it belongs to (from 1)."""
     path = directory / "machine.json"
     data = load(path)
     entry = probe(label, data["probes"][-1] if data["probes"] else None)
+    entry["index"] = len(data["probes"])
+    if round_no is not None:
+        entry["round"] = round_no
     data["probes"].append(entry)
     data["schema"] = SCHEMA
     data["python"] = sys.version.split()[0]

@@ -34,7 +34,8 @@ MAX_ABS = 1e18  # bigger than any IOPS, byte rate or time in ns a run reports
 
 SCENARIO = "aio-suite-scenario/1"
 AIO_STRESS = "aio-stress/1"
-MACHINE = "aio-suite-machine/1"
+MACHINE = "aio-suite-machine/2"
+MACHINE_1 = "aio-suite-machine/1"  # the same probes without "control": still read
 CONFORM = "aio-conform/1"
 
 
@@ -353,8 +354,10 @@ def check_conform(d: dict[str, Any]) -> None:
 def check_machine(d: dict[str, Any]) -> None:
     for i, p in enumerate(array(d.get("probes"), "probes")):
         p = obj(p, where("probes", i), null=False)
-        for k in ("cpu_loop_ns", "steal_pct_since_previous"):
+        for k in ("cpu_loop_ns", "steal_pct_since_previous", "index"):
             number(p.get(k), where("probes", i, k))
+        c = obj(p.get("control"), where("probes", i, "control"))
+        string(c.get("source"), where("probes", i, "control", "source"))
 
 
 def check_env(d: dict[str, Any]) -> None:
@@ -377,13 +380,13 @@ def kind(d: Any) -> str:
         return ""
     schema = d.get("schema")
     known = {SCENARIO: "scenario", AIO_STRESS: "aio-stress", MACHINE: "machine",
-             CONFORM: "conform"}
+             MACHINE_1: "machine", CONFORM: "conform"}
     if schema in known:
         return known[schema]
     if isinstance(schema, str):
-        for s in known:
-            if schema.split("/")[0] == s.split("/")[0]:
-                raise BadFile(f"schema {schema!r}: this report reads {s}")
+        same = [s for s in known if schema.split("/")[0] == s.split("/")[0]]
+        if same:
+            raise BadFile(f"schema {schema!r}: this report reads {' or '.join(sorted(same))}")
     if d.get("tool") == "aio-conform":
         return "conform"
     if "fio version" in d:

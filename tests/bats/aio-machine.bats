@@ -4,7 +4,11 @@
 # Description: the in-run control: build/aio-machine (src/tools/aio-machine.c)
 # prints aio-machine/1 JSON whose timings are positive and grow with the
 # work asked (a check of the probe, not a verdict on the kernel: generous
-# bounds, the least of several timings), refuses bad usage with one line.  (Its --help and an unknown option: probes.bats,
+# bounds, the least of several timings), refuses bad usage with one line;
+# tools/machine.py records it as the "control" of every probe of
+# aio-suite-machine/2 and falls back to its Python loop, saying why, when
+# the C probe is not built or fails; the report's schema check reads both
+# versions of machine.json.  (Its --help and an unknown option: probes.bats,
 # with every probe.)
 
 load helpers
@@ -142,4 +146,63 @@ scales() {
 	run "$nosys" getppid -- "$AIO_MACHINE" -n 1
 	assert_one_line_error aio-machine 1
 	assert_output_has "getppid"
+}
+
+# ---- tools/machine.py ----
+
+@test "machine.py records aio-machine as the control of each probe in aio-suite-machine/2" {
+	run python3 "$TOP/tools/machine.py" "$SCRATCH"
+	assert_status 0
+	run python3 "$TOP/tools/machine.py" "$SCRATCH"
+	assert_status 0
+	json_true "$SCRATCH/machine.json" \
+		'd["schema"] == "aio-suite-machine/2" and len(d["probes"]) == 2' \
+		'[p["index"] for p in d["probes"]] == [0, 1]' \
+		'all(p["control"]["source"] == "aio-machine" and p["control"]["reason"] == "" for p in d["probes"])' \
+		'all(p["control"]["schema"] == "aio-machine/1" and p["control"]["user_loop"]["median_ns"] > 0 for p in d["probes"])' \
+		'all(p["cpu_loop_ns"] > 0 and len(p["cpu_loop_ns_samples"]) == 7 for p in d["probes"])' \
+		'"steal_pct_since_previous" in d["probes"][1]'
+}
+
+@test "machine.py falls back to its Python loop without a built aio-machine and says why" {
+	mkdir "$SCRATCH/nobuild"
+	BUILD=$SCRATCH/nobuild run python3 "$TOP/tools/machine.py" "$SCRATCH"
+	assert_status 0
+	json_true "$SCRATCH/machine.json" \
+		'd["schema"] == "aio-suite-machine/2"' \
+		'd["probes"][0]["control"]["source"] == "python"' \
+		'"aio-machine is not built" in d["probes"][0]["control"]["reason"]' \
+		'd["probes"][0]["control"]["user_loop"]["samples_ns"] == d["probes"][0]["cpu_loop_ns_samples"]' \
+		'd["probes"][0]["control"]["process"]["cpu_ns"] > 0'
+}
+
+@test "machine.py falls back to its Python loop when aio-machine fails, with its message" {
+	mkdir "$SCRATCH/badbuild"
+	printf '#!/bin/sh\necho "aio-machine: broken on purpose" >&2\nexit 1\n' \
+		>"$SCRATCH/badbuild/aio-machine"
+	chmod +x "$SCRATCH/badbuild/aio-machine"
+	BUILD=$SCRATCH/badbuild run python3 "$TOP/tools/machine.py"
+	assert_status 0
+	[[ $(json_get <(echo "$output") 'd["control"]["source"]') == python ]]
+	[[ $(json_get <(echo "$output") 'd["control"]["reason"]') == "aio-machine: broken on purpose" ]]
+}
+
+@test "the report's schema check reads machine.json of aio-suite-machine/2 and /1" {
+	run python3 "$TOP/tools/machine.py" "$SCRATCH"
+	assert_status 0
+	run python3 "$TOP/tools/schema.py" "$SCRATCH/machine.json"
+	assert_status 0
+	_python - "$SCRATCH/machine.json" "$SCRATCH/v1.json" <<'EOF'
+import json
+import sys
+
+d = json.load(open(sys.argv[1]))
+d["schema"] = "aio-suite-machine/1"
+for p in d["probes"]:
+    p.pop("control")
+    p.pop("index")
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+	run python3 "$TOP/tools/schema.py" "$SCRATCH/v1.json"
+	assert_status 0
 }
