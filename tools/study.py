@@ -195,11 +195,14 @@ def main(argv: list[str]) -> int:
         broken: dict[str, str] = summ["broken"]
         for rnd in rounds:
             study.round = rnd
-            machine.record(out, f"study round {rnd + 1} start")
             for name in wanted:
                 if name in broken:
                     continue
                 m = module(name)
+                # The control right beside the points: the scenario's
+                # points name this probe (control_probe).
+                study.control_probe = machine.record(
+                    out, f"study round {rnd + 1} {name}", rnd + 1)["index"]
                 t0 = time.monotonic()
                 print(f"{PROG}: {name} (seed {m.SEED}), round {rnd + 1} of {args.repeat}: "
                       f"{m.QUESTION}", flush=True)
@@ -219,7 +222,7 @@ def main(argv: list[str]) -> int:
                 if any(p["status"] == "failed" for p in scen.points):
                     status = 1
             summ["rounds_done"].append(rnd + 1)
-        machine.record(out, f"study round {rounds[-1] + 1} end")
+        machine.record(out, f"study round {rounds[-1] + 1} end", rounds[-1] + 1)
         # Complete: every round of every scenario ran to its end.
         summ["complete"] = not broken and (args.round is None or args.round == args.repeat)
     except KeyboardInterrupt:

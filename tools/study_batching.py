@@ -12,7 +12,7 @@ IOPS.
 """
 from __future__ import annotations
 
-from study_core import Scenario, Study, first_stage, stage_metrics
+from study_core import Scenario, Study, cpu_bound, first_stage, stage_metrics
 from study_plot import mean, write_series
 from study_targets import write_file
 
@@ -56,7 +56,8 @@ def run(study: Study) -> Scenario:
                 m = stage_metrics(first_stage(data))
                 return m, [raw]
             scen.measure(tname, {"engine": "libaio", "batch": b,
-                                 "file": "/dev/null" if tname == "null" else "file"}, one)
+                                 "file": "/dev/null" if tname == "null" else "file"}, one,
+                         bound=cpu_bound(sc.fstype if tname == "scratch" else "", path))
 
     # fio on the device-bound point: the file, O_DIRECT, QD 128, batch 32.
     study.crosscheck(scen, "file batch 32",

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from study_core import PointSkipped, Scenario, Study, first_stage, stage_metrics
+from study_core import PointSkipped, Scenario, Study, cpu_bound, first_stage, stage_metrics
 from study_plot import mean, write_rows
 from study_targets import Target, drop_file_cache, warm_file, write_file
 
@@ -36,6 +36,7 @@ METRICS = {
     "submit_ns_per_iocb_max": {"unit": "ns", "better": "lower"},
     "submit_wall_fraction": {"unit": "ratio", "better": "lower"},
     "iops": {"unit": "IO/s", "better": "higher"},
+    "cpu_ns_per_io": {"unit": "ns", "better": "lower"},
 }
 SHORT = {"odirect": "DIO", "buffered": "buf"}
 
@@ -109,7 +110,7 @@ def measure_target(study: Study, scen: Scenario, t: Target, size: int) -> None:
             data, raw = study.aio_stress(scen, tag, args)
             m = stage_metrics(first_stage(data))
             return {k: m[k] for k in METRICS}, [raw]
-        scen.measure(t.name, c, one)
+        scen.measure(t.name, c, one, bound=cpu_bound(t.fstype))
     path.unlink(missing_ok=True)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from study_core import Scenario, Study, first_stage, stage_metrics
+from study_core import Scenario, Study, cpu_bound, first_stage, stage_metrics
 from study_plot import mean
 from study_targets import drop_caches, drop_file_cache, warm_file, write_file
 
@@ -30,6 +30,7 @@ METRICS = {
     "inline_ratio": {"unit": "ratio", "better": "lower"},
     "submit_wall_fraction": {"unit": "ratio", "better": "lower"},
     "iops": {"unit": "IO/s", "better": "higher"},
+    "cpu_ns_per_io": {"unit": "ns", "better": "lower"},
 }
 
 
@@ -74,7 +75,8 @@ def run(study: Study) -> Scenario:
                          "-I", str(rounds), *eargs, str(path)])
                     m = stage_metrics(first_stage(data))
                     return {k: m[k] for k in METRICS}, [raw]
-                scen.measure(tname, {"engine": ename, "cache": cache}, one)
+                scen.measure(tname, {"engine": ename, "cache": cache}, one,
+                             bound=cpu_bound(t.fstype))
         if tname == "scratch":
             warm_file(path)
             study.crosscheck(scen, "libaio warm", None,

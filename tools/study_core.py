@@ -105,6 +105,13 @@ def fio_iops(data: dict[str, Any]) -> float:
     return total
 
 
+def cpu_bound(fstype: str = "", path: str = "") -> bool:
+    """Whether I/O to a target never waits for a device, so that its points
+    measure the CPU (their figure is cpu_ns_per_io beside IOPS): /dev/null,
+    /dev/zero, and files on tmpfs, whose pages are the storage."""
+    return path in ("/dev/null", "/dev/zero") or fstype == "tmpfs"
+
+
 def point_key(target: str, labels: dict[str, Any]) -> str:
     """What identifies a point of a scenario from one round to the next."""
     return json.dumps([target, labels], sort_keys=True)
@@ -161,10 +168,14 @@ class Scenario:
         return self._add(target, labels, "failed", reason, {}, [])
 
     def _add(self, target: str, labels: dict[str, Any], status: str, reason: str,
-             samples: dict[str, list[float]], raw: list[str]) -> dict[str, Any]:
+             samples: dict[str, list[float]], raw: list[str],
+             control: list[int | None] | None = None, bound: bool = False) -> dict[str, Any]:
         """Record a point; in round 2 and later, the point of the earlier
         rounds with its samples first.  A point that stopped being ok in a
-        later round is recorded with that round's status and reason."""
+        later round is recorded with that round's status and reason.
+        control: the machine probe of the round of each new sample
+        (control_probe); bound: the point is CPU-bound (cpu_bound())."""
+        control = list(control or [])
         before = self.prev.get(point_key(target, labels))
         if before is not None:
             merged = {k: list(v) for k, v in before.get("samples", {}).items()}
@@ -172,29 +183,35 @@ class Scenario:
                 merged.setdefault(k, []).extend(v)
             samples = merged
             raw = list(before.get("raw", [])) + raw
+            control = list(before.get("control_probe", [])) + control
             if before.get("status", "ok") != "ok":
                 status, reason = before["status"], before.get("reason", "")
             elif status != "ok":
                 reason = f"round {self.study.round + 1}: {reason}"
         pt = {"target": target, "labels": labels, "status": status, "reason": reason,
-              "samples": samples, "raw": raw}
+              "samples": samples, "raw": raw, "control_probe": control, "cpu_bound": bound}
         self.points.append(pt)
         return pt
 
     def measure(self, target: str, labels: dict[str, Any],
-                fn: Callable[[int], tuple[dict[str, float], list[str]]]) -> dict[str, Any]:
+                fn: Callable[[int], tuple[dict[str, float], list[str]]],
+                bound: bool = False) -> dict[str, Any]:
         """Call fn(round index) once in this round; keep every sample, with
         those of the earlier rounds.  fn returns (metrics, raw file names)
-        or raises PointSkipped, PointFailed or PointHang."""
-        return self.measure_interleaved([(target, labels, fn)])[0]
+        or raises PointSkipped, PointFailed or PointHang.  bound: the point
+        is CPU-bound (cpu_bound())."""
+        return self.measure_interleaved([(target, labels, fn)], bound)[0]
 
     def measure_interleaved(
             self, jobs: Sequence[tuple[str, dict[str, Any],
-                                       Callable[[int], tuple[dict[str, float], list[str]]]]]
-    ) -> list[dict[str, Any]]:
+                                       Callable[[int], tuple[dict[str, float], list[str]]]]],
+            bound: bool = False) -> list[dict[str, Any]]:
         """measure() for several points, one after the other.  A point that
-        skips, fails or hangs is not measured again in a later round."""
+        skips, fails or hangs is not measured again in a later round.  Each
+        round's samples name the machine probe of the round (the study's
+        control_probe, in control_probe of the point)."""
         samples: list[dict[str, list[float]]] = [{} for _ in jobs]
+        control: list[list[int | None]] = [[] for _ in jobs]
         raw: list[list[str]] = [[] for _ in jobs]
         status = ["ok"] * len(jobs)
         reason = [""] * len(jobs)
@@ -227,6 +244,7 @@ class Scenario:
                 continue
             for k, v in m.items():
                 samples[i].setdefault(k, []).append(v)
+            control[i].append(self.study.control_probe)
             raw[i] += files
         out = []
         for i, (target, labels, _) in enumerate(jobs):
@@ -234,7 +252,8 @@ class Scenario:
                 status[i] = "ok"  # _add() takes the earlier round's status
             elif status[i] in ("failed", "hang"):
                 print(f"{self.name}: {target} {labels}: {status[i]}: {reason[i]}", flush=True)
-            out.append(self._add(target, labels, status[i], reason[i], samples[i], raw[i]))
+            out.append(self._add(target, labels, status[i], reason[i], samples[i], raw[i],
+                                 control[i], bound))
         return out
 
     def chart(self, dat: Path) -> None:
@@ -281,6 +300,9 @@ class Study:
         # point's samples spread over the whole study.
         self.rounds = rounds
         self.round = 0  # the round being measured, from 0
+        # The index in machine.json's probes of the control taken for the
+        # scenario being measured (tools/machine.py); None: none taken.
+        self.control_probe: int | None = None
         # Scenario name -> its data after the rounds before this one.
         self.carry: dict[str, dict[str, Any]] = {}
         # Result files written since measure_interleaved() last reset it.

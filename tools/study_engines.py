@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from study_core import (PointSkipped, Scenario, Study, check_errors, first_stage,
+from study_core import (PointSkipped, Scenario, Study, check_errors, cpu_bound, first_stage,
                         stage_metrics)
 from study_plot import mean
 from study_targets import write_file
@@ -90,7 +90,7 @@ def run(study: Study) -> Scenario:
                 out["iops_per_cpu_s"] = 1e9 / m["cpu_ns_per_io"] if m["cpu_ns_per_io"] else 0.0
                 return out, [raw]
             jobs.append(("scratch", labels, one))
-    scen.measure_interleaved(jobs)
+    scen.measure_interleaved(jobs, bound=cpu_bound(sc.fstype))
     for ename in ("libaio", "io_uring"):
         eargs = dict(ENGINES)[ename]
         study.crosscheck(scen, f"{ename} qd32",

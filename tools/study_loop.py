@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from study_core import PointFailed, Scenario, Study, first_stage
+from study_core import PointFailed, Scenario, Study, cpu_bound, first_stage
 from study_plot import mean, write_rows
 from study_targets import drop_file_cache, loop_attach, meminfo_cached
 
@@ -30,6 +30,8 @@ METRICS = {
     "cached_growth_bytes": {"unit": "B", "better": "lower"},
     "backing_blocks_ok": {"unit": "blocks", "better": "higher"},
     "backing_blocks_bad": {"unit": "blocks", "better": "lower"},
+    "write_cpu_ns_per_io": {"unit": "ns", "better": "lower"},
+    "read_cpu_ns_per_io": {"unit": "ns", "better": "lower"},
 }
 
 
@@ -69,6 +71,8 @@ def run(study: Study) -> Scenario:
             ok = float(counts.get("ok", 0))
             out = {"write_bytes_per_s": float(w["bytes_per_s"]),
                    "read_bytes_per_s": float(rd["bytes_per_s"]),
+                   "write_cpu_ns_per_io": float(w["cpu"]["ns_per_io"]),
+                   "read_cpu_ns_per_io": float(rd["cpu"]["ns_per_io"]),
                    "cached_growth_bytes": float(cached1 - cached0),
                    "backing_blocks_ok": ok,
                    "backing_blocks_bad": float(check.get("blocks", 0)) - ok,
@@ -79,7 +83,7 @@ def run(study: Study) -> Scenario:
                 raise PointFailed(f"backing file after detach: {out['backing_blocks_bad']:.0f} bad "
                                   f"blocks, first {bad.get('kind')} at {bad.get('offset')}")
             return out, [raw, craw]
-        scen.measure(tname, {"direct_io": dio}, one)
+        scen.measure(tname, {"direct_io": dio}, one, bound=cpu_bound(sc.fstype))
     # fio on the same kind of device: a loop device with direct I/O on.
     fio_backing = study.targets.block_file("loop-fio", size, fill=False)
     dev = loop_attach(study.cleanup, fio_backing, dio=True)

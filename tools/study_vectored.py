@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from study_core import PointFailed, Scenario, Study, first_stage, stage_metrics
+from study_core import PointFailed, Scenario, Study, cpu_bound, first_stage, stage_metrics
 from study_plot import mean
 from study_targets import write_file
 
@@ -29,6 +29,7 @@ METRICS = {
     "iops": {"unit": "IO/s", "better": "higher"},
     "bytes_per_s": {"unit": "B/s", "better": "higher"},
     "cpu_ns_per_kib": {"unit": "ns/KiB", "better": "lower"},
+    "cpu_ns_per_io": {"unit": "ns", "better": "lower"},
     "verified_blocks": {"unit": "blocks", "better": "higher"},
     "verify_failures": {"unit": "blocks", "better": "lower"},
 }
@@ -64,6 +65,7 @@ def run(study: Study) -> Scenario:
                     out[f"{stage}_iops"] = m["iops"]
                     out[f"{stage}_bytes_per_s"] = m["bytes_per_s"]
                     out[f"{stage}_cpu_ns_per_kib"] = m["cpu_ns_per_io"] / (rec / 1024)
+                    out[f"{stage}_cpu_ns_per_io"] = m["cpu_ns_per_io"]
                     if st.get("errors"):
                         raise PointFailed(f"{st['errors']} {stage} requests failed")
                 ver = first_stage(data, "read").get("verify", {})
@@ -74,8 +76,10 @@ def run(study: Study) -> Scenario:
                 out["iops"] = out["read_iops"]
                 out["bytes_per_s"] = out["read_bytes_per_s"]
                 out["cpu_ns_per_kib"] = out["read_cpu_ns_per_kib"]
+                out["cpu_ns_per_io"] = out["read_cpu_ns_per_io"]
                 return out, [raw]
-            scen.measure("scratch", {"segments": n, "kind": kind, "record_bytes": rec}, one)
+            scen.measure("scratch", {"segments": n, "kind": kind, "record_bytes": rec}, one,
+                         bound=cpu_bound(sc.fstype))
     n = 64 if 64 in segs else segs[len(segs) // 2]
     write_file(path, size, fill=True)
     study.crosscheck(scen, f"scalar read {n * SEG // 1024}k",
