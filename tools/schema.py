@@ -265,6 +265,9 @@ def check_scenario(d: dict[str, Any]) -> None:
                 number(x, where("points", i, "samples", m, j))
         for j, r in enumerate(array(pt.get("raw"), where("points", i, "raw"))):
             file_name(r, where("points", i, "raw", j))
+        for j, x in enumerate(array(pt.get("control_probe"), where("points", i, "control_probe"))):
+            number(x, where("points", i, "control_probe", j))
+        boolean(pt.get("cpu_bound"), where("points", i, "cpu_bound"), null=True)
 
 
 # aio-stress/1: the objects of a stage the report reads, and their numbers.

@@ -206,3 +206,18 @@ EOF
 	run python3 "$TOP/tools/schema.py" "$SCRATCH/v1.json"
 	assert_status 0
 }
+
+@test "the report's schema check refuses a point whose control_probe or cpu_bound has the wrong type" {
+	local f=$SCRATCH/x.json
+	printf '%s' '{"schema": "aio-suite-scenario/1", "scenario": "x", "points": [{"target": "t", "labels": {}, "status": "ok", "reason": "", "samples": {"iops": [1.0]}, "raw": [], "control_probe": [0, null], "cpu_bound": true}]}' >"$f"
+	run python3 "$TOP/tools/schema.py" "$f"
+	assert_status 0
+	sed -i 's/\[0, null\]/["seven"]/' "$f"
+	run python3 "$TOP/tools/schema.py" "$f"
+	assert_status 1
+	assert_output_has "points[0].control_probe[0]: the string 'seven' where a number belongs"
+	sed -i 's/\["seven"\]/[0]/; s/"cpu_bound": true/"cpu_bound": "yes"/' "$f"
+	run python3 "$TOP/tools/schema.py" "$f"
+	assert_status 1
+	assert_output_has "points[0].cpu_bound:"
+}
