@@ -57,14 +57,18 @@ def _work(n: int) -> int:
     return x
 
 
-def cpu_loop_ns(repeats: int = PROBE_REPEATS, n: int = LOOP_ITERATIONS) -> list[int]:
-    """Wall time of the fixed work, repeats times, in nanoseconds."""
-    out = []
+def cpu_loop_ns(repeats: int = PROBE_REPEATS,
+                n: int = LOOP_ITERATIONS) -> tuple[list[int], list[int]]:
+    """Wall time and the thread's CPU time of the fixed work, repeats
+    times, in nanoseconds."""
+    wall, cpu = [], []
     for _ in range(repeats):
+        c0 = time.thread_time_ns()
         t0 = time.perf_counter_ns()
         _work(n)
-        out.append(time.perf_counter_ns() - t0)
-    return out
+        wall.append(time.perf_counter_ns() - t0)
+        cpu.append(time.thread_time_ns() - c0)
+    return wall, cpu
 
 
 def cpu_ticks() -> tuple[int, int] | None:
@@ -120,7 +124,7 @@ def c_control() -> tuple[dict[str, Any] | None, str]:
     return data, ""
 
 
-def python_control(samples: list[int], cpu_ns: int, wall_ns: int,
+def python_control(samples: list[int], cpu_samples: list[int], cpu_ns: int, wall_ns: int,
                    reason: str) -> dict[str, Any]:
     """The fallback control: the Python loop's timings (other work than
     aio-machine's user loop: never compare the two)."""
@@ -128,8 +132,9 @@ def python_control(samples: list[int], cpu_ns: int, wall_ns: int,
         "source": "python", "reason": reason, "repeats": len(samples),
         "user_loop": {"iterations": LOOP_ITERATIONS,
                       "median_ns": statistics.median(samples),
+                      "cpu_median_ns": statistics.median(cpu_samples),
                       "per_iteration_ns": statistics.median(samples) / LOOP_ITERATIONS,
-                      "samples_ns": samples},
+                      "samples_ns": samples, "cpu_samples_ns": cpu_samples},
         "process": {"wall_ns": wall_ns, "cpu_ns": cpu_ns,
                     "cpu_per_wall": cpu_ns / wall_ns if wall_ns else 0.0},
     }
@@ -141,7 +146,7 @@ def probe(label: str, previous: dict[str, Any] | None = None,
     With control, the probe's "control" is aio-machine's figures, or the
     Python loop's when aio-machine is not built or fails."""
     w0, c0 = time.monotonic_ns(), time.process_time_ns()
-    samples = cpu_loop_ns()
+    samples, cpu_samples = cpu_loop_ns()
     w1, c1 = time.monotonic_ns(), time.process_time_ns()
     ticks = cpu_ticks()
     entry: dict[str, Any] = {
@@ -149,6 +154,9 @@ def probe(label: str, previous: dict[str, Any] | None = None,
         "time_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cpu_loop_ns": statistics.median(samples),
         "cpu_loop_ns_samples": samples,
+        # The thread's CPU time of each: the wall time less the time the
+        # probe did not run (another process, the hypervisor).
+        "cpu_loop_cpu_ns_samples": cpu_samples,
         "loop_iterations": LOOP_ITERATIONS,
     }
     if ticks is not None:
@@ -163,7 +171,7 @@ def probe(label: str, previous: dict[str, Any] | None = None,
         if data is not None:
             entry["control"] = {"source": "aio-machine", "reason": "", **data}
         else:
-            entry["control"] = python_control(samples, c1 - c0, w1 - w0, why)
+            entry["control"] = python_control(samples, cpu_samples, c1 - c0, w1 - w0, why)
     return entry
 
 

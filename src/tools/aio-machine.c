@@ -285,8 +285,10 @@ static void report_kind(struct json *j, const struct params *p, int k,
 {
 	long n = p->repeats;
 	uint64_t *sorted = wall + n; /* the second half of the array */
-	double med;
+	double med, cpu_med;
 
+	memcpy(sorted, cpu, (size_t)n * sizeof(*cpu));
+	cpu_med = median(sorted, n);
 	memcpy(sorted, wall, (size_t)n * sizeof(*wall));
 	med = median(sorted, n);
 	json_obj_begin(j, kind_key[k]);
@@ -321,6 +323,7 @@ static void report_kind(struct json *j, const struct params *p, int k,
 				      0);
 		break;
 	}
+	json_double(j, "cpu_median_ns", cpu_med);
 	samples(j, "samples_ns", wall, n);
 	samples(j, "cpu_samples_ns", cpu, n);
 	json_obj_end(j);

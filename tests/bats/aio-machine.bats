@@ -60,6 +60,7 @@ scales() {
 		'd["schema"] == "aio-machine/1" and d["tool"] == "aio-machine" and d["repeats"] == 5' \
 		"all(len(d[k]['samples_ns']) == len(d[k]['cpu_samples_ns']) == 5 for k in $KINDS)" \
 		"all(min(d[k]['samples_ns']) <= d[k]['median_ns'] <= max(d[k]['samples_ns']) for k in $KINDS)" \
+		"all(min(d[k]['cpu_samples_ns']) <= d[k]['cpu_median_ns'] <= max(d[k]['cpu_samples_ns']) for k in $KINDS)" \
 		'd["user_loop"]["iterations"] == 4000000 and d["getppid"]["calls"] == 30000' \
 		'd["read_dev_zero"]["calls"] == 25000 and d["read_dev_zero"]["bytes_per_call"] == 64' \
 		'd["memcpy"]["buffer_bytes"] == 4 << 20 and d["memcpy"]["copies"] == 32'
@@ -160,7 +161,7 @@ scales() {
 		'[p["index"] for p in d["probes"]] == [0, 1]' \
 		'all(p["control"]["source"] == "aio-machine" and p["control"]["reason"] == "" for p in d["probes"])' \
 		'all(p["control"]["schema"] == "aio-machine/1" and p["control"]["user_loop"]["median_ns"] > 0 for p in d["probes"])' \
-		'all(p["cpu_loop_ns"] > 0 and len(p["cpu_loop_ns_samples"]) == 7 for p in d["probes"])' \
+		'all(p["cpu_loop_ns"] > 0 and len(p["cpu_loop_ns_samples"]) == len(p["cpu_loop_cpu_ns_samples"]) == 7 for p in d["probes"])' \
 		'"steal_pct_since_previous" in d["probes"][1]'
 }
 
@@ -173,6 +174,7 @@ scales() {
 		'd["probes"][0]["control"]["source"] == "python"' \
 		'"aio-machine is not built" in d["probes"][0]["control"]["reason"]' \
 		'd["probes"][0]["control"]["user_loop"]["samples_ns"] == d["probes"][0]["cpu_loop_ns_samples"]' \
+		'd["probes"][0]["control"]["user_loop"]["cpu_samples_ns"] == d["probes"][0]["cpu_loop_cpu_ns_samples"]' \
 		'd["probes"][0]["control"]["process"]["cpu_ns"] > 0'
 }
 
