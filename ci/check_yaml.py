@@ -5,9 +5,13 @@
 With PyYAML (Debian's python3-yaml) each file is parsed for real; without
 it, a structural check stands in: no tabs in indentation, every line a
 mapping entry, a list item, a comment, or a block scalar's text, and
-indentation that only steps in under a key that opens a block.  Then the
-parts each CI system needs are looked for: GitHub's `on` and `jobs` with
-`runs-on` and `steps` per job; GitLab's `stages` and a `script` per job.
+indentation that only steps in under a key that opens a block, and no
+plain value starting with "!" (a YAML tag: `if: !cancelled()` must be
+quoted).  Then the parts each CI system needs are looked for: GitHub's `on`
+and `jobs` with `runs-on` and `steps` per job, each step one `run` or one
+`uses`, `needs` naming jobs of the file; GitLab's `stages` and a `script`
+per job, each job's stage one of `stages`, `needs` naming jobs of the file,
+`rules` a list of mappings.
 
   python3 ci/check_yaml.py FILE...     exit 0 when every file is good
 
@@ -65,6 +69,9 @@ def structural(text: str) -> tuple[list[str], dict[str, list[str]]]:
                 errors.append(f"line {n}: indentation matches no level above")
                 stack = [indent] if not stack else stack + [indent]
         body = line.split(" #", 1)[0].rstrip()
+        if re.match(r"""^(?:-\s+)?(?:[^\s#:'"][^:#]*?\s*:\s+)?!(?!reference\b)""", body):
+            errors.append(f"line {n}: a value starting with '!' is a YAML tag: "
+                          "quote it")
         if not (body.startswith("- ") or body == "-" or KEY.match(body)
                 or body.startswith(("{", "[", "&", "*", "'", '"'))
                 or body == "---"):
@@ -98,6 +105,14 @@ def check_github(doc: Any, name: str) -> list[str]:
         if not isinstance(body, dict) or "runs-on" not in body or \
                 not isinstance(body.get("steps"), list):
             errs.append(f"{name}: job {j} lacks runs-on or steps")
+            continue
+        for i, step in enumerate(body["steps"], 1):
+            if not isinstance(step, dict) or ("run" in step) == ("uses" in step):
+                errs.append(f"{name}: job {j} step {i}: needs one of run or uses")
+        needs = body.get("needs", [])
+        for n in [needs] if isinstance(needs, str) else needs:
+            if n not in jobs:
+                errs.append(f"{name}: job {j} needs {n!r}, which is no job")
     return errs
 
 
@@ -110,10 +125,22 @@ def check_gitlab(doc: Any, name: str) -> list[str]:
             k not in ("variables", "default", "workflow", "cache")}
     if not jobs:
         errs.append(f"{name}: no jobs")
+    stages = doc.get("stages") if isinstance(doc.get("stages"), list) else []
     for j, body in jobs.items():
         if "script" not in body and "extends" not in body and \
                 "trigger" not in body:
             errs.append(f"{name}: job {j} has no script")
+        stage = body.get("stage", "test")
+        if stages and stage not in stages and ".pre" != stage != ".post":
+            errs.append(f"{name}: job {j}: stage {stage!r} is not in stages")
+        for n in body.get("needs") or []:
+            job = n.get("job") if isinstance(n, dict) else n
+            if job not in jobs:
+                errs.append(f"{name}: job {j} needs {job!r}, which is no job")
+        rules = body.get("rules")
+        if rules is not None and (not isinstance(rules, list) or
+                                  not all(isinstance(r, dict) for r in rules)):
+            errs.append(f"{name}: job {j}: rules must be a list of mappings")
     return errs
 
 
@@ -124,7 +151,7 @@ def check(path: Path) -> list[str]:
         try:
             doc = yaml.safe_load(text)
         except yaml.YAMLError as err:
-            return [f"{path}: {err}"]
+            return [f"{path}: {' '.join(str(err).split())}"]
         return (check_gitlab if gitlab else check_github)(doc, str(path))
     errors, tops = structural(text)
     errors = [f"{path}: {e}" for e in errors]

@@ -6,9 +6,12 @@
 #
 #   tests/run-all.sh [unit|conform|old-distro|bats ...]   (default: all)
 #
-# Each part speaks TAP or KTAP; its top-level result lines are counted
-# (ok, not ok, "# SKIP"; "# XFAIL" counts as passed).  A part that exits
-# non-zero without saying "not ok" counts as one failure of its own.
+# Each part speaks TAP or KTAP; its result lines are counted (ok, not ok,
+# "# SKIP"; "# XFAIL" counts as passed): the top-level ones, except that a
+# KTAP result with subtests (indented above it) counts as its subtests, so
+# that a skipped variant of an aio-conform test is a skip here too, as in
+# aio-conform's own totals.  A part that exits non-zero without saying
+# "not ok" counts as one failure of its own.
 # Logs of the run go to $AIO_SUITE_LOGDIR (default results/check/).
 set -u
 cd "$(dirname "$0")/.."
@@ -18,17 +21,29 @@ logdir=${AIO_SUITE_LOGDIR:-results/check}
 mkdir -p "$logdir"
 passed=0 failed=0 skipped=0
 
-# count NAME LOGFILE RC: add the top-level TAP results of LOGFILE.
+# count NAME LOGFILE RC: add the TAP results of LOGFILE, subtests for
+# their parent.
 count() {
 	local name=$1 log=$2 rc=$3 p f s
 	read -r p f s < <(awk '
-		/^(not )?ok [0-9]+/ {
-			l = tolower($0)
-			if ($1 == "not") { if (l ~ /# *(todo|xfail)/) p++; else f++ }
-			else if (l ~ /# *skip/) s++
-			else p++
+		/^ *(not )?ok [0-9]+/ {
+			match($0, /^ */)
+			d = int((RLENGTH + 3) / 4)
+			c = d + 1
+			l = tolower(substr($0, RLENGTH + 1))
+			if (l ~ /^not /) v = l ~ /# *(todo|xfail)/ ? "p" : "f"
+			else v = l ~ /# *skip/ ? "s" : "p"
+			if (n[c]) {
+				P[d] += P[c]; F[d] += F[c]; S[d] += S[c]
+				# A failing parent whose subtests passed.
+				if (v == "f" && !F[c]) F[d]++
+			} else if (v == "p") P[d]++
+			else if (v == "f") F[d]++
+			else S[d]++
+			n[d]++
+			P[c] = F[c] = S[c] = n[c] = 0
 		}
-		END { print p + 0, f + 0, s + 0 }' "$log")
+		END { print P[0] + 0, F[0] + 0, S[0] + 0 }' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "not ok - $name exited with status $rc" | tee -a "$log"
 		f=$((f + 1))

@@ -58,6 +58,25 @@ class Owner:
     pid: int
     start: int
     prog: str
+    pidns: int = 0  # the pid namespace the pid belongs to (0: unknown)
+    boot: str = ""  # the kernel's boot_id when it was written ("": unknown)
+
+
+def pid_ns() -> int:
+    """This process's pid namespace (the inode of /proc/self/ns/pid), 0
+    when unknown."""
+    try:
+        link = os.readlink("/proc/self/ns/pid")
+        return int(link[len("pid:["):-1]) if link.startswith("pid:[") else 0
+    except (OSError, ValueError):
+        return 0
+
+
+def boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
 
 
 def start_time(pid: int) -> int | None:
@@ -80,7 +99,8 @@ def start_time(pid: int) -> int | None:
 
 def write_owner(directory: Path, prog: str) -> None:
     pid = os.getpid()
-    line = f"pid={pid} start={start_time(pid) or 0} prog={prog}\n"
+    line = (f"pid={pid} start={start_time(pid) or 0} prog={prog} "
+            f"pidns={pid_ns()} boot={boot_id() or '-'}\n")
     fd = os.open(directory / OWNER_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         os.write(fd, line.encode())
@@ -128,12 +148,23 @@ def read_owner(directory: Path) -> Owner | None:
         return None
     kv = dict(w.split("=", 1) for w in text.split() if "=" in w)
     try:
-        return Owner(int(kv["pid"]), int(kv["start"]), kv.get("prog", "?"))
+        boot = kv.get("boot", "")
+        return Owner(int(kv["pid"]), int(kv["start"]), kv.get("prog", "?"),
+                     int(kv.get("pidns", "0")), "" if boot == "-" else boot)
     except (KeyError, ValueError):
         return None
 
 
 def alive(o: Owner) -> bool:
+    """The owner still runs.  Written before a reboot: gone.  Written in
+    another pid namespace (a container, a chroot with its own /proc): its
+    pid means nothing here, so it counts as alive and is never touched."""
+    here = boot_id()
+    if o.boot and here and o.boot != here:
+        return False
+    ns = pid_ns()
+    if o.pidns and ns and o.pidns != ns:
+        return True
     return o.pid > 0 and start_time(o.pid) == o.start
 
 

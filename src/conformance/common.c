@@ -77,16 +77,12 @@ long t_result(aio_context_t ctx, struct iocb *cb)
 	return r ? r : (long)ev.res;
 }
 
-int t_pipe_poll(struct tctx *t, aio_context_t ctx, int p[2], struct iocb *cb)
+int t_submit_poll(struct tctx *t, struct iocb *cb)
 {
 	struct iocb *cbs[1] = { cb };
-	int ret = T_PASS;
 
-	CHECK_FDS(!pipe(p), "pipe: %s", errno_name(errno));
-	prep_poll(cb, p[0], POLLIN);
-	CHECK_RET(sys_io_submit(ctx, 1, cbs), 1);
-out:
-	return ret;
+	prep_poll(cb, t->pipe[0], POLLIN);
+	return sys_io_submit(t->ctx, 1, cbs);
 }
 
 void t_close_pipe(int p[2])
@@ -140,40 +136,6 @@ int t_open(struct tctx *t, const char *name, int flags)
 		return -ENAMETOOLONG;
 	fd = open(path, flags | O_CLOEXEC, 0644);
 	return fd < 0 ? -errno : fd;
-}
-
-int t_pattern_file(struct tctx *t, const char *name, size_t size, uint32_t seed,
-		   int flags)
-{
-	size_t chunk = 1 << 20, done = 0;
-	char *buf;
-	int fd, ret = 0;
-
-	fd = t_open(t, name, O_RDWR | O_CREAT | O_TRUNC);
-	if (fd < 0)
-		return fd;
-	buf = malloc(chunk);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (done < size) {
-		size_t n = size - done < chunk ? size - done : chunk;
-
-		pat_fill(buf, n, done, seed);
-		if (pwrite(fd, buf, n, (off_t)done) != (ssize_t)n) {
-			ret = errno ? -errno : -EIO;
-			break;
-		}
-		done += n;
-	}
-	free(buf);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	close(fd);
-	if (ret)
-		return ret;
-	return t_open(t, name, flags);
 }
 
 int t_drop_cache(int fd)

@@ -24,187 +24,139 @@
 
 #include "harness.h"
 
-static int roundtrip(struct tctx *t, int oflags, size_t bs, int count)
+#define RT_BS 4096
+#define RT_COUNT 64
+
+/* RT_COUNT writes of RT_BS in reverse order, then reads of them back. */
+static int roundtrip(struct tctx *t)
 {
-	struct iocb *cb = NULL, **cbs = NULL;
-	struct io_event *ev = NULL;
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1, i, n;
-	char *buf = NULL;
+	size_t bytes = (size_t)RT_BS * RT_COUNT;
+	int ret = T_PASS, i, n;
 
-	fd = t_open(t, "rt", O_RDWR | O_CREAT | O_TRUNC | oflags);
-	CHECK(fd >= 0, "open: %s", errno_name(-fd));
-	buf = t_alloc(bs * (size_t)count);
-	cb = calloc((size_t)count, sizeof(*cb));
-	cbs = calloc((size_t)count, sizeof(*cbs));
-	ev = calloc((size_t)count, sizeof(*ev));
-	CHECK(buf && cb && cbs && ev, "out of memory");
-	if (t_setup(t, (unsigned int)count, &ctx))
-		return T_FAIL;
-	pat_fill(buf, bs * (size_t)count, 0, 7);
-	for (i = 0; i < count; i++) {
+	pat_fill(t->buf, bytes, 0, 7);
+	for (i = 0; i < RT_COUNT; i++) {
 		/* Reverse order, so offsets are not merely sequential. */
-		int k = count - 1 - i;
+		int k = RT_COUNT - 1 - i;
 
-		prep_rw(&cb[i], IOCB_CMD_PWRITE, fd, buf + (size_t)k * bs, bs,
-			(int64_t)k * (int64_t)bs);
-		cbs[i] = &cb[i];
+		prep_rw(&t->cb[i], IOCB_CMD_PWRITE, t->fd, t->buf + k * RT_BS,
+			RT_BS, (int64_t)k * RT_BS);
 	}
-	n = sys_io_submit(ctx, count, cbs);
-	CHECK(n == count, "io_submit writes: %d %s", n, errno_name(errno));
-	CHECK_RET(t_reap(ctx, count, ev), count);
-	for (i = 0; i < count; i++)
-		CHECK_RES(ev[i], bs);
-	if (!(oflags & O_DIRECT))
-		CHECK(!t_drop_cache(fd), "drop cache: %s", errno_name(errno));
-	memset(buf, 0, bs * (size_t)count);
-	for (i = 0; i < count; i++) {
-		cb[i].aio_lio_opcode = IOCB_CMD_PREAD;
-		cb[i].aio_key = 0;
+	n = sys_io_submit(t->ctx, RT_COUNT, t->cbs);
+	CHECK(n == RT_COUNT, "io_submit writes: %d %s", n, errno_name(errno));
+	CHECK_RET(t_reap(t->ctx, RT_COUNT, t->ev), RT_COUNT);
+	for (i = 0; i < RT_COUNT; i++)
+		CHECK_RES(t->ev[i], RT_BS);
+	if (!t->direct)
+		CHECK(!t_drop_cache(t->fd), "drop cache: %s",
+		      errno_name(errno));
+	memset(t->buf, 0, bytes);
+	for (i = 0; i < RT_COUNT; i++) {
+		t->cb[i].aio_lio_opcode = IOCB_CMD_PREAD;
+		t->cb[i].aio_key = 0;
 	}
-	n = sys_io_submit(ctx, count, cbs);
-	CHECK(n == count, "io_submit reads: %d %s", n, errno_name(errno));
-	CHECK_RET(t_reap(ctx, count, ev), count);
-	for (i = 0; i < count; i++)
-		CHECK_RES(ev[i], bs);
-	n = (int)pat_check(buf, bs * (size_t)count, 0, 7);
+	n = sys_io_submit(t->ctx, RT_COUNT, t->cbs);
+	CHECK(n == RT_COUNT, "io_submit reads: %d %s", n, errno_name(errno));
+	CHECK_RET(t_reap(t->ctx, RT_COUNT, t->ev), RT_COUNT);
+	for (i = 0; i < RT_COUNT; i++)
+		CHECK_RES(t->ev[i], RT_BS);
+	n = (int)pat_check(t->buf, bytes, 0, 7);
 	CHECK(n < 0, "wrong data read back at byte %d", n);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	free(cb);
-	free(cbs);
-	free(ev);
 	return ret;
 }
 
+#define RT_NEEDS(direct_)                                            \
+	.ctx = RT_COUNT, .iocbs = RT_COUNT, .buf = RT_BS * RT_COUNT, \
+	.file = { .name = "rt", .oflags = O_RDWR, .direct = direct_ }
+
 static int test_buffered(struct tctx *t)
 {
-	return roundtrip(t, 0, 4096, 64);
+	return roundtrip(t);
 }
-CONFORM_TEST(test_buffered, "data.buffered_roundtrip", T_FILE)
+CONFORM_TEST(test_buffered, "data.buffered_roundtrip", T_FILE,
+	     RT_NEEDS(T_BUFFERED))
 
 static int test_direct(struct tctx *t)
 {
-	char why[256];
-
-	if (!t_odirect_ok(t, why, sizeof(why)))
-		return t_skip(t, "%s", why);
-	return roundtrip(t, O_DIRECT, 4096, 64);
+	return roundtrip(t);
 }
-CONFORM_TEST(test_direct, "data.direct_roundtrip", T_FILE)
+CONFORM_TEST(test_direct, "data.direct_roundtrip", T_FILE, RT_NEEDS(T_DIRECT))
 
 static int test_append(struct tctx *t)
 {
 	struct iocb cb;
 	struct io_event ev;
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1, i;
+	int ret = T_PASS, i;
 	char buf[3000];
 	struct stat st;
 
-	fd = t_pattern_file(t, "app", 1000, 9, O_RDWR | O_APPEND);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
 	for (i = 0; i < 2; i++) {
 		pat_fill(buf, 1000, 1000 + (uint64_t)i * 1000, 9);
 		/* aio_offset is ignored for O_APPEND. */
-		prep_rw(&cb, IOCB_CMD_PWRITE, fd, buf, 1000, 0);
-		CHECK_RET(t_submit_wait(ctx, &cb, &ev), 0);
+		prep_rw(&cb, IOCB_CMD_PWRITE, t->fd, buf, 1000, 0);
+		CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
 		CHECK_RES(ev, 1000);
 	}
-	CHECK(!fstat(fd, &st) && st.st_size == 3000, "size %lld, not 3000",
+	CHECK(!fstat(t->fd, &st) && st.st_size == 3000, "size %lld, not 3000",
 	      (long long)st.st_size);
-	CHECK(pread(fd, buf, 3000, 0) == 3000, "pread");
+	CHECK(pread(t->fd, buf, 3000, 0) == 3000, "pread");
 	CHECK(pat_check(buf, 3000, 0, 9) < 0, "appended data misplaced");
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
-CONFORM_TEST(test_append, "data.append", T_FILE)
+CONFORM_TEST(test_append, "data.append", T_FILE, .ctx = 4,
+	     .file = T_PATTERN_FILE("app", 1000, 9, O_RDWR | O_APPEND))
 
 /* O_DIRECT read of whole blocks over EOF: short count, then 0 past it. */
 static int test_direct_eof(struct tctx *t)
 {
 	struct iocb cb;
 	struct io_event ev;
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1;
-	char *buf = NULL, why[256];
+	int ret = T_PASS;
 
-	if (!t_odirect_ok(t, why, sizeof(why)))
-		SKIP("%s", why);
-	fd = t_pattern_file(t, "eof", 5000, 4, O_RDONLY | O_DIRECT);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
-	buf = t_alloc(8192);
-	CHECK(buf, "out of memory");
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
-	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, 8192, 4096);
-	CHECK_RET(t_submit_wait(ctx, &cb, &ev), 0);
+	prep_rw(&cb, IOCB_CMD_PREAD, t->fd, t->buf, 8192, 4096);
+	CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
 	CHECK_RES(ev, 904);
-	CHECK(pat_check(buf, 904, 4096, 4) < 0, "wrong data before EOF");
-	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, 4096, 8192);
-	CHECK_RET(t_submit_wait(ctx, &cb, &ev), 0);
+	CHECK(pat_check(t->buf, 904, 4096, 4) < 0, "wrong data before EOF");
+	prep_rw(&cb, IOCB_CMD_PREAD, t->fd, t->buf, 4096, 8192);
+	CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
 	CHECK_RES(ev, 0);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	return ret;
 }
-CONFORM_TEST(test_direct_eof, "data.direct_short_read_at_eof", T_FILE)
+CONFORM_TEST(test_direct_eof, "data.direct_short_read_at_eof", T_FILE, .ctx = 4,
+	     .buf = 8192,
+	     .file = T_PATTERN_FILE("eof", 5000, 4, O_RDONLY,
+				    .direct = T_DIRECT))
 
 static int test_read_past_eof(struct tctx *t)
 {
 	struct iocb cb;
 	struct io_event ev;
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1;
+	int ret = T_PASS;
 	char buf[4096];
 
-	fd = t_pattern_file(t, "eof", 5000, 4, O_RDONLY);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
-	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, 4096, 4096);
-	CHECK_RET(t_submit_wait(ctx, &cb, &ev), 0);
+	prep_rw(&cb, IOCB_CMD_PREAD, t->fd, buf, 4096, 4096);
+	CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
 	CHECK_RES(ev, 904);
-	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, 4096, 1 << 20);
-	CHECK_RET(t_submit_wait(ctx, &cb, &ev), 0);
+	prep_rw(&cb, IOCB_CMD_PREAD, t->fd, buf, 4096, 1 << 20);
+	CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
 	CHECK_RES(ev, 0);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
-CONFORM_TEST(test_read_past_eof, "data.buffered_read_past_eof", T_FILE)
+CONFORM_TEST(test_read_past_eof, "data.buffered_read_past_eof", T_FILE,
+	     .ctx = 4, .file = T_PATTERN_FILE("eof", 5000, 4, O_RDONLY))
 
 /* An extending write: st_size is the new size once the event is seen. */
 static int test_isize(struct tctx *t)
 {
 	struct iocb cb;
 	struct io_event ev;
-	aio_context_t ctx = 0;
 	int ret = T_PASS, fd = -1, pass;
-	char *buf = NULL, why[256];
+	char why[256];
 	struct stat st;
 
-	buf = t_alloc(65536);
-	CHECK(buf, "out of memory");
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
 	for (pass = 0; pass < 2; pass++) {
 		int flags = O_RDWR | O_CREAT | O_TRUNC;
 
@@ -217,9 +169,9 @@ static int test_isize(struct tctx *t)
 		}
 		fd = t_open(t, "isize", flags);
 		CHECK(fd >= 0, "open: %s", errno_name(-fd));
-		pat_fill(buf, 65536, 1 << 20, 5);
-		prep_rw(&cb, IOCB_CMD_PWRITE, fd, buf, 65536, 1 << 20);
-		CHECK_RET(t_submit_wait(ctx, &cb, &ev), 0);
+		pat_fill(t->buf, 65536, 1 << 20, 5);
+		prep_rw(&cb, IOCB_CMD_PWRITE, fd, t->buf, 65536, 1 << 20);
+		CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
 		CHECK_RES(ev, 65536);
 		CHECK(!fstat(fd, &st), "fstat");
 		CHECK(st.st_size == (1 << 20) + 65536,
@@ -229,14 +181,12 @@ static int test_isize(struct tctx *t)
 		fd = -1;
 	}
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	if (fd >= 0)
 		close(fd);
-	free(buf);
 	return ret;
 }
-CONFORM_TEST(test_isize, "data.isize_after_completion", T_FILE)
+CONFORM_TEST(test_isize, "data.isize_after_completion", T_FILE, .ctx = 4,
+	     .buf = 65536)
 
 /* A write's result, from io_submit or the event: count or -errno. */
 static long write_result(aio_context_t ctx, int fd, void *buf, size_t len,
@@ -251,39 +201,31 @@ static long write_result(aio_context_t ctx, int fd, void *buf, size_t len,
 static int test_rlimit_fsize(struct tctx *t)
 {
 	struct rlimit rl = { 10000, 10000 };
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1;
+	int ret = T_PASS;
 	char buf[8192];
 	long r;
 
 	signal(SIGXFSZ, SIG_IGN);
-	fd = t_open(t, "fsize", O_RDWR | O_CREAT | O_TRUNC);
-	CHECK(fd >= 0, "open: %s", errno_name(-fd));
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
 	CHECK(!setrlimit(RLIMIT_FSIZE, &rl), "setrlimit: %s",
 	      errno_name(errno));
 	pat_fill(buf, sizeof(buf), 4096, 6);
-	r = write_result(ctx, fd, buf, 8192, 4096);
+	r = write_result(t->ctx, t->fd, buf, 8192, 4096);
 	CHECK(r == 10000 - 4096, "crossing the limit: expected %d, got %ld",
 	      10000 - 4096, r);
-	r = write_result(ctx, fd, buf, 100, 10000);
+	r = write_result(t->ctx, t->fd, buf, 100, 10000);
 	CHECK(r == -EFBIG, "at the limit: expected -EFBIG, got %ld", r);
-	r = write_result(ctx, fd, buf, 100, 20000);
+	r = write_result(t->ctx, t->fd, buf, 100, 20000);
 	CHECK(r == -EFBIG, "past the limit: expected -EFBIG, got %ld", r);
 	/* Zero bytes at or past the limit is not an error (libaio's 7.t). */
-	r = write_result(ctx, fd, buf, 0, 10000);
+	r = write_result(t->ctx, t->fd, buf, 0, 10000);
 	CHECK(r == 0, "zero bytes at the limit: expected 0, got %ld", r);
-	r = write_result(ctx, fd, buf, 0, 20000);
+	r = write_result(t->ctx, t->fd, buf, 0, 20000);
 	CHECK(r == 0, "zero bytes past the limit: expected 0, got %ld", r);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
-CONFORM_TEST(test_rlimit_fsize, "data.rlimit_fsize", T_FILE)
+CONFORM_TEST(test_rlimit_fsize, "data.rlimit_fsize", T_FILE, .ctx = 4,
+	     .file = { .name = "fsize", .oflags = O_RDWR })
 
 /*
  * ENOSPC on a small tmpfs mounted in a private mount namespace (root, or
@@ -317,9 +259,9 @@ static int map_ids(uid_t uid, gid_t gid)
 
 static int test_enospc(struct tctx *t)
 {
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1, flags;
-	char *buf = NULL;
+	static const struct t_file full = { .name = "full", .oflags = O_RDWR };
+	int ret = T_PASS, flags;
+	char *buf = t->buf;
 	long r, total = 0;
 
 	uid_t uid = geteuid();
@@ -337,34 +279,27 @@ static int test_enospc(struct tctx *t)
 		SKIP("cannot make mounts private: %s", errno_name(errno));
 	if (mount("tmpfs", t->dir, "tmpfs", 0, "size=256k"))
 		SKIP("cannot mount a small tmpfs: %s", errno_name(errno));
-	fd = t_open(t, "full", O_RDWR | O_CREAT | O_TRUNC);
-	CHECK(fd >= 0, "open: %s", errno_name(-fd));
-	buf = t_alloc(1 << 20);
-	CHECK(buf, "out of memory");
+	/* The file, made on the small tmpfs. */
+	ret = t_fixture_file(t, &full);
+	if (ret)
+		goto out;
 	pat_fill(buf, 1 << 20, 0, 2);
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
-	r = write_result(ctx, fd, buf, 1 << 20, 0);
+	r = write_result(t->ctx, t->fd, buf, 1 << 20, 0);
 	CHECK(r > 0 && r < (1 << 20),
 	      "1 MiB into a 256 KiB filesystem: expected a partial write, "
 	      "got %ld",
 	      r);
 	total = r;
-	r = write_result(ctx, fd, buf + total, (1 << 20) - (size_t)total,
+	r = write_result(t->ctx, t->fd, buf + total, (1 << 20) - (size_t)total,
 			 total);
 	CHECK(r == -ENOSPC, "the rest: expected -ENOSPC, got %ld", r);
-	CHECK(pread(fd, buf, (size_t)total, 0) == total, "pread");
+	CHECK(pread(t->fd, buf, (size_t)total, 0) == total, "pread");
 	CHECK(pat_check(buf, (size_t)total, 0, 2) < 0,
 	      "data of the partial write wrong");
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	return ret;
 }
-CONFORM_TEST(test_enospc, "data.enospc", 0)
+CONFORM_TEST(test_enospc, "data.enospc", 0, .ctx = 4, .buf = 1 << 20)
 
 /*
  * Writes into the holes of a sparse file and past its end, with reads of
@@ -392,20 +327,15 @@ static int check_sectors(struct tctx *t, const char *buf, size_t len,
 
 static int test_holes_race(struct tctx *t)
 {
-	struct iocb cb[2 * HOLE_BLOCKS], *cbs[2 * HOLE_BLOCKS];
-	struct io_event ev[2 * HOLE_BLOCKS];
+	struct iocb *cb = t->cb, **cbs = t->cbs;
+	struct io_event *ev = t->ev;
+	char *wbuf = t->buf, *rbuf = t->buf2, why[256];
 	int ret = T_PASS, fd = -1, i, n, oflags = 0, round;
-	char *wbuf = NULL, *rbuf = NULL, why[256];
-	aio_context_t ctx = 0;
+	aio_context_t ctx = t->ctx;
 
 	if (t_odirect_ok(t, why, sizeof(why)))
 		oflags = O_DIRECT;
-	wbuf = t_alloc(HOLE_BLOCKS * HOLE_BS);
-	rbuf = t_alloc(HOLE_BLOCKS * HOLE_BS);
-	CHECK(wbuf && rbuf, "out of memory");
 	pat_fill(wbuf, HOLE_BLOCKS * HOLE_BS, 0, 8);
-	if (t_setup(t, 2 * HOLE_BLOCKS, &ctx))
-		return T_FAIL;
 	for (round = 0; round < 4; round++) {
 		fd = t_open(t, "holes", O_RDWR | O_CREAT | O_TRUNC | oflags);
 		CHECK(fd >= 0, "open: %s", errno_name(-fd));
@@ -452,78 +382,52 @@ static int test_holes_race(struct tctx *t)
 		fd = -1;
 	}
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	if (fd >= 0)
 		close(fd);
-	free(wbuf);
-	free(rbuf);
 	return ret;
 }
-CONFORM_TEST(test_holes_race, "data.holes_and_extending_race", T_FILE)
+CONFORM_TEST(test_holes_race, "data.holes_and_extending_race", T_FILE,
+	     .ctx = 2 * HOLE_BLOCKS, .iocbs = 2 * HOLE_BLOCKS,
+	     .buf = HOLE_BLOCKS * HOLE_BS, .buf2 = HOLE_BLOCKS * HOLE_BS)
 
 /* Seed 000: buffered reads from a cold page cache: data and count. */
 static int test_cold_buffered(struct tctx *t)
 {
-	struct iocb cb[32], *cbs[32];
-	struct io_event ev[32];
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1, i, n;
-	char *buf = NULL;
+	int ret = T_PASS, i, n;
 
-	fd = t_pattern_file(t, "cold", 32 * 65536 + 100, 10, O_RDONLY);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
-	CHECK(!t_drop_cache(fd), "drop cache: %s", errno_name(errno));
-	buf = t_alloc(32 * 65536);
-	CHECK(buf, "out of memory");
-	if (t_setup(t, 32, &ctx))
-		return T_FAIL;
-	for (i = 0; i < 32; i++) {
+	for (i = 0; i < 32; i++)
 		/* Odd offsets and lengths: the buffered path takes them. */
-		prep_rw(&cb[i], IOCB_CMD_PREAD, fd, buf + i * 65536, 65536,
-			(int64_t)i * 65536 + 100);
-		cbs[i] = &cb[i];
-	}
-	n = sys_io_submit(ctx, 32, cbs);
+		prep_rw(&t->cb[i], IOCB_CMD_PREAD, t->fd, t->buf + i * 65536,
+			65536, (int64_t)i * 65536 + 100);
+	n = sys_io_submit(t->ctx, 32, t->cbs);
 	CHECK(n == 32, "io_submit: %d %s", n, errno_name(errno));
-	CHECK_RET(t_reap(ctx, 32, ev), 32);
+	CHECK_RET(t_reap(t->ctx, 32, t->ev), 32);
 	for (i = 0; i < 32; i++) {
-		struct iocb *c = (struct iocb *)(uintptr_t)ev[i].obj;
+		struct iocb *c = (struct iocb *)(uintptr_t)t->ev[i].obj;
 
-		CHECK_RES(ev[i], 65536);
+		CHECK_RES(t->ev[i], 65536);
 		CHECK(pat_check((char *)(uintptr_t)c->aio_buf, 65536,
 				(uint64_t)c->aio_offset, 10) < 0,
 		      "wrong data at offset %lld", (long long)c->aio_offset);
 	}
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	return ret;
 }
-CONFORM_TEST(test_cold_buffered, "data.cold_cache_buffered_read", T_FILE)
+CONFORM_TEST(test_cold_buffered, "data.cold_cache_buffered_read", T_FILE,
+	     .ctx = 32, .iocbs = 32, .buf = 32 * 65536,
+	     .file = T_PATTERN_FILE("cold", 32 * 65536 + 100, 10, O_RDONLY,
+				    .cold = true))
 
 /* O_DIRECT with a misaligned buffer: EINVAL, or (tmpfs) the right data. */
 static int test_direct_unaligned(struct tctx *t)
 {
 	struct iocb cb;
 	struct io_event ev;
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1, r;
-	char *buf = NULL, why[256];
+	int ret = T_PASS, r;
+	char *buf = t->buf;
 
-	if (!t_odirect_ok(t, why, sizeof(why)))
-		SKIP("%s", why);
-	fd = t_pattern_file(t, "ua", 65536, 11, O_RDONLY | O_DIRECT);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
-	buf = t_alloc(8192);
-	CHECK(buf, "out of memory");
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
-	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf + 1, 4096, 4096);
-	r = t_submit_wait(ctx, &cb, &ev);
+	prep_rw(&cb, IOCB_CMD_PREAD, t->fd, buf + 1, 4096, 4096);
+	r = t_submit_wait(t->ctx, &cb, &ev);
 	if (r == -EINVAL || (!r && ev.res == -EINVAL))
 		goto out;
 	CHECK(!r, "io_submit: %s", errno_name(-r));
@@ -533,11 +437,9 @@ static int test_direct_unaligned(struct tctx *t)
 	t_diag(t, "%s accepts misaligned O_DIRECT buffers",
 	       t->var ? t->var->name : "this filesystem");
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	return ret;
 }
-CONFORM_TEST(test_direct_unaligned, "data.direct_misaligned", T_FILE)
+CONFORM_TEST(test_direct_unaligned, "data.direct_misaligned", T_FILE, .ctx = 4,
+	     .buf = 8192,
+	     .file = T_PATTERN_FILE("ua", 65536, 11, O_RDONLY,
+				    .direct = T_DIRECT))

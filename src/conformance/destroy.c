@@ -17,19 +17,26 @@
 
 #include "harness.h"
 
+/* The fixture's context, destroyed here, not by the harness. */
+static aio_context_t take_ctx(struct tctx *t)
+{
+	aio_context_t ctx = t->ctx;
+
+	t->ctx = 0;
+	return ctx;
+}
+
 static int test_basic(struct tctx *t)
 {
-	aio_context_t ctx = 0;
+	aio_context_t ctx = take_ctx(t);
 	int ret = T_PASS;
 
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
 	CHECK_RET(sys_io_destroy(ctx), 0);
 	CHECK_ERR(sys_io_destroy(ctx), EINVAL);
 out:
 	return ret;
 }
-CONFORM_TEST(test_basic, "destroy.twice", 0)
+CONFORM_TEST(test_basic, "destroy.twice", 0, .ctx = 8)
 
 static int test_bad_ctx(struct tctx *t)
 {
@@ -46,13 +53,11 @@ CONFORM_TEST(test_bad_ctx, "destroy.bad_ctx", 0)
 static int test_then_submit(struct tctx *t)
 {
 	struct iocb cb, *cbs[1] = { &cb };
-	aio_context_t ctx = 0;
+	aio_context_t ctx = take_ctx(t);
 	struct io_event ev;
 	int ret = T_PASS;
 	char buf[64];
 
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
 	CHECK_RET(sys_io_destroy(ctx), 0);
 	prep_rw(&cb, IOCB_CMD_PREAD, 0, buf, sizeof(buf), 0);
 	CHECK_ERR(sys_io_submit(ctx, 1, cbs), EINVAL);
@@ -60,7 +65,7 @@ static int test_then_submit(struct tctx *t)
 out:
 	return ret;
 }
-CONFORM_TEST(test_then_submit, "destroy.then_use", 0)
+CONFORM_TEST(test_then_submit, "destroy.then_use", 0, .ctx = 8)
 
 struct racer {
 	aio_context_t ctx;
@@ -113,23 +118,17 @@ CONFORM_TEST(test_concurrent, "destroy.concurrent", 0)
 /* Pending polls are cancelled: io_destroy returns (the watchdog judges). */
 static int test_poll_inflight(struct tctx *t)
 {
-	int ret = T_PASS, p[2] = { -1, -1 }, i;
-	struct iocb cb[16], *cbs[16];
-	aio_context_t ctx = 0;
+	int ret = T_PASS, i;
 
-	if (t_setup(t, 16, &ctx))
-		return T_FAIL;
-	CHECK(!pipe(p), "pipe: %s", errno_name(errno));
-	for (i = 0; i < 16; i++) {
-		prep_poll(&cb[i], p[0], POLLIN);
-		cbs[i] = &cb[i];
-	}
-	CHECK_RET(sys_io_submit(ctx, 16, cbs), 16);
-	CHECK_RET(sys_io_destroy(ctx), 0);
+	for (i = 0; i < 16; i++)
+		prep_poll(&t->cb[i], t->pipe[0], POLLIN);
+	CHECK_RET(sys_io_submit(t->ctx, 16, t->cbs), 16);
+	CHECK_RET(sys_io_destroy(take_ctx(t)), 0);
 out:
 	return ret;
 }
-CONFORM_TEST(test_poll_inflight, "destroy.poll_inflight", 0)
+CONFORM_TEST(test_poll_inflight, "destroy.poll_inflight", 0, .ctx = 16,
+	     .pipe = true, .iocbs = 16)
 
 #define NBUF 32
 #define BUFSZ (256 << 10)
@@ -141,69 +140,49 @@ CONFORM_TEST(test_poll_inflight, "destroy.poll_inflight", 0)
  */
 static int test_waits_inflight(struct tctx *t)
 {
-	struct iocb cb[NBUF], *cbs[NBUF];
-	char *buf[NBUF] = { NULL }, why[256];
-	int ret = T_PASS, fd = -1, i, n;
-	aio_context_t ctx = 0;
-	bool direct;
+	int ret = T_PASS, i, n;
+	long bad;
 
-	direct = t_odirect_ok(t, why, sizeof(why));
-	fd = t_pattern_file(t, "data", NBUF * BUFSZ, 3,
-			    O_RDONLY | (direct ? O_DIRECT : 0));
-	CHECK(fd >= 0, "create data file: %s", errno_name(-fd));
-	CHECK(!t_drop_cache(fd), "drop cache: %s", errno_name(errno));
-	for (i = 0; i < NBUF; i++) {
-		buf[i] = t_alloc(BUFSZ);
-		CHECK(buf[i], "out of memory");
-		memset(buf[i], 0xaa, BUFSZ);
-		prep_rw(&cb[i], IOCB_CMD_PREAD, fd, buf[i], BUFSZ,
-			(int64_t)i * BUFSZ);
-		cbs[i] = &cb[i];
-	}
-	if (t_setup(t, NBUF, &ctx))
-		return T_FAIL;
-	n = sys_io_submit(ctx, NBUF, cbs);
+	memset(t->buf, 0xaa, NBUF * BUFSZ);
+	for (i = 0; i < NBUF; i++)
+		prep_rw(&t->cb[i], IOCB_CMD_PREAD, t->fd, t->buf + i * BUFSZ,
+			BUFSZ, (int64_t)i * BUFSZ);
+	n = sys_io_submit(t->ctx, NBUF, t->cbs);
 	CHECK(n == NBUF, "io_submit: %d %s", n, errno_name(errno));
-	CHECK_RET(sys_io_destroy(ctx), 0);
-	ctx = 0;
+	CHECK_RET(sys_io_destroy(take_ctx(t)), 0);
 	for (i = 0; i < NBUF; i++) {
-		long bad = pat_check(buf[i], BUFSZ, (uint64_t)i * BUFSZ, 3);
-
+		bad = pat_check(t->buf + i * BUFSZ, BUFSZ, (uint64_t)i * BUFSZ,
+				3);
 		CHECK(bad < 0,
 		      "buffer %d: byte %ld not read when io_destroy "
 		      "returned",
 		      i, bad);
-		memset(buf[i], 0x55, BUFSZ);
 	}
+	memset(t->buf, 0x55, NBUF * BUFSZ);
 	usleep(100000);
 	for (i = 0; i < NBUF; i++) {
 		for (n = 0; n < BUFSZ; n++)
-			CHECK(buf[i][n] == 0x55,
+			CHECK(t->buf[i * BUFSZ + n] == 0x55,
 			      "buffer %d written after io_destroy at byte %d",
 			      i, n);
 	}
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	for (i = 0; i < NBUF; i++)
-		free(buf[i]);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
-CONFORM_TEST(test_waits_inflight, "destroy.waits_inflight", T_FILE)
+CONFORM_TEST(test_waits_inflight, "destroy.waits_inflight", T_FILE, .ctx = NBUF,
+	     .iocbs = NBUF, .buf = NBUF * BUFSZ,
+	     .file = T_PATTERN_FILE("data", NBUF *BUFSZ, 3, O_RDONLY,
+				    .direct = T_DIRECT_IF_OK, .cold = true))
 
 /* The ring's mapping goes with the context. */
 static int test_unmaps_ring(struct tctx *t)
 {
-	aio_context_t ctx = 0;
+	aio_context_t ctx = take_ctx(t);
 	int ret = T_PASS;
 	char line[256];
 	bool found = false;
 	FILE *f;
 
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
 	CHECK_RET(sys_io_destroy(ctx), 0);
 	f = fopen("/proc/self/maps", "r");
 	CHECK(f, "open /proc/self/maps");
@@ -216,4 +195,4 @@ static int test_unmaps_ring(struct tctx *t)
 out:
 	return ret;
 }
-CONFORM_TEST(test_unmaps_ring, "destroy.unmaps_ring", 0)
+CONFORM_TEST(test_unmaps_ring, "destroy.unmaps_ring", 0, .ctx = 8)

@@ -47,27 +47,19 @@
  */
 static int test_nowait_direct(struct tctx *t)
 {
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1, bfd = -1;
-	char *buf = NULL, why[256];
+	int ret = T_PASS, bfd;
+	char *buf = t->buf;
 	struct iocb cb;
 	long r;
 
-	if (!t_odirect_ok(t, why, sizeof(why)))
-		SKIP("%s", why);
-	fd = t_pattern_file(t, "nw", 65536, 13, O_RDONLY | O_DIRECT);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
+	/* The same file, buffered, to fill and dirty its cached pages. */
 	bfd = t_open(t, "nw", O_RDWR);
 	CHECK(bfd >= 0, "open: %s", errno_name(-bfd));
-	buf = t_alloc(65536);
-	CHECK(buf, "out of memory");
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
 	/* Clean cached pages: reported, not judged. */
 	CHECK(pread(bfd, buf, 65536, 0) == 65536, "buffered read");
-	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, 65536, 0);
+	prep_rw(&cb, IOCB_CMD_PREAD, t->fd, buf, 65536, 0);
 	cb.aio_rw_flags = RWF_NOWAIT;
-	r = t_result(ctx, &cb);
+	r = t_result(t->ctx, &cb);
 	if (r == -EOPNOTSUPP)
 		SKIP("%s does not take RWF_NOWAIT with O_DIRECT (EOPNOTSUPP)",
 		     t->var ? t->var->fstype : "this filesystem");
@@ -76,9 +68,9 @@ static int test_nowait_direct(struct tctx *t)
 	pat_fill(buf, 65536, 0, 13);
 	CHECK(pwrite(bfd, buf, 65536, 0) == 65536, "buffered write");
 	memset(buf, 0, 65536);
-	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, 65536, 0);
+	prep_rw(&cb, IOCB_CMD_PREAD, t->fd, buf, 65536, 0);
 	cb.aio_rw_flags = RWF_NOWAIT;
-	r = t_result(ctx, &cb);
+	r = t_result(t->ctx, &cb);
 	if (r == 65536 && pat_check(buf, 65536, 0, 13) < 0)
 		SKIP("the dirty pages were written back before the read "
 		     "(it returned the data without waiting)");
@@ -87,59 +79,47 @@ static int test_nowait_direct(struct tctx *t)
 	      "expected -EAGAIN, got %ld",
 	      r);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
 	if (bfd >= 0)
 		close(bfd);
-	free(buf);
 	return ret;
 }
-CONFORM_TEST(test_nowait_direct, "flags.nowait_direct_over_dirty_cache", T_FILE)
+CONFORM_TEST(test_nowait_direct, "flags.nowait_direct_over_dirty_cache", T_FILE,
+	     .ctx = 4, .buf = 65536,
+	     .file = T_PATTERN_FILE("nw", 65536, 13, O_RDONLY,
+				    .direct = T_DIRECT))
 
 static int test_nowait_pipe(struct tctx *t)
 {
-	int ret = T_PASS, p[2] = { -1, -1 };
-	aio_context_t ctx = 0;
+	int ret = T_PASS;
 	struct iocb cb;
 	char buf[16];
 	long r;
 
-	CHECK(!pipe(p), "pipe: %s", errno_name(errno));
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
-	prep_rw(&cb, IOCB_CMD_PREAD, p[0], buf, sizeof(buf), 0);
+	prep_rw(&cb, IOCB_CMD_PREAD, t->pipe[0], buf, sizeof(buf), 0);
 	cb.aio_rw_flags = RWF_NOWAIT;
-	r = t_result(ctx, &cb);
+	r = t_result(t->ctx, &cb);
 	if (r == -EOPNOTSUPP)
 		SKIP("pipes do not take RWF_NOWAIT on this kernel (EOPNOTSUPP)");
 	CHECK(r == -EAGAIN, "empty pipe: expected -EAGAIN, got %ld", r);
-	CHECK(write(p[1], "abc", 3) == 3, "write pipe");
-	r = t_result(ctx, &cb);
+	CHECK(write(t->pipe[1], "abc", 3) == 3, "write pipe");
+	r = t_result(t->ctx, &cb);
 	CHECK(r == 3, "pipe with data: expected 3, got %ld", r);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_nowait_pipe, "flags.nowait_empty_pipe", 0)
+CONFORM_TEST(test_nowait_pipe, "flags.nowait_empty_pipe", 0, .ctx = 4,
+	     .pipe = true)
 
 static int test_unknown(struct tctx *t)
 {
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1;
+	int ret = T_PASS;
 	struct iocb cb;
 	char buf[512];
 	long r;
 
-	fd = t_pattern_file(t, "f", 4096, 1, O_RDWR);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
-	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, sizeof(buf), 0);
+	prep_rw(&cb, IOCB_CMD_PREAD, t->fd, buf, sizeof(buf), 0);
 	cb.aio_rw_flags = 0x40000000;
-	r = t_result(ctx, &cb);
+	r = t_result(t->ctx, &cb);
 	if (r == -EINVAL)
 		XFAIL("unknown RWF_* bits give EINVAL: kernels before 4.13 "
 		      "answer so (aio_rw_flags arrived with \"fs: Introduce "
@@ -147,151 +127,118 @@ static int test_unknown(struct tctx *t)
 	CHECK(r == -EOPNOTSUPP,
 	      "unknown RWF bit: expected -EOPNOTSUPP, got %ld", r);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
-CONFORM_TEST(test_unknown, "flags.unknown_rw_flags", 0)
+CONFORM_TEST(test_unknown, "flags.unknown_rw_flags", 0, .ctx = 4,
+	     .file = T_PATTERN_FILE("f", 4096, 1, O_RDWR))
 
 /* Writes with HIPRI, DSYNC and SYNC: accepted, and the data is there. */
 static int test_sync_flags(struct tctx *t)
 {
 	static const int fl[] = { RWF_HIPRI, RWF_DSYNC, RWF_SYNC,
 				  RWF_DSYNC | RWF_SYNC };
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1;
+	int ret = T_PASS;
 	struct iocb cb;
 	char buf[4096];
 	size_t i;
 	long r;
 
-	fd = t_open(t, "f", O_RDWR | O_CREAT | O_TRUNC);
-	CHECK(fd >= 0, "open: %s", errno_name(-fd));
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
 	for (i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
 		pat_fill(buf, 4096, i * 4096, 14);
-		prep_rw(&cb, IOCB_CMD_PWRITE, fd, buf, 4096, (int64_t)i * 4096);
+		prep_rw(&cb, IOCB_CMD_PWRITE, t->fd, buf, 4096,
+			(int64_t)i * 4096);
 		cb.aio_rw_flags = fl[i];
-		r = t_result(ctx, &cb);
+		r = t_result(t->ctx, &cb);
 		CHECK(r == 4096, "write with rw_flags 0x%x: %ld", fl[i], r);
-		CHECK(pread(fd, buf, 4096, (off_t)i * 4096) == 4096, "pread");
+		CHECK(pread(t->fd, buf, 4096, (off_t)i * 4096) == 4096,
+		      "pread");
 		CHECK(pat_check(buf, 4096, i * 4096, 14) < 0,
 		      "data of the write with rw_flags 0x%x wrong", fl[i]);
 	}
-	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, 4096, 0);
+	prep_rw(&cb, IOCB_CMD_PREAD, t->fd, buf, 4096, 0);
 	cb.aio_rw_flags = RWF_HIPRI;
-	r = t_result(ctx, &cb);
+	r = t_result(t->ctx, &cb);
 	CHECK(r == 4096, "read with RWF_HIPRI: %ld", r);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
-CONFORM_TEST(test_sync_flags, "flags.hipri_dsync_sync", T_FILE)
+CONFORM_TEST(test_sync_flags, "flags.hipri_dsync_sync", T_FILE, .ctx = 4,
+	     .file = { .name = "f", .oflags = O_RDWR })
 
 static int test_append(struct tctx *t)
 {
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1;
+	int ret = T_PASS;
 	struct iocb cb;
 	char buf[2000];
 	struct stat st;
 	long r;
 
-	fd = t_pattern_file(t, "f", 1000, 15, O_RDWR);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
 	pat_fill(buf, 1000, 1000, 15);
-	prep_rw(&cb, IOCB_CMD_PWRITE, fd, buf, 1000, 0);
+	prep_rw(&cb, IOCB_CMD_PWRITE, t->fd, buf, 1000, 0);
 	cb.aio_rw_flags = RWF_APPEND;
-	r = t_result(ctx, &cb);
+	r = t_result(t->ctx, &cb);
 	if (r == -EOPNOTSUPP)
 		SKIP("RWF_APPEND absent (EOPNOTSUPP)");
 	CHECK(r == 1000, "RWF_APPEND write: %ld", r);
-	CHECK(!fstat(fd, &st) && st.st_size == 2000, "size %lld, not 2000",
+	CHECK(!fstat(t->fd, &st) && st.st_size == 2000, "size %lld, not 2000",
 	      (long long)st.st_size);
-	CHECK(pread(fd, buf, 2000, 0) == 2000, "pread");
+	CHECK(pread(t->fd, buf, 2000, 0) == 2000, "pread");
 	CHECK(pat_check(buf, 2000, 0, 15) < 0, "RWF_APPEND data misplaced");
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
-CONFORM_TEST(test_append, "flags.rwf_append", T_FILE)
+CONFORM_TEST(test_append, "flags.rwf_append", T_FILE, .ctx = 4,
+	     .file = T_PATTERN_FILE("f", 1000, 15, O_RDWR))
 
 static int test_noappend(struct tctx *t)
 {
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1;
+	int ret = T_PASS;
 	struct iocb cb;
 	char buf[1000];
 	struct stat st;
 	long r;
 
-	fd = t_pattern_file(t, "f", 3000, 16, O_RDWR | O_APPEND);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
 	pat_fill(buf, 1000, 1000, 16);
-	prep_rw(&cb, IOCB_CMD_PWRITE, fd, buf, 1000, 1000);
+	prep_rw(&cb, IOCB_CMD_PWRITE, t->fd, buf, 1000, 1000);
 	cb.aio_rw_flags = AIO_RWF_NOAPPEND;
-	r = t_result(ctx, &cb);
+	r = t_result(t->ctx, &cb);
 	if (r == -EOPNOTSUPP || r == -EINVAL)
 		SKIP("RWF_NOAPPEND absent (%s)", errno_name((int)-r));
 	CHECK(r == 1000, "RWF_NOAPPEND write: %ld", r);
-	CHECK(!fstat(fd, &st) && st.st_size == 3000,
+	CHECK(!fstat(t->fd, &st) && st.st_size == 3000,
 	      "size %lld: the write was appended", (long long)st.st_size);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
-CONFORM_TEST(test_noappend, "flags.rwf_noappend", T_FILE)
+CONFORM_TEST(test_noappend, "flags.rwf_noappend", T_FILE, .ctx = 4,
+	     .file = T_PATTERN_FILE("f", 3000, 16, O_RDWR | O_APPEND))
 
 static int test_dontcache(struct tctx *t)
 {
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1;
+	int ret = T_PASS;
 	struct iocb cb;
 	char buf[8192];
 	long r;
 
-	fd = t_open(t, "f", O_RDWR | O_CREAT | O_TRUNC);
-	CHECK(fd >= 0, "open: %s", errno_name(-fd));
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
 	pat_fill(buf, sizeof(buf), 0, 17);
-	prep_rw(&cb, IOCB_CMD_PWRITE, fd, buf, sizeof(buf), 0);
+	prep_rw(&cb, IOCB_CMD_PWRITE, t->fd, buf, sizeof(buf), 0);
 	cb.aio_rw_flags = AIO_RWF_DONTCACHE;
-	r = t_result(ctx, &cb);
+	r = t_result(t->ctx, &cb);
 	if (r == -EOPNOTSUPP)
 		SKIP("RWF_DONTCACHE not supported on %s (EOPNOTSUPP)",
 		     t->var ? t->var->fstype : "this filesystem");
 	CHECK(r == (long)sizeof(buf), "RWF_DONTCACHE write: %ld", r);
 	memset(buf, 0, sizeof(buf));
-	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, sizeof(buf), 0);
+	prep_rw(&cb, IOCB_CMD_PREAD, t->fd, buf, sizeof(buf), 0);
 	cb.aio_rw_flags = AIO_RWF_DONTCACHE;
-	r = t_result(ctx, &cb);
+	r = t_result(t->ctx, &cb);
 	CHECK(r == (long)sizeof(buf), "RWF_DONTCACHE read: %ld", r);
 	CHECK(pat_check(buf, sizeof(buf), 0, 17) < 0, "wrong data");
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
-CONFORM_TEST(test_dontcache, "flags.rwf_dontcache", T_FILE)
+CONFORM_TEST(test_dontcache, "flags.rwf_dontcache", T_FILE, .ctx = 4,
+	     .file = { .name = "f", .oflags = O_RDWR })
 
 static long ioprio_read(aio_context_t ctx, int fd, int prio)
 {
@@ -306,26 +253,21 @@ static long ioprio_read(aio_context_t ctx, int fd, int prio)
 
 static int test_ioprio(struct tctx *t)
 {
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1;
+	int ret = T_PASS;
 	long r;
 
-	fd = t_pattern_file(t, "f", 4096, 1, O_RDONLY);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
-	r = ioprio_read(ctx, fd, IOPRIO(5, 0));
+	r = ioprio_read(t->ctx, t->fd, IOPRIO(5, 0));
 	if (r == 512)
 		SKIP("IOCB_FLAG_IOPRIO not checked by this kernel (an invalid "
 		     "class was accepted)");
 	CHECK(r == -EINVAL, "invalid class 5: expected -EINVAL, got %ld", r);
-	r = ioprio_read(ctx, fd, IOPRIO(7, 0));
+	r = ioprio_read(t->ctx, t->fd, IOPRIO(7, 0));
 	CHECK(r == -EINVAL, "invalid class 7: expected -EINVAL, got %ld", r);
-	r = ioprio_read(ctx, fd, IOPRIO(2, 4)); /* best effort, level 4 */
+	r = ioprio_read(t->ctx, t->fd, IOPRIO(2, 4)); /* best effort, level 4 */
 	CHECK(r == 512, "best effort level 4: expected 512, got %ld", r);
-	r = ioprio_read(ctx, fd, IOPRIO(3, 0)); /* idle */
+	r = ioprio_read(t->ctx, t->fd, IOPRIO(3, 0)); /* idle */
 	CHECK(r == 512, "idle class: expected 512, got %ld", r);
-	r = ioprio_read(ctx, fd, IOPRIO(1, 0)); /* real time */
+	r = ioprio_read(t->ctx, t->fd, IOPRIO(1, 0)); /* real time */
 	if (is_root())
 		CHECK(r == 512, "real time as root: expected 512, got %ld", r);
 	else
@@ -334,10 +276,7 @@ static int test_ioprio(struct tctx *t)
 		      "got %ld",
 		      r);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
-CONFORM_TEST(test_ioprio, "flags.ioprio", 0)
+CONFORM_TEST(test_ioprio, "flags.ioprio", 0, .ctx = 4,
+	     .file = T_PATTERN_FILE("f", 4096, 1, O_RDONLY))

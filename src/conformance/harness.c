@@ -510,6 +510,10 @@ static void child_run(const struct conform_test *ct, const struct variant *v,
 		.var = v,
 		.reason = wd_reason(tab),
 		.reason_len = wd_reason_len(),
+		.fd = -1,
+		.pipe = { -1, -1 },
+		.efd = -1,
+		.zfd = -1,
 	};
 	int verdict;
 
@@ -533,7 +537,11 @@ static void child_run(const struct conform_test *ct, const struct variant *v,
 		t_fail(&t, __FILE__, __LINE__, "cannot enter %s: %m", dir);
 		_exit(T_FAIL);
 	}
-	verdict = ct->fn(&t);
+	/* The fixtures, made and released here: the test runs if made. */
+	verdict = t_fixtures_setup(&t, &ct->needs);
+	if (verdict == T_PASS)
+		verdict = ct->fn(&t);
+	t_fixtures_teardown(&t, &ct->needs);
 	if (t.failed)
 		verdict = T_FAIL;
 	else if (t.limited)
@@ -845,8 +853,34 @@ out:
 		rm_tree(dir);
 }
 
+/*
+ * The totals count results: one per test, and one per variant of a test
+ * that has variants (as KUnit counts a parameterised test's cases), so that
+ * a skip on one variant is counted as a skip and not hidden in its
+ * parent's ok.  They are what the JSON "results" list holds.
+ */
+static struct {
+	int pass, fail, xfail, skip, error;
+} totals;
+
 static void keep(const struct result *r)
 {
+	switch (r->kind) {
+	case R_PASS:
+		totals.pass++;
+		break;
+	case R_XFAIL:
+		totals.xfail++;
+		break;
+	case R_SKIP:
+		totals.skip++;
+		break;
+	case R_FAIL:
+		totals.fail++;
+		break;
+	default:
+		totals.error++;
+	}
 	if (nr_results == max_results) {
 		int n = max_results ? max_results * 2 : 256;
 		struct result *nr = realloc(results, n * sizeof(*nr));
@@ -1172,7 +1206,7 @@ static bool any_file_test(void)
 
 int conform_run(void)
 {
-	int n = 0, nr = 0, pass = 0, fail = 0, skip = 0, xfail = 0, error = 0;
+	int n = 0, nr = 0, passed, failed;
 	const struct conform_test *ct;
 	bool complete;
 	char why[512];
@@ -1222,7 +1256,6 @@ int conform_run(void)
 			keep(&r);
 			report("", n, ct->name, ct->name, R_SKIP, deadline_why,
 			       NULL);
-			skip++;
 			continue;
 		}
 		n++;
@@ -1235,8 +1268,6 @@ int conform_run(void)
 				snprintf(why, sizeof(why),
 					 "a variant timed out");
 			report("", n, ct->name, ct->name, kind, why, NULL);
-			if (kind == R_TIMEOUT)
-				kind = R_FAIL;
 		} else if (missing(ct)) {
 			not_run(&r, ct, NULL, missing(ct));
 			keep(&r);
@@ -1248,22 +1279,6 @@ int conform_run(void)
 			count_stuck(r.kind);
 			kind = r.kind;
 			report("", n, ct->name, ct->name, kind, r.reason, r.wd);
-		}
-		switch (kind) {
-		case R_PASS:
-			pass++;
-			break;
-		case R_XFAIL:
-			xfail++;
-			break;
-		case R_SKIP:
-			skip++;
-			break;
-		case R_FAIL:
-			fail++;
-			break;
-		default:
-			error++;
 		}
 	}
 	if (stop_sig)
@@ -1293,13 +1308,16 @@ int conform_run(void)
 	if (!complete)
 		printf("# run incomplete: %d of %d tests reported\n", n, nr);
 	printf("# Totals: pass:%d fail:%d xfail:%d xpass:0 skip:%d error:%d\n",
-	       pass, fail, xfail, skip, error);
-	printf("%d passed, %d failed, %d skipped\n", pass + xfail, fail + error,
-	       skip);
+	       totals.pass, totals.fail, totals.xfail, totals.skip,
+	       totals.error);
+	passed = totals.pass + totals.xfail;
+	failed = totals.fail + totals.error;
+	printf("%d passed, %d failed, %d skipped\n", passed, failed,
+	       totals.skip);
 	fflush(stdout);
 	if (conform_opts.json_path) {
-		int ret = write_json(conform_opts.json_path, pass + xfail,
-				     fail + error, skip, complete);
+		int ret = write_json(conform_opts.json_path, passed, failed,
+				     totals.skip, complete);
 
 		if (ret) {
 			msg("cannot write %s: %s", conform_opts.json_path,
@@ -1309,5 +1327,5 @@ int conform_run(void)
 	}
 	if (stop_sig)
 		return 128 + stop_sig;
-	return fail + error || !complete ? 1 : 0;
+	return failed || !complete ? 1 : 0;
 }

@@ -13,6 +13,11 @@
  * Assertions follow kselftest_harness: (expected, seen) in messages, and
  * the first failure ends the test through the function's one cleanup
  * label.  They need `int ret = T_PASS;` and an `out:` label in scope.
+ *
+ * What a test needs (a context, a scratch file, a pipe, buffers...) it
+ * declares with its registration as a fixture (struct t_needs, below): the
+ * harness makes it before the function runs and releases it afterwards,
+ * so `out:` is left with only what the test made itself.
  */
 #ifndef AIO_CONFORM_HARNESS_H
 #define AIO_CONFORM_HARNESS_H
@@ -57,6 +62,104 @@ struct variant {
 	bool mounted;
 };
 
+struct tctx;
+
+/*
+ * Fixtures: what a test needs, declared with its registration in the manner
+ * of LTP's struct tst_test (.needs_*, .setup, .cleanup) and kselftest's
+ * FIXTURE_SETUP/FIXTURE_TEARDOWN.  The harness makes them in the test's
+ * child, in the test's directory (on its variant for a T_FILE test), before
+ * the test function runs, and releases them when it returns, whatever its
+ * verdict: the test finds them in struct tctx.  A fixture that cannot be
+ * made ends the test before it runs: a skip with the reason when this
+ * target cannot have it (O_DIRECT refused by the variant's filesystem,
+ * io_setup EAGAIN from /proc/sys/fs/aio-max-nr, EMFILE or ENFILE, not root,
+ * IOCB_CMD_POLL or io_pgetevents absent), else a failure naming the call.
+ *
+ * A worked example: a read through a context of 8 events from a 64 KiB
+ * file of the suite's verify pattern (seed 1), opened O_DIRECT on the
+ * variants that take it, buffered on the others, into an aligned buffer:
+ *
+ *	static int test_example(struct tctx *t)
+ *	{
+ *		struct io_event ev;
+ *		struct iocb cb;
+ *		int ret = T_PASS;
+ *
+ *		prep_rw(&cb, IOCB_CMD_PREAD, t->fd, t->buf, 4096, 8192);
+ *		CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
+ *		CHECK_RES(ev, 4096);
+ *		CHECK(pat_check(t->buf, 4096, 8192, 1) < 0, "wrong data");
+ *	out:
+ *		return ret;
+ *	}
+ *	CONFORM_TEST(test_example, "group.example", T_FILE, .ctx = 8,
+ *		     .buf = 4096,
+ *		     .file = T_PATTERN_FILE("data", 65536, 1, O_RDONLY,
+ *					    .direct = T_DIRECT_IF_OK))
+ *
+ * Made in this order, released in the reverse one: root, pgetevents, file,
+ * buf, buf2, iocbs, dev_zero, pipe, eventfd, ctx, ctx2, aio_poll, then the
+ * test's own setup(); its cleanup() runs first.  A test that has to make
+ * one later (after a mount, say) calls the t_fixture_*() function itself;
+ * what it leaves in the tctx fields is released all the same.  A test that
+ * destroys or moves a fixture itself (io_destroy, mremap of the ring) says
+ * so in its field (t->ctx = 0, or the new handle).
+ */
+enum t_fill {
+	T_EMPTY = 0, /* nothing written: size bytes of hole (ftruncate) */
+	T_PATTERN, /* the verify pattern of seed (pat_fill()) */
+	T_ZEROS, /* zeros, written */
+};
+
+enum t_direct {
+	T_BUFFERED = 0,
+	T_DIRECT, /* O_DIRECT, or a skip where the filesystem refuses it */
+	T_DIRECT_IF_OK, /* O_DIRECT where taken, else buffered: t->direct */
+};
+
+struct t_file {
+	const char *name; /* in the test's directory; NULL: no file */
+	size_t size;
+	enum t_fill fill;
+	uint32_t seed; /* T_PATTERN's */
+	int oflags; /* t->fd's: O_RDONLY, O_WRONLY or O_RDWR, O_APPEND... */
+	enum t_direct direct;
+	bool cold; /* dropped from the page cache once written */
+};
+
+/*
+ * .file = T_PATTERN_FILE("data", 65536, 1, O_RDONLY): size bytes of the
+ * verify pattern of seed; more fields may follow (.direct = T_DIRECT).
+ */
+#define T_PATTERN_FILE(name_, size_, seed_, oflags_, ...)        \
+	{                                                        \
+		.name = name_, .size = size_, .fill = T_PATTERN, \
+		.seed = seed_, .oflags = oflags_, __VA_ARGS__    \
+	}
+
+enum t_efd {
+	T_EFD_NONE = 0,
+	T_EFD_BLOCKING, /* eventfd(0, EFD_CLOEXEC) */
+	T_EFD_NONBLOCK, /* eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) */
+};
+
+struct t_needs {
+	const char *root; /* needs root: why ("not root: <root>") */
+	bool pgetevents; /* io_pgetevents (4.18): ENOSYS is a skip */
+	struct t_file file; /* t->fd */
+	size_t buf, buf2; /* t->buf, t->buf2: 4096-aligned, zeroed */
+	unsigned int iocbs; /* t->cb[n], t->cbs[i] = &t->cb[i], t->ev[n] */
+	bool dev_zero; /* t->zfd: /dev/zero, read-only (reads complete) */
+	bool pipe; /* t->pipe[2] */
+	enum t_efd eventfd; /* t->efd */
+	unsigned int ctx, ctx2; /* io_setup(ctx) into t->ctx, t->ctx2 */
+	bool aio_poll; /* IOCB_CMD_POLL (4.18), probed on t->ctx (.ctx) */
+	/* The test's own fixture: a verdict (T_PASS goes on), and its undo. */
+	int (*setup)(struct tctx *t);
+	void (*cleanup)(struct tctx *t);
+};
+
 struct tctx {
 	const struct conform_test *test;
 	const struct variant *var; /* NULL for a test without file I/O */
@@ -65,6 +168,16 @@ struct tctx {
 	size_t reason_len;
 	bool failed;
 	bool limited; /* a low limit stopped it: a skip (t_aio_limit()) */
+	/* The fixtures (struct t_needs); -1 or 0 for those not asked for. */
+	aio_context_t ctx, ctx2;
+	int fd; /* the scratch file */
+	bool direct; /* fd is O_DIRECT */
+	int pipe[2];
+	int efd;
+	int zfd;
+	char *buf, *buf2;
+	struct iocb *cb, **cbs;
+	struct io_event *ev;
 };
 
 struct conform_test {
@@ -72,24 +185,40 @@ struct conform_test {
 	int (*fn)(struct tctx *t);
 	unsigned int flags;
 	unsigned int timeout_s; /* 0: the run's --timeout */
+	struct t_needs needs;
 	struct conform_test *next;
 };
 
 void conform_register(struct conform_test *ct);
 
-#define CONFORM_TEST_FULL(fn_, name_, flags_, timeout_)             \
+/*
+ * CONFORM_TEST(fn, name, flags, needs...): the needs are designated
+ * initializers of struct t_needs (none for a test that needs nothing).
+ */
+#define CONFORM_TEST_FULL(fn_, name_, flags_, timeout_, ...)        \
 	static struct conform_test ct_##fn_ = {                     \
 		.name = name_,                                      \
 		.fn = fn_,                                          \
 		.flags = flags_,                                    \
 		.timeout_s = timeout_,                              \
+		.needs = { __VA_ARGS__ },                           \
 	};                                                          \
 	__attribute__((constructor)) static void ct_reg_##fn_(void) \
 	{                                                           \
 		conform_register(&ct_##fn_);                        \
 	}
-#define CONFORM_TEST(fn_, name_, flags_) \
-	CONFORM_TEST_FULL(fn_, name_, flags_, 0)
+#define CONFORM_TEST(fn_, name_, flags_, ...) \
+	CONFORM_TEST_FULL(fn_, name_, flags_, 0, __VA_ARGS__)
+
+/*
+ * Make the fixtures of needs, or say why not: T_PASS, T_SKIP or T_FAIL,
+ * with the reason recorded.  Release them (what was made), in the child.
+ */
+int t_fixtures_setup(struct tctx *t, const struct t_needs *needs);
+void t_fixtures_teardown(struct tctx *t, const struct t_needs *needs);
+/* One fixture, made on demand: T_PASS, T_SKIP or T_FAIL, as above. */
+int t_fixture_file(struct tctx *t, const struct t_file *f);
+int t_fixture_pipe(struct tctx *t, int p[2]);
 
 /* Verdicts with a reason; each returns the verdict. */
 int t_fail(struct tctx *t, const char *file, int line, const char *fmt, ...)
@@ -231,10 +360,11 @@ int t_submit_wait(aio_context_t ctx, struct iocb *cb, struct io_event *ev);
 /* One iocb's result: -errno from io_submit, or the event's res. */
 long t_result(aio_context_t ctx, struct iocb *cb);
 /*
- * A new pipe p and a POLLIN poll (cb) on its read end, submitted to ctx;
- * it completes when p[1] is written.  T_PASS or a recorded failure.
+ * Submit to t->ctx a POLLIN poll (cb) on the read end of t->pipe (the
+ * fixtures .ctx and .pipe): io_submit's return.  It completes when
+ * t->pipe[1] is written.
  */
-int t_pipe_poll(struct tctx *t, aio_context_t ctx, int p[2], struct iocb *cb);
+int t_submit_poll(struct tctx *t, struct iocb *cb);
 /* Close both ends of pipe p, unless p[0] < 0 (none was made). */
 void t_close_pipe(int p[2]);
 
@@ -253,9 +383,6 @@ long pat_check(const void *buf, size_t len, uint64_t off, uint32_t seed);
 
 /* Open name in the test's directory: fd or -errno. */
 int t_open(struct tctx *t, const char *name, int flags);
-/* A file of size bytes of pattern seed, opened with flags: fd or -errno. */
-int t_pattern_file(struct tctx *t, const char *name, size_t size, uint32_t seed,
-		   int flags);
 /* fsync then drop the file's pages from the page cache: 0 or -errno. */
 int t_drop_cache(int fd);
 /* An aligned buffer (4096), or NULL; free with free(). */

@@ -134,19 +134,14 @@ static void grandchild(struct inflight *in, enum how how)
 
 static int exit_inflight(struct tctx *t, enum how how, bool overfill)
 {
-	struct inflight in = { .overfill = overfill };
-	int ret = T_PASS, p[2] = { -1, -1 }, ready[2] = { -1, -1 }, status;
-	char why[256], c;
-	bool direct;
+	struct inflight in = { .overfill = overfill,
+			       .fd = t->fd,
+			       .pipe_rd = t->pipe[0] };
+	int ret = T_PASS, ready[2] = { -1, -1 }, status;
 	pid_t pid;
+	char c;
 
-	direct = t_odirect_ok(t, why, sizeof(why));
-	in.fd = t_pattern_file(t, "data", (size_t)NREAD * READ_BYTES, 20,
-			       O_RDONLY | (direct ? O_DIRECT : 0));
-	CHECK(in.fd >= 0, "create: %s", errno_name(-in.fd));
-	CHECK(!t_drop_cache(in.fd), "drop cache");
-	CHECK_FDS(!pipe(p) && !pipe(ready), "pipe: %s", errno_name(errno));
-	in.pipe_rd = p[0];
+	CHECK_FDS(!pipe(ready), "pipe: %s", errno_name(errno));
 	in.ready_wr = ready[1];
 	pid = fork();
 	CHECK(pid >= 0, "fork: %s", errno_name(errno));
@@ -188,69 +183,70 @@ static int exit_inflight(struct tctx *t, enum how how, bool overfill)
 		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "child status 0x%x (setup or submit failed)", status);
 out:
-	if (in.fd >= 0)
-		close(in.fd);
 	return ret;
 }
+
+/* A cold file to read (O_DIRECT where taken), a pipe to poll forever. */
+#define EXIT_NEEDS                                                       \
+	.pipe = true,                                                    \
+	.file = T_PATTERN_FILE("data", NREAD * READ_BYTES, 20, O_RDONLY, \
+			       .direct = T_DIRECT_IF_OK, .cold = true)
 
 static int test_exit(struct tctx *t)
 {
 	return exit_inflight(t, EXIT_NORMAL, false);
 }
-CONFORM_TEST(test_exit, "lifetime.exit_with_inflight", 0)
+CONFORM_TEST(test_exit, "lifetime.exit_with_inflight", 0, EXIT_NEEDS)
 
 static int test_exit_kill(struct tctx *t)
 {
 	return exit_inflight(t, EXIT_KILL, false);
 }
-CONFORM_TEST(test_exit_kill, "lifetime.exit_with_inflight_kill", 0)
+CONFORM_TEST(test_exit_kill, "lifetime.exit_with_inflight_kill", 0, EXIT_NEEDS)
 
 static int test_exit_thread(struct tctx *t)
 {
 	return exit_inflight(t, EXIT_OTHER_THREAD, false);
 }
-CONFORM_TEST(test_exit_thread, "lifetime.exit_from_other_thread", 0)
+CONFORM_TEST(test_exit_thread, "lifetime.exit_from_other_thread", 0, EXIT_NEEDS)
 
 static int test_exit_exec(struct tctx *t)
 {
 	return exit_inflight(t, EXIT_EXEC, false);
 }
-CONFORM_TEST(test_exit_exec, "lifetime.exec_with_inflight", 0)
+CONFORM_TEST(test_exit_exec, "lifetime.exec_with_inflight", 0, EXIT_NEEDS)
 
 static int test_exit_overfill(struct tctx *t)
 {
 	return exit_inflight(t, EXIT_NORMAL, true);
 }
-CONFORM_TEST(test_exit_overfill, "lifetime.exit_more_than_ring", 0)
+CONFORM_TEST(test_exit_overfill, "lifetime.exit_more_than_ring", 0, EXIT_NEEDS)
 
 static int test_kill_overfill(struct tctx *t)
 {
 	return exit_inflight(t, EXIT_KILL, true);
 }
-CONFORM_TEST(test_kill_overfill, "lifetime.exit_more_than_ring_kill", 0)
+CONFORM_TEST(test_kill_overfill, "lifetime.exit_more_than_ring_kill", 0,
+	     EXIT_NEEDS)
 
 static int test_thread_overfill(struct tctx *t)
 {
 	return exit_inflight(t, EXIT_OTHER_THREAD, true);
 }
 CONFORM_TEST(test_thread_overfill, "lifetime.exit_more_than_ring_other_thread",
-	     0)
+	     0, EXIT_NEEDS)
 
 /* fork: the child gets EINVAL for the parent's context. */
 static int test_fork(struct tctx *t)
 {
 	struct iocb cb, *cbs[1] = { &cb };
-	aio_context_t ctx = 0;
+	aio_context_t ctx = t->ctx;
 	struct io_event ev;
-	int ret = T_PASS, zfd, status;
+	int ret = T_PASS, status;
 	char buf[64];
 	pid_t pid;
 
-	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	CHECK(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
-	prep_rw(&cb, IOCB_CMD_PREAD, zfd, buf, sizeof(buf), 0);
+	prep_rw(&cb, IOCB_CMD_PREAD, t->zfd, buf, sizeof(buf), 0);
 	pid = fork();
 	CHECK(pid >= 0, "fork: %s", errno_name(errno));
 	if (pid == 0) {
@@ -275,11 +271,10 @@ static int test_fork(struct tctx *t)
 	CHECK_RET(t_submit_wait(ctx, &cb, &ev), 0);
 	CHECK_RES(ev, 64);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_fork, "lifetime.fork_child_gets_einval", 0)
+CONFORM_TEST(test_fork, "lifetime.fork_child_gets_einval", 0, .ctx = 8,
+	     .dev_zero = true)
 
 struct shared {
 	aio_context_t ctx;
@@ -306,22 +301,17 @@ static void *other_thread(void *arg)
 /* A context is per process: another thread's submissions reap here. */
 static int test_threads(struct tctx *t)
 {
-	struct shared s = { 0 };
+	struct shared s = { .ctx = t->ctx, .zfd = t->zfd };
 	struct io_event ev[8];
 	int ret = T_PASS;
 	pthread_t th;
 
-	s.zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	CHECK(s.zfd >= 0, "open /dev/zero: %s", errno_name(errno));
-	if (t_setup(t, 8, &s.ctx))
-		return T_FAIL;
 	CHECK(!pthread_create(&th, NULL, other_thread, &s), "pthread_create");
 	pthread_join(th, NULL);
 	CHECK(!s.err, "io_submit in the other thread: %s", errno_name(s.err));
 	CHECK_RET(t_reap(s.ctx, 8, ev), 8);
 out:
-	if (s.ctx)
-		sys_io_destroy(s.ctx);
 	return ret;
 }
-CONFORM_TEST(test_threads, "lifetime.context_shared_by_threads", 0)
+CONFORM_TEST(test_threads, "lifetime.context_shared_by_threads", 0, .ctx = 8,
+	     .dev_zero = true)

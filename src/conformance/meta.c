@@ -171,28 +171,23 @@ static bool in_run(const char *name)
 static int raw_watchdog(struct tctx *t)
 {
 	struct iocb rd, pa, pb, *cbs[2] = { &rd, &pa }, *cbb[1] = { &pb };
-	aio_context_t a = 0, b = 0;
 	struct io_event ev;
-	int ret = T_PASS, zfd, p[2] = { -1, -1 };
+	int ret = T_PASS;
 	static char buf[4096];
 
-	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	CHECK(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
-	CHECK_FDS(!pipe(p), "pipe: %s", errno_name(errno));
-	if (t_setup(t, 8, &a) || t_setup(t, 8, &b))
-		return T_FAIL;
-	prep_rw(&rd, IOCB_CMD_PREAD, zfd, buf, sizeof(buf), 8192);
-	prep_poll(&pa, p[0], POLLIN);
-	prep_poll(&pb, p[0], POLLIN);
-	CHECK_RET(sys_io_submit(a, 2, cbs), 2);
-	CHECK_RET(sys_io_submit(b, 1, cbb), 1);
+	prep_rw(&rd, IOCB_CMD_PREAD, t->zfd, buf, sizeof(buf), 8192);
+	prep_poll(&pa, t->pipe[0], POLLIN);
+	prep_poll(&pb, t->pipe[0], POLLIN);
+	CHECK_RET(sys_io_submit(t->ctx, 2, cbs), 2);
+	CHECK_RET(sys_io_submit(t->ctx2, 1, cbb), 1);
 	/* The watchdog (1 s) ends this. */
-	sys_io_getevents(b, 1, 1, &ev, NULL);
+	sys_io_getevents(t->ctx2, 1, 1, &ev, NULL);
 	FAIL("io_getevents returned: the poll completed");
 out:
 	return ret;
 }
-CONFORM_TEST_FULL(raw_watchdog, "meta.raw.watchdog", T_META_RAW | T_AIO, 1)
+CONFORM_TEST_FULL(raw_watchdog, "meta.raw.watchdog", T_META_RAW | T_AIO, 1,
+		  .ctx = 8, .ctx2 = 8, .dev_zero = true, .pipe = true)
 
 /*
  * A new kernel taint, simulated: the host kernel cannot be tainted safely,
@@ -250,13 +245,12 @@ CONFORM_TEST(raw_after_exit, "meta.raw.variants_after_exit",
 static int raw_escape(struct tctx *t)
 {
 	const char *dir = getenv(ENV_DIR);
-	int ret = T_PASS, sync[2] = { -1, -1 };
+	int ret = T_PASS, *sync = t->pipe;
 	char c;
 	pid_t pid;
 
 	if (!dir)
 		SKIP("needs the meta group (%s)", ENV_DIR);
-	CHECK_FDS(!pipe(sync), "pipe: %s", errno_name(errno));
 	pid = fork();
 	CHECK(pid >= 0, "fork: %s", errno_name(errno));
 	if (pid == 0) {
@@ -278,10 +272,10 @@ static int raw_escape(struct tctx *t)
 	}
 	CHECK(read(sync[0], &c, 1) == 1, "the grandchild did not start");
 out:
-	t_close_pipe(sync);
 	return ret;
 }
-CONFORM_TEST(raw_escape, "meta.raw.escaped_grandchild", T_META_RAW)
+CONFORM_TEST(raw_escape, "meta.raw.escaped_grandchild", T_META_RAW,
+	     .pipe = true)
 
 /* Out of file descriptors: a skip naming the limit. */
 static int raw_emfile(struct tctx *t)
@@ -335,6 +329,180 @@ static int raw_uring(struct tctx *t)
 	return T_PASS;
 }
 CONFORM_TEST(raw_uring, "meta.raw.io_uring", T_META_RAW | T_URING)
+
+/*
+ * Every fixture, as declared: made before the test function (and before
+ * its own setup(), which checks that), each as asked for.
+ */
+#define FX_SIZE (3 * 4096 + 100)
+#define FX_SEED 31
+
+static bool fx_setup_saw_all;
+
+static int fx_setup(struct tctx *t)
+{
+	fx_setup_saw_all = t->ctx && t->ctx2 && t->fd >= 0 && t->buf &&
+			   t->buf2 && t->cb && t->zfd >= 0 && t->pipe[0] >= 0 &&
+			   t->efd >= 0;
+	return T_PASS;
+}
+
+static bool all_zero(const char *p, size_t len)
+{
+	return !p[0] && !memcmp(p, p + 1, len - 1);
+}
+
+static int raw_fixtures(struct tctx *t)
+{
+	struct iocb cb;
+	struct io_event ev;
+	struct stat st;
+	uint64_t count;
+	int ret = T_PASS, fl, i;
+	char c = 'x';
+
+	CHECK(fx_setup_saw_all, "setup() ran before the other fixtures");
+	CHECK(t->ctx && t->ctx2 && t->ctx != t->ctx2, "contexts %llx %llx",
+	      (unsigned long long)t->ctx, (unsigned long long)t->ctx2);
+	CHECK(aio_ring_of(t->ctx)->magic == AIO_RING_MAGIC &&
+		      aio_ring_of(t->ctx)->nr >= 4 &&
+		      aio_ring_of(t->ctx2)->nr >= 2,
+	      "the contexts' rings are not io_setup's of 4 and 2");
+	CHECK(!fstat(t->fd, &st) && st.st_size == FX_SIZE, "file size %lld",
+	      (long long)st.st_size);
+	fl = fcntl(t->fd, F_GETFL);
+	CHECK((fl & O_ACCMODE) == O_RDONLY, "file opened 0%o", fl);
+	CHECK(!!(fl & O_DIRECT) == t->direct, "O_DIRECT 0%o, t->direct %d",
+	      fl & O_DIRECT, t->direct);
+	CHECK(!((uintptr_t)t->buf % 4096) && all_zero(t->buf, 8192) &&
+		      all_zero(t->buf2, 512),
+	      "buffers not aligned or not zeroed");
+	/* A short read at the end of the file: its size and contents. */
+	prep_rw(&cb, IOCB_CMD_PREAD, t->fd, t->buf, 8192, 8192);
+	CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
+	CHECK_RES(ev, FX_SIZE - 8192);
+	CHECK(pat_check(t->buf, FX_SIZE - 8192, 8192, FX_SEED) < 0,
+	      "the file is not the pattern of seed %d", FX_SEED);
+	for (i = 0; i < 3; i++)
+		CHECK(t->cbs[i] == &t->cb[i], "cbs[%d] is not &cb[%d]", i, i);
+	CHECK(read(t->zfd, t->buf2, 512) == 512 && all_zero(t->buf2, 512),
+	      "/dev/zero");
+	CHECK(write(t->pipe[1], &c, 1) == 1 && read(t->pipe[0], &c, 1) == 1,
+	      "the pipe");
+	CHECK(read(t->efd, &count, 8) == -1 && errno == EAGAIN,
+	      "the eventfd is not a non-blocking one at 0");
+out:
+	return ret;
+}
+CONFORM_TEST(raw_fixtures, "meta.raw.fixtures", T_FILE | T_META_RAW | T_AIO,
+	     .ctx = 4, .ctx2 = 2, .buf = 8192, .buf2 = 512, .iocbs = 3,
+	     .dev_zero = true, .pipe = true, .eventfd = T_EFD_NONBLOCK,
+	     .aio_poll = true, .pgetevents = true, .setup = fx_setup,
+	     .file = T_PATTERN_FILE("fx", FX_SIZE, FX_SEED, O_RDONLY,
+				    .direct = T_DIRECT_IF_OK, .cold = true))
+
+/* A file of zeros, written (blocks allocated), and one of a hole. */
+#define FX_ZEROS_SIZE (8192 + 5)
+#define FX_HOLE_SIZE (1 << 20)
+
+static int raw_fixture_zeros(struct tctx *t)
+{
+	char buf[FX_ZEROS_SIZE + 1];
+	struct stat st;
+	int ret = T_PASS;
+
+	CHECK(!fstat(t->fd, &st) && st.st_size == FX_ZEROS_SIZE &&
+		      st.st_blocks > 0,
+	      "size %lld, %lld blocks", (long long)st.st_size,
+	      (long long)st.st_blocks);
+	CHECK(pread(t->fd, buf, sizeof(buf), 0) == FX_ZEROS_SIZE &&
+		      all_zero(buf, FX_ZEROS_SIZE),
+	      "not %d bytes of zeros", FX_ZEROS_SIZE);
+out:
+	return ret;
+}
+CONFORM_TEST(raw_fixture_zeros, "meta.raw.fixture_zeros", T_FILE | T_META_RAW,
+	     .file = { .name = "z",
+		       .size = FX_ZEROS_SIZE,
+		       .fill = T_ZEROS,
+		       .oflags = O_RDWR })
+
+static int raw_fixture_hole(struct tctx *t)
+{
+	struct stat st;
+	int ret = T_PASS;
+
+	CHECK(!fstat(t->fd, &st) && st.st_size == FX_HOLE_SIZE &&
+		      st.st_blocks == 0,
+	      "size %lld, %lld blocks: not a hole of %d bytes",
+	      (long long)st.st_size, (long long)st.st_blocks, FX_HOLE_SIZE);
+	CHECK((fcntl(t->fd, F_GETFL) & O_ACCMODE) == O_WRONLY,
+	      "not opened write-only");
+out:
+	return ret;
+}
+CONFORM_TEST(raw_fixture_hole, "meta.raw.fixture_hole", T_FILE | T_META_RAW,
+	     .file = { .name = "h", .size = FX_HOLE_SIZE, .oflags = O_WRONLY })
+
+/*
+ * The test's cleanup() runs after a failure, with the fixtures still
+ * there; it says so in $AIO_CONFORM_META_DIR/fixture_cleanup.
+ */
+static void fx_cleanup(struct tctx *t)
+{
+	const char *dir = getenv(ENV_DIR);
+	struct timespec ts = { 0, 0 };
+	char path[PATH_MAX];
+	struct io_event ev;
+	FILE *f;
+
+	if (!dir || snprintf(path, sizeof(path), "%s/fixture_cleanup", dir) >=
+			    (int)sizeof(path))
+		return;
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "failed %d ctx %s pipe %s\n", t->failed,
+		sys_io_getevents(t->ctx, 0, 1, &ev, &ts) == 0 ? "live" : "gone",
+		fcntl(t->pipe[1], F_GETFD) >= 0 ? "open" : "closed");
+	fclose(f);
+}
+
+static int raw_fixture_cleanup(struct tctx *t)
+{
+	int ret = T_PASS;
+
+	CHECK(t->ctx == 0, "deliberate failure with fixtures (meta)");
+out:
+	return ret;
+}
+CONFORM_TEST(raw_fixture_cleanup, "meta.raw.fixture_cleanup",
+	     T_META_RAW | T_AIO, .ctx = 1, .pipe = true, .cleanup = fx_cleanup)
+
+/* Fixtures made on demand: EMFILE from t_fixture_pipe() is a skip. */
+static int raw_fixture_emfile(struct tctx *t)
+{
+	struct rlimit rl = { 3, 3 };
+	int p[2] = { -1, -1 };
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return t_fail(t, __FILE__, __LINE__, "setrlimit: %s",
+			      errno_name(errno));
+	if (t_fixture_pipe(t, p) == T_PASS)
+		return t_fail(t, __FILE__, __LINE__,
+			      "pipe with ulimit -n 3 worked");
+	return T_FAIL; /* a skip when t_fixture_pipe() said so */
+}
+CONFORM_TEST(raw_fixture_emfile, "meta.raw.fixture_emfile", T_META_RAW)
+
+/* A skip on one variant only: the totals count it (meta.totals_*). */
+static int raw_variant_skip(struct tctx *t)
+{
+	if (t->var && !strcmp(t->var->name, "tmpfs"))
+		return t_skip(t, "deliberate skip on tmpfs (meta)");
+	return T_PASS;
+}
+CONFORM_TEST(raw_variant_skip, "meta.raw.variant_skip", T_FILE | T_META_RAW)
 
 /*
  * The bail-out run: each stuck test looks up its own name in the meta
@@ -744,12 +912,40 @@ out:
 }
 CONFORM_TEST(meta_exit, "meta.exit_status_on_failure", T_META)
 
-/* The KTAP stream: version, a plan matching the top-level results. */
+/* Counts of KTAP result lines: ok, not ok, ok # SKIP. */
+struct ktap_count {
+	int ok, notok, skip;
+};
+
+/* Count line into c when it is a result line ("ok" or "not ok" first). */
+static bool ktap_result(const char *line, struct ktap_count *c)
+{
+	if (!strncmp(line, "ok ", 3)) {
+		if (strstr(line, " # SKIP "))
+			c->skip++;
+		else
+			c->ok++;
+	} else if (!strncmp(line, "not ok ", 7)) {
+		c->notok++;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The KTAP stream: version, a plan matching the top-level results, and
+ * totals (the summary line, "# Totals:" and the JSON's) that count every
+ * result: a test's, or for a test with variants its subtests' instead,
+ * so that a skip on one variant (meta.raw.variant_skip on tmpfs) is a
+ * skip in the totals, not a part of its parent's ok.
+ */
 static int meta_ktap(struct tctx *t)
 {
-	char *out = slurp(meta.out), *line, *save;
-	int ret = T_PASS, plan = -1, results = 0, n = 0, passed = -1;
-	int failed = -1, skipped = -1, ok = 0, notok = 0, skips = 0;
+	struct ktap_count top = { 0 }, leaf = { 0 }, sub = { 0 };
+	int ret = T_PASS, plan = -1, n = 0, passed = -1, failed = -1;
+	int skipped = -1, tp = -1, tf = -1, tx = -1, ts = -1, te = -1;
+	char *out = slurp(meta.out), *json = NULL, *line, *save, want[128];
 
 	CHECK(out, "cannot read the inner KTAP output");
 	for (line = strtok_r(out, "\n", &save); line;
@@ -759,26 +955,44 @@ static int meta_ktap(struct tctx *t)
 			      "first line: \"%s\"", line);
 		if (plan < 0 && sscanf(line, "1..%d", &plan) == 1)
 			continue;
-		if (!strncmp(line, "ok ", 3)) {
-			results++;
-			if (strstr(line, " # SKIP "))
-				skips++;
-			else
-				ok++;
-		} else if (!strncmp(line, "not ok ", 7)) {
-			results++;
-			notok++;
+		if (!strncmp(line, "    ", 4)) {
+			ktap_result(line + 4, &sub);
+		} else if (ktap_result(line, &top)) {
+			/* A parent counts as its subtests, if it has any. */
+			if (sub.ok + sub.notok + sub.skip == 0)
+				ktap_result(line, &sub);
+			leaf.ok += sub.ok;
+			leaf.notok += sub.notok;
+			leaf.skip += sub.skip;
+			memset(&sub, 0, sizeof(sub));
 		}
 		sscanf(line, "%d passed, %d failed, %d skipped", &passed,
 		       &failed, &skipped);
+		sscanf(line,
+		       "# Totals: pass:%d fail:%d xfail:%d xpass:0 skip:%d error:%d",
+		       &tp, &tf, &tx, &ts, &te);
 	}
-	CHECK(plan > 0 && plan == results, "plan 1..%d but %d results", plan,
-	      results);
-	CHECK(passed == ok && failed == notok && skipped == skips,
+	CHECK(plan > 0 && plan == top.ok + top.notok + top.skip,
+	      "plan 1..%d but %d results", plan, top.ok + top.notok + top.skip);
+	CHECK(passed == leaf.ok && failed == leaf.notok && skipped == leaf.skip,
 	      "summary %d/%d/%d but the lines say %d/%d/%d", passed, failed,
-	      skipped, ok, notok, skips);
+	      skipped, leaf.ok, leaf.notok, leaf.skip);
+	CHECK(tp + tx == passed && tf + te == failed && ts == skipped,
+	      "# Totals: pass:%d fail:%d xfail:%d skip:%d error:%d, but the "
+	      "summary says %d/%d/%d",
+	      tp, tf, tx, ts, te, passed, failed, skipped);
+	json = slurp(meta.json);
+	CHECK(json, "cannot read the inner JSON");
+	snprintf(want, sizeof(want),
+		 "\"totals\":{\"passed\":%d,\"failed\":%d,\"skipped\":%d}",
+		 passed, failed, skipped);
+	CHECK(strstr(json, want), "the inner JSON lacks %s", want);
+	if (is_root())
+		CHECK(strstr(json, "deliberate skip on tmpfs"),
+		      "meta.raw.variant_skip did not skip on tmpfs");
 out:
 	free(out);
+	free(json);
 	return ret;
 }
 CONFORM_TEST(meta_ktap, "meta.ktap_is_well_formed", T_META)
@@ -981,6 +1195,78 @@ static int meta_uring(struct tctx *t)
 			    "io_uring is not available");
 }
 CONFORM_TEST(meta_uring, "meta.io_uring_need_is_honoured", T_META)
+
+/* Every fixture made as declared, on each variant (as root, tmpfs too). */
+static int meta_fixtures(struct tctx *t)
+{
+	static const char *const vars[] = { "scratch", "tmpfs" };
+	static const char *const raw[] = {
+		"meta.raw.fixtures",
+		"meta.raw.fixture_zeros",
+		"meta.raw.fixture_hole",
+	};
+	char res[32], reason[512];
+	int ret = T_PASS;
+	size_t i, k;
+
+	if (no_aio_skip("meta.raw.fixtures", reason, sizeof(reason)))
+		SKIP("%s", reason);
+	for (k = 0; k < ARRAY_SIZE(raw); k++) {
+		for (i = 0; i < ARRAY_SIZE(vars); i++) {
+			res[0] = reason[0] = '\0';
+			CHECK(!inner_result(raw[k], vars[i], res, sizeof(res),
+					    reason, sizeof(reason)),
+			      "no result for %s on %s", raw[k], vars[i]);
+			if (i && !is_root())
+				CHECK(!strcmp(res, "skip") &&
+					      strstr(reason, "not root"),
+				      "%s on tmpfs without root: %s (%s)",
+				      raw[k], res, reason);
+			else
+				CHECK(!strcmp(res, "pass"), "%s on %s: %s (%s)",
+				      raw[k], vars[i], res, reason);
+		}
+	}
+out:
+	return ret;
+}
+CONFORM_TEST(meta_fixtures, "meta.fixtures_are_made_as_declared", T_META)
+
+/* The test's cleanup() ran after its failure, the fixtures still there. */
+static int meta_fixture_cleanup(struct tctx *t)
+{
+	char path[PATH_MAX], line[128] = "", reason[512];
+	int ret = T_PASS;
+	FILE *f;
+
+	if (no_aio_skip("meta.raw.fixture_cleanup", reason, sizeof(reason)))
+		SKIP("%s", reason);
+	ret = expect_inner(t, "meta.raw.fixture_cleanup", "fail",
+			   "deliberate failure with fixtures");
+	if (ret != T_PASS)
+		goto out;
+	CHECK(snprintf(path, sizeof(path), "%s/fixture_cleanup",
+		       conform_opts.scratch) < (int)sizeof(path),
+	      "path too long");
+	f = fopen(path, "r");
+	CHECK(f, "no %s: cleanup() did not run", path);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	CHECK(!strcmp(line, "failed 1 ctx live pipe open\n"),
+	      "cleanup() saw \"%s\", not the failure and its fixtures", line);
+out:
+	return ret;
+}
+CONFORM_TEST(meta_fixture_cleanup, "meta.fixture_cleanup_runs_after_a_failure",
+	     T_META)
+
+static int meta_fixture_emfile(struct tctx *t)
+{
+	return expect_inner(t, "meta.raw.fixture_emfile", "skip", "EMFILE");
+}
+CONFORM_TEST(meta_fixture_emfile, "meta.fixture_out_of_descriptors_is_a_skip",
+	     T_META)
 
 static int meta_complete(struct tctx *t)
 {

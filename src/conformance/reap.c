@@ -18,18 +18,17 @@
 
 #include "harness.h"
 
-/* n reads from /dev/zero: each completes at once with res len. */
-static int zero_reads(struct tctx *t, aio_context_t ctx, int zfd, int n,
-		      struct iocb *cb, char *buf)
+/* n reads from /dev/zero on t->ctx: each completes at once with res 64. */
+static int zero_reads(struct tctx *t, int n, struct iocb *cb, char *buf)
 {
 	struct iocb *cbs[64];
 	int i;
 
 	for (i = 0; i < n; i++) {
-		prep_rw(&cb[i], IOCB_CMD_PREAD, zfd, buf + i * 64, 64, 0);
+		prep_rw(&cb[i], IOCB_CMD_PREAD, t->zfd, buf + i * 64, 64, 0);
 		cbs[i] = &cb[i];
 	}
-	if (sys_io_submit(ctx, n, cbs) != n)
+	if (sys_io_submit(t->ctx, n, cbs) != n)
 		return t_fail(t, __FILE__, __LINE__, "io_submit of %d: %s", n,
 			      errno_name(errno));
 	return T_PASS;
@@ -38,94 +37,72 @@ static int zero_reads(struct tctx *t, aio_context_t ctx, int zfd, int n,
 static int test_min_nr(struct tctx *t)
 {
 	struct io_event ev[4];
-	aio_context_t ctx = 0;
 	struct timespec ts = { 0, 0 };
 	int ret = T_PASS;
 
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
-	CHECK_ERR(sys_io_getevents(ctx, 3, 2, ev, &ts), EINVAL);
-	CHECK_ERR(sys_io_getevents(ctx, -1, 2, ev, &ts), EINVAL);
-	CHECK_ERR(sys_io_getevents(ctx, 0, -1, ev, &ts), EINVAL);
+	CHECK_ERR(sys_io_getevents(t->ctx, 3, 2, ev, &ts), EINVAL);
+	CHECK_ERR(sys_io_getevents(t->ctx, -1, 2, ev, &ts), EINVAL);
+	CHECK_ERR(sys_io_getevents(t->ctx, 0, -1, ev, &ts), EINVAL);
 	CHECK_ERR(sys_io_getevents(0, 0, 1, ev, &ts), EINVAL);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_min_nr, "reap.bad_args", 0)
+CONFORM_TEST(test_min_nr, "reap.bad_args", 0, .ctx = 8)
 
 static int test_bad_pointers(struct tctx *t)
 {
 	struct iocb cb[2];
 	char buf[128];
-	aio_context_t ctx = 0;
 	struct io_event ev[2];
-	int ret = T_PASS, zfd;
+	int ret = T_PASS;
 
-	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	CHECK(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
 	/* A pending event must not be lost by a failed copy. */
-	ret = zero_reads(t, ctx, zfd, 1, cb, buf);
+	ret = zero_reads(t, 1, cb, buf);
 	if (ret)
 		goto out;
-	CHECK_ERR(sys_io_getevents(ctx, 1, 1, KERNEL_ADDR, NULL), EFAULT);
-	CHECK_ERR(sys_io_getevents(ctx, 1, 1, ev, KERNEL_ADDR), EFAULT);
-	CHECK_RET(t_reap(ctx, 1, ev), 1);
+	CHECK_ERR(sys_io_getevents(t->ctx, 1, 1, KERNEL_ADDR, NULL), EFAULT);
+	CHECK_ERR(sys_io_getevents(t->ctx, 1, 1, ev, KERNEL_ADDR), EFAULT);
+	CHECK_RET(t_reap(t->ctx, 1, ev), 1);
 	CHECK_RES(ev[0], 64);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_bad_pointers, "reap.bad_pointers", 0)
+CONFORM_TEST(test_bad_pointers, "reap.bad_pointers", 0, .ctx = 8,
+	     .dev_zero = true)
 
 static int test_zero_timeout(struct tctx *t)
 {
 	struct timespec ts = { 0, 0 };
 	struct io_event ev[8];
-	aio_context_t ctx = 0;
 	struct iocb cb[8];
 	char buf[8 * 64];
-	int ret = T_PASS, zfd;
+	int ret = T_PASS;
 
-	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	CHECK(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
-	CHECK_RET(sys_io_getevents(ctx, 1, 8, ev, &ts), 0);
-	ret = zero_reads(t, ctx, zfd, 5, cb, buf);
+	CHECK_RET(sys_io_getevents(t->ctx, 1, 8, ev, &ts), 0);
+	ret = zero_reads(t, 5, cb, buf);
 	if (ret)
 		goto out;
-	CHECK_RET(sys_io_getevents(ctx, 0, 8, ev, &ts), 5);
-	CHECK_RET(sys_io_getevents(ctx, 0, 8, ev, &ts), 0);
+	CHECK_RET(sys_io_getevents(t->ctx, 0, 8, ev, &ts), 5);
+	CHECK_RET(sys_io_getevents(t->ctx, 0, 8, ev, &ts), 0);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_zero_timeout, "reap.zero_timeout", 0)
+CONFORM_TEST(test_zero_timeout, "reap.zero_timeout", 0, .ctx = 8,
+	     .dev_zero = true)
 
 static int test_nr_bound(struct tctx *t)
 {
 	struct io_event ev[8];
-	aio_context_t ctx = 0;
 	struct iocb cb[8];
 	char buf[8 * 64];
-	int ret = T_PASS, zfd, i;
+	int ret = T_PASS, i;
 	bool seen[8] = { false };
 
-	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	CHECK(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
-	ret = zero_reads(t, ctx, zfd, 8, cb, buf);
+	ret = zero_reads(t, 8, cb, buf);
 	if (ret)
 		goto out;
-	CHECK_RET(sys_io_getevents(ctx, 1, 3, ev, NULL), 3);
-	CHECK_RET(sys_io_getevents(ctx, 5, 8, ev + 3, NULL), 5);
+	CHECK_RET(sys_io_getevents(t->ctx, 1, 3, ev, NULL), 3);
+	CHECK_RET(sys_io_getevents(t->ctx, 5, 8, ev + 3, NULL), 5);
 	for (i = 0; i < 8; i++) {
 		long k = (struct iocb *)(uintptr_t)ev[i].obj - cb;
 
@@ -133,33 +110,25 @@ static int test_nr_bound(struct tctx *t)
 		seen[k] = true;
 	}
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_nr_bound, "reap.nr_bound", 0)
+CONFORM_TEST(test_nr_bound, "reap.nr_bound", 0, .ctx = 8, .dev_zero = true)
 
 /* A timeout with nothing completing returns 0 (no time is measured). */
 static int test_timeout_expires(struct tctx *t)
 {
 	struct timespec ts = { 0, 20000000 };
-	int ret = T_PASS, p[2] = { -1, -1 };
+	int ret = T_PASS;
 	struct iocb cb;
-	aio_context_t ctx = 0;
 	struct io_event ev;
 
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
-	ret = t_pipe_poll(t, ctx, p, &cb);
-	if (ret)
-		goto out;
-	CHECK_RET(sys_io_getevents(ctx, 1, 1, &ev, &ts), 0);
+	CHECK_RET(t_submit_poll(t, &cb), 1);
+	CHECK_RET(sys_io_getevents(t->ctx, 1, 1, &ev, &ts), 0);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_timeout_expires, "reap.timeout_expires", 0)
+CONFORM_TEST(test_timeout_expires, "reap.timeout_expires", 0, .ctx = 8,
+	     .pipe = true)
 
 static void *writer(void *arg)
 {
@@ -174,30 +143,25 @@ static void *writer(void *arg)
 /* NULL timeout: waits until min_nr events are there. */
 static int test_null_timeout(struct tctx *t)
 {
-	int ret = T_PASS, p[2] = { -1, -1 };
+	int ret = T_PASS;
 	struct iocb cb;
-	aio_context_t ctx = 0;
 	struct io_event ev;
 	pthread_t th;
 	bool joined = true;
 
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
-	ret = t_pipe_poll(t, ctx, p, &cb);
-	if (ret)
-		goto out;
-	CHECK(!pthread_create(&th, NULL, writer, &p[1]), "pthread_create");
+	CHECK_RET(t_submit_poll(t, &cb), 1);
+	CHECK(!pthread_create(&th, NULL, writer, &t->pipe[1]),
+	      "pthread_create");
 	joined = false;
-	CHECK_RET(sys_io_getevents(ctx, 1, 1, &ev, NULL), 1);
+	CHECK_RET(sys_io_getevents(t->ctx, 1, 1, &ev, NULL), 1);
 	CHECK(ev.res & POLLIN, "res 0x%llx", (unsigned long long)ev.res);
 out:
 	if (!joined)
 		pthread_join(th, NULL);
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_null_timeout, "reap.null_timeout_waits", 0)
+CONFORM_TEST(test_null_timeout, "reap.null_timeout_waits", 0, .ctx = 8,
+	     .pipe = true)
 
 static void on_sig(int sig)
 {
@@ -218,37 +182,21 @@ static void *signaller(void *arg)
 
 static int test_eintr(struct tctx *t)
 {
-	int ret = T_PASS, p[2] = { -1, -1 };
+	int ret = T_PASS;
 	struct iocb cb;
 	struct sigaction sa = { .sa_handler = on_sig };
 	pthread_t self = pthread_self(), th;
-	aio_context_t ctx = 0;
 	struct io_event ev;
 
 	sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART */
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
-	ret = t_pipe_poll(t, ctx, p, &cb);
-	if (ret)
-		goto out;
+	CHECK_RET(t_submit_poll(t, &cb), 1);
 	CHECK(!pthread_create(&th, NULL, signaller, &self), "pthread_create");
 	pthread_detach(th);
-	CHECK_ERR(sys_io_getevents(ctx, 1, 1, &ev, NULL), EINTR);
+	CHECK_ERR(sys_io_getevents(t->ctx, 1, 1, &ev, NULL), EINTR);
 out:
 	return ret;
 }
-CONFORM_TEST(test_eintr, "reap.eintr", 0)
-
-static bool have_pgetevents(struct tctx *t, char *why, size_t len)
-{
-	errno = 0;
-	if (sys_io_pgetevents(0, 0, 0, NULL, NULL, NULL) == -1 &&
-	    errno == ENOSYS) {
-		snprintf(why, len, "io_pgetevents absent (ENOSYS)");
-		return false;
-	}
-	return true;
-}
+CONFORM_TEST(test_eintr, "reap.eintr", 0, .ctx = 8, .pipe = true)
 
 static volatile sig_atomic_t got_usr1;
 
@@ -267,35 +215,28 @@ static int test_pgetevents_mask(struct tctx *t)
 	struct sigaction sa = { .sa_handler = count_sig };
 	struct timespec ts = { 0, 10000000 };
 	struct aio_sigset ss;
-	aio_context_t ctx = 0;
 	sigset_t block, empty;
 	struct io_event ev;
 	int ret = T_PASS;
-	char why[128];
 
-	if (!have_pgetevents(t, why, sizeof(why)))
-		SKIP("%s", why);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
 	sigemptyset(&empty);
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	raise(SIGUSR1);
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
 	ss.sigmask = &block;
 	ss.sigsetsize = 8;
-	CHECK_RET(sys_io_pgetevents(ctx, 1, 1, &ev, &ts, &ss), 0);
+	CHECK_RET(sys_io_pgetevents(t->ctx, 1, 1, &ev, &ts, &ss), 0);
 	CHECK(got_usr1 == 0, "handler ran with SIGUSR1 in the mask");
 	ss.sigmask = &empty;
-	CHECK_ERR(sys_io_pgetevents(ctx, 1, 1, &ev, &ts, &ss), EINTR);
+	CHECK_ERR(sys_io_pgetevents(t->ctx, 1, 1, &ev, &ts, &ss), EINTR);
 	CHECK(got_usr1 == 1, "handler ran %d times", (int)got_usr1);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_pgetevents_mask, "reap.pgetevents_mask", 0)
+CONFORM_TEST(test_pgetevents_mask, "reap.pgetevents_mask", 0, .ctx = 8,
+	     .pgetevents = true)
 
 static int test_pgetevents_args(struct tctx *t)
 {
@@ -303,32 +244,24 @@ static int test_pgetevents_args(struct tctx *t)
 	struct iocb cb[2];
 	char buf[128];
 	struct aio_sigset ss;
-	aio_context_t ctx = 0;
 	struct io_event ev[2];
 	sigset_t empty;
-	int ret = T_PASS, zfd;
-	char why[128];
+	int ret = T_PASS;
 
-	if (!have_pgetevents(t, why, sizeof(why)))
-		SKIP("%s", why);
-	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	CHECK(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
 	sigemptyset(&empty);
 	ss.sigmask = &empty;
 	ss.sigsetsize = 4; /* wrong size */
-	CHECK_ERR(sys_io_pgetevents(ctx, 0, 1, ev, &ts, &ss), EINVAL);
-	CHECK_ERR(sys_io_pgetevents(ctx, 0, 1, ev, &ts, KERNEL_ADDR), EFAULT);
-	ret = zero_reads(t, ctx, zfd, 2, cb, buf);
+	CHECK_ERR(sys_io_pgetevents(t->ctx, 0, 1, ev, &ts, &ss), EINVAL);
+	CHECK_ERR(sys_io_pgetevents(t->ctx, 0, 1, ev, &ts, KERNEL_ADDR),
+		  EFAULT);
+	ret = zero_reads(t, 2, cb, buf);
 	if (ret)
 		goto out;
 	/* A NULL sigset behaves like io_getevents. */
-	CHECK_RET(sys_io_pgetevents(ctx, 2, 2, ev, NULL, NULL), 2);
+	CHECK_RET(sys_io_pgetevents(t->ctx, 2, 2, ev, NULL, NULL), 2);
 	CHECK_RES(ev[0], 64);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_pgetevents_args, "reap.pgetevents_args", 0)
+CONFORM_TEST(test_pgetevents_args, "reap.pgetevents_args", 0, .ctx = 8,
+	     .dev_zero = true, .pgetevents = true)

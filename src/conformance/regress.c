@@ -55,7 +55,7 @@ static int test_poll_wakeups(struct tctx *t)
 	struct iocb cb[NPIPES], *cbs[NPIPES];
 	struct io_event ev[NPIPES];
 	struct waker w;
-	aio_context_t ctx = 0;
+	aio_context_t ctx = t->ctx;
 	pthread_t th;
 	char c;
 
@@ -65,8 +65,6 @@ static int test_poll_wakeups(struct tctx *t)
 		w.wr[i] = p[1];
 		opened++;
 	}
-	if (t_setup(t, NPIPES, &ctx))
-		return T_FAIL;
 	for (round = 0; round < ROUNDS; round++) {
 		for (i = 0; i < NPIPES; i++) {
 			prep_poll(&cb[i], rd[i], POLLIN);
@@ -87,15 +85,13 @@ static int test_poll_wakeups(struct tctx *t)
 		}
 	}
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	for (i = 0; i < opened; i++) {
 		close(rd[i]);
 		close(w.wr[i]);
 	}
 	return ret;
 }
-CONFORM_TEST(test_poll_wakeups, "regress.poll_wakeups", 0)
+CONFORM_TEST(test_poll_wakeups, "regress.poll_wakeups", 0, .ctx = NPIPES)
 
 struct producer {
 	int wr[NPIPES];
@@ -123,8 +119,8 @@ static int test_ring_concurrent(struct tctx *t)
 	int ret = T_PASS, rd[NPIPES], i, p[2], opened = 0, got = 0, total;
 	struct iocb cb[NPIPES], *cbs[1];
 	struct producer pr = { .stop = 0 };
-	struct aio_ring_hdr *r;
-	aio_context_t ctx = 0;
+	aio_context_t ctx = t->ctx;
+	struct aio_ring_hdr *r = aio_ring_of(ctx);
 	bool running = false;
 	char buf[4096];
 	pthread_t th;
@@ -136,9 +132,6 @@ static int test_ring_concurrent(struct tctx *t)
 		pr.wr[i] = p[1];
 		opened++;
 	}
-	if (t_setup(t, NPIPES, &ctx))
-		return T_FAIL;
-	r = aio_ring_of(ctx);
 	for (i = 0; i < NPIPES; i++) {
 		prep_poll(&cb[i], rd[i], POLLIN);
 		cb[i].aio_data = 0x1000 + (uint64_t)i;
@@ -184,8 +177,6 @@ out:
 		opened = -opened;
 		pthread_join(th, NULL);
 	}
-	if (ctx)
-		sys_io_destroy(ctx);
 	for (i = 0; i < (opened < 0 ? -opened : opened); i++) {
 		if (opened > 0)
 			close(rd[i]);
@@ -193,7 +184,8 @@ out:
 	}
 	return ret;
 }
-CONFORM_TEST(test_ring_concurrent, "regress.ring_reap_concurrent", 0)
+CONFORM_TEST(test_ring_concurrent, "regress.ring_reap_concurrent", 0,
+	     .ctx = NPIPES)
 
 #define LOOP_BYTES (16 << 20)
 #define LOOP_IOS 64
@@ -218,19 +210,13 @@ static bool loop_gone(const char *dev)
 
 static int test_loop_dio(struct tctx *t)
 {
-	struct iocb cb[LOOP_IOS], *cbs[LOOP_IOS], fs;
-	struct io_event ev[LOOP_IOS];
-	char path[PATH_MAX], dev[64] = "", *buf = NULL;
-	int ret = T_PASS, bfd = -1, lfd = -1, i, n, r;
-	aio_context_t ctx = 0;
+	struct iocb *cb = t->cb, fs;
+	struct io_event *ev = t->ev;
+	char path[PATH_MAX], dev[64] = "", *buf = t->buf;
+	int ret = T_PASS, bfd = t->fd, lfd = -1, i, n, r;
 	bool dio = false;
 	long bad;
 
-	if (!is_root())
-		SKIP("not root: loop devices need root");
-	bfd = t_open(t, "backing", O_RDWR | O_CREAT | O_TRUNC);
-	CHECK(bfd >= 0, "create backing file: %s", errno_name(-bfd));
-	CHECK(!ftruncate(bfd, LOOP_BYTES), "ftruncate: %s", errno_name(errno));
 	CHECK(snprintf(path, sizeof(path), "%s/backing", t->dir) <
 		      (int)sizeof(path),
 	      "path too long");
@@ -250,10 +236,6 @@ static int test_loop_dio(struct tctx *t)
 	/* Should this process be killed, the device goes with its fd. */
 	r = target_loop_autoclear(lfd);
 	CHECK(!r, "set autoclear on %s: %s", dev, errno_name(-r));
-	buf = t_alloc((size_t)LOOP_IOS * LOOP_BS);
-	CHECK(buf, "out of memory");
-	if (t_setup(t, LOOP_IOS + 1, &ctx))
-		return T_FAIL;
 	for (i = 0; i < LOOP_IOS; i++) {
 		/* Spread over the device, out of order. */
 		int64_t off =
@@ -262,18 +244,18 @@ static int test_loop_dio(struct tctx *t)
 		pat_fill(buf + (size_t)i * LOOP_BS, LOOP_BS, (uint64_t)off, 24);
 		prep_rw(&cb[i], IOCB_CMD_PWRITE, lfd, buf + (size_t)i * LOOP_BS,
 			LOOP_BS, off);
-		cbs[i] = &cb[i];
 	}
-	n = sys_io_submit(ctx, LOOP_IOS, cbs);
+	n = sys_io_submit(t->ctx, LOOP_IOS, t->cbs);
 	CHECK(n == LOOP_IOS, "io_submit: %d %s", n, errno_name(errno));
-	CHECK_RET(t_reap(ctx, LOOP_IOS, ev), LOOP_IOS);
+	CHECK_RET(t_reap(t->ctx, LOOP_IOS, ev), LOOP_IOS);
 	for (i = 0; i < LOOP_IOS; i++)
 		CHECK_RES(ev[i], LOOP_BS);
 	prep_fsync(&fs, lfd, false);
-	CHECK_RET(t_submit_wait(ctx, &fs, ev), 0);
+	CHECK_RET(t_submit_wait(t->ctx, &fs, ev), 0);
 	CHECK_RES(ev[0], 0);
-	sys_io_destroy(ctx);
-	ctx = 0;
+	/* Nothing of the device is in flight when it is detached. */
+	sys_io_destroy(t->ctx);
+	t->ctx = 0;
 	close(lfd);
 	lfd = -1;
 	r = target_loop_detach(dev);
@@ -294,15 +276,17 @@ static int test_loop_dio(struct tctx *t)
 		      (long long)(off + bad), dio ? "on" : "off");
 	}
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
+	/* The I/O on the device ends before its descriptor and itself go. */
+	if (t->ctx)
+		sys_io_destroy(t->ctx);
+	t->ctx = 0;
 	if (lfd >= 0)
 		close(lfd);
 	if (dev[0])
 		target_loop_detach(dev);
-	if (bfd >= 0)
-		close(bfd);
-	free(buf);
 	return ret;
 }
-CONFORM_TEST(test_loop_dio, "regress.loop_dio_backing", T_FILE)
+CONFORM_TEST(test_loop_dio, "regress.loop_dio_backing", T_FILE,
+	     .root = "loop devices need root", .ctx = LOOP_IOS + 1,
+	     .iocbs = LOOP_IOS, .buf = LOOP_IOS * LOOP_BS,
+	     .file = { .name = "backing", .size = LOOP_BYTES, .oflags = O_RDWR })

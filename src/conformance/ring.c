@@ -60,17 +60,13 @@ static int test_matches(struct tctx *t)
 {
 	struct io_event a[32], b[32];
 	struct iocb ca[32], cb[32];
-	aio_context_t x = 0, y = 0;
-	int ret = T_PASS, zfd, n, i;
+	aio_context_t x = t->ctx, y = t->ctx2;
+	int ret = T_PASS, n, i;
 	struct timespec ts = { 0, 0 };
 	static char buf[32 * 64];
 
-	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	CHECK(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
-	if (t_setup(t, 32, &x) || t_setup(t, 32, &y))
-		return T_FAIL;
-	CHECK_RET(zero_batch(x, zfd, ca, buf, 20, 100), 20);
-	CHECK_RET(zero_batch(y, zfd, cb, buf, 20, 100), 20);
+	CHECK_RET(zero_batch(x, t->zfd, ca, buf, 20, 100), 20);
+	CHECK_RET(zero_batch(y, t->zfd, cb, buf, 20, 100), 20);
 	n = ring_reap(x, a, 32);
 	CHECK(n == 20, "ring held %d events, expected 20", n);
 	CHECK_RET(sys_io_getevents(y, 20, 32, b, NULL), 20);
@@ -89,32 +85,25 @@ static int test_matches(struct tctx *t)
 	/* Consumed from user space: the kernel has nothing more. */
 	CHECK_RET(sys_io_getevents(x, 0, 32, a, &ts), 0);
 out:
-	if (x)
-		sys_io_destroy(x);
-	if (y)
-		sys_io_destroy(y);
 	return ret;
 }
-CONFORM_TEST(test_matches, "ring.user_reap_matches_syscall", 0)
+CONFORM_TEST(test_matches, "ring.user_reap_matches_syscall", 0, .ctx = 32,
+	     .ctx2 = 32, .dev_zero = true)
 
 /* Half from the ring, half from io_getevents: each event exactly once. */
 static int test_mixed(struct tctx *t)
 {
 	struct io_event ev[64];
 	struct iocb cb[64];
-	aio_context_t ctx = 0;
-	int ret = T_PASS, zfd, n, i, round;
+	aio_context_t ctx = t->ctx;
+	int ret = T_PASS, n, i, round;
 	static char buf[64 * 128];
 	bool seen[64];
 
-	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	CHECK(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
-	if (t_setup(t, 16, &ctx))
-		return T_FAIL;
 	/* Enough rounds for head and tail to wrap several times. */
 	for (round = 0; round < 40; round++) {
 		memset(seen, 0, sizeof(seen));
-		CHECK_RET(zero_batch(ctx, zfd, cb, buf, 12, 0), 12);
+		CHECK_RET(zero_batch(ctx, t->zfd, cb, buf, 12, 0), 12);
 		n = ring_reap(ctx, ev, 5);
 		CHECK(n == 5, "round %d: ring gave %d of 5", round, n);
 		CHECK_RET(sys_io_getevents(ctx, 7, 64, ev + 5, NULL), 7);
@@ -130,27 +119,22 @@ static int test_mixed(struct tctx *t)
 	      "head %u tail %u after reaping all", aio_ring_of(ctx)->head,
 	      aio_ring_of(ctx)->tail);
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_mixed, "ring.user_reap_wraps_and_mixes", 0)
+CONFORM_TEST(test_mixed, "ring.user_reap_wraps_and_mixes", 0, .ctx = 16,
+	     .dev_zero = true)
 
 static int test_mremap(struct tctx *t)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	aio_context_t ctx = 0, moved;
+	aio_context_t ctx = t->ctx, moved;
 	struct io_event ev[4];
 	struct iocb cb[4];
 	static char buf[4 * 64];
-	int ret = T_PASS, zfd;
+	int ret = T_PASS;
 	size_t len;
 	void *dst, *p;
 
-	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	CHECK(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
 	len = sizeof(struct aio_ring_hdr) +
 	      aio_ring_of(ctx)->nr * sizeof(struct io_event);
 	len = (len + (size_t)page - 1) & ~((size_t)page - 1);
@@ -162,47 +146,38 @@ static int test_mremap(struct tctx *t)
 		SKIP("the ring cannot be moved on this kernel (mremap: %s)",
 		     errno_name(errno));
 	CHECK(p == dst, "mremap: %s", errno_name(errno));
-	moved = (aio_context_t)(uintptr_t)p;
+	/* The context is the new address now (the harness destroys it). */
+	moved = t->ctx = (aio_context_t)(uintptr_t)p;
 	CHECK(aio_ring_of(moved)->magic == AIO_RING_MAGIC,
 	      "no ring header at the new address");
-	CHECK_RET(zero_batch(moved, zfd, cb, buf, 4, 0), 4);
+	CHECK_RET(zero_batch(moved, t->zfd, cb, buf, 4, 0), 4);
 	CHECK_RET(sys_io_getevents(moved, 4, 4, ev, NULL), 4);
 	CHECK_ERR(sys_io_getevents(ctx, 0, 4, ev, NULL), EINVAL);
-	CHECK_RET(zero_batch(moved, zfd, cb, buf, 2, 0), 2);
+	CHECK_RET(zero_batch(moved, t->zfd, cb, buf, 2, 0), 2);
 	CHECK(ring_reap(moved, ev, 4) == 2, "user reaping after mremap");
+	t->ctx = 0;
 	CHECK_RET(sys_io_destroy(moved), 0);
-	ctx = 0;
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_mremap, "ring.mremap", 0)
+CONFORM_TEST(test_mremap, "ring.mremap", 0, .ctx = 8, .dev_zero = true)
 
 /* Reading the header fields a reaper depends on, while events arrive. */
 static int test_tail_counts(struct tctx *t)
 {
-	struct aio_ring_hdr *r;
-	aio_context_t ctx = 0;
+	struct aio_ring_hdr *r = aio_ring_of(t->ctx);
+	unsigned int tail0 = r->tail;
 	struct iocb cb[8];
 	static char buf[8 * 64];
-	int ret = T_PASS, zfd;
-	unsigned int tail0;
+	int ret = T_PASS;
 
-	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	CHECK(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
-	if (t_setup(t, 8, &ctx))
-		return T_FAIL;
-	r = aio_ring_of(ctx);
-	tail0 = r->tail;
-	CHECK_RET(zero_batch(ctx, zfd, cb, buf, 6, 0), 6);
+	CHECK_RET(zero_batch(t->ctx, t->zfd, cb, buf, 6, 0), 6);
 	CHECK(__atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) ==
 		      (tail0 + 6) % r->nr,
 	      "tail %u after 6 completions from %u", r->tail, tail0);
 	CHECK(r->head == tail0, "head moved without reaping");
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
 	return ret;
 }
-CONFORM_TEST(test_tail_counts, "ring.tail_counts_completions", 0)
+CONFORM_TEST(test_tail_counts, "ring.tail_counts_completions", 0, .ctx = 8,
+	     .dev_zero = true)

@@ -20,10 +20,13 @@
 #define SMALL_BS 16
 #define BATCH 1024
 
-/* Submit nr iocbs of SMALL_BS at consecutive offsets, reaping as we go. */
-static int small_pass(struct tctx *t, aio_context_t ctx, int fd, char *buf,
-		      int op)
+/*
+ * Submit SMALL_NR iocbs of SMALL_BS at consecutive offsets of t->fd from
+ * t->buf, reaping as we go.
+ */
+static int small_pass(struct tctx *t, int op)
 {
+	aio_context_t ctx = t->ctx;
 	static struct iocb cb[BATCH];
 	static struct iocb *cbs[BATCH];
 	static struct io_event ev[BATCH];
@@ -34,8 +37,8 @@ static int small_pass(struct tctx *t, aio_context_t ctx, int fd, char *buf,
 		for (i = 0; i < BATCH; i++) {
 			long k = base + i;
 
-			prep_rw(&cb[i], op, fd, buf + k * SMALL_BS, SMALL_BS,
-				k * SMALL_BS);
+			prep_rw(&cb[i], op, t->fd, t->buf + k * SMALL_BS,
+				SMALL_BS, k * SMALL_BS);
 			cbs[i] = &cb[i];
 		}
 		done = 0;
@@ -59,36 +62,26 @@ out:
 static int test_small(struct tctx *t)
 {
 	size_t bytes = (size_t)SMALL_NR * SMALL_BS;
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1;
-	char *buf = NULL;
+	int ret;
 	long bad;
 
-	fd = t_open(t, "small", O_RDWR | O_CREAT | O_TRUNC);
-	CHECK(fd >= 0, "open: %s", errno_name(-fd));
-	buf = malloc(bytes);
-	CHECK(buf, "out of memory");
-	pat_fill(buf, bytes, 0, 21);
-	if (t_setup(t, BATCH, &ctx))
-		return T_FAIL;
-	ret = small_pass(t, ctx, fd, buf, IOCB_CMD_PWRITE);
+	pat_fill(t->buf, bytes, 0, 21);
+	ret = small_pass(t, IOCB_CMD_PWRITE);
 	if (ret)
-		goto out;
-	memset(buf, 0, bytes);
-	ret = small_pass(t, ctx, fd, buf, IOCB_CMD_PREAD);
+		return ret;
+	memset(t->buf, 0, bytes);
+	ret = small_pass(t, IOCB_CMD_PREAD);
 	if (ret)
-		goto out;
-	bad = pat_check(buf, bytes, 0, 21);
-	CHECK(bad < 0, "data wrong at byte %ld of %zu", bad, bytes);
-out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return ret;
+		return ret;
+	bad = pat_check(t->buf, bytes, 0, 21);
+	if (bad >= 0)
+		return t_fail(t, __FILE__, __LINE__,
+			      "data wrong at byte %ld of %zu", bad, bytes);
+	return T_PASS;
 }
-CONFORM_TEST(test_small, "stress.million_small_writes_then_reads", 0)
+CONFORM_TEST(test_small, "stress.million_small_writes_then_reads", 0,
+	     .ctx = BATCH, .buf = SMALL_NR * SMALL_BS,
+	     .file = { .name = "small", .oflags = O_RDWR })
 
 #define NCTX 256
 #define NDESTROYERS 8
@@ -115,7 +108,7 @@ static int test_many_contexts(struct tctx *t)
 	aio_context_t *ctx = NULL;
 	struct iocb cb, *cbs[1] = { &cb };
 	struct io_event ev;
-	int ret = T_PASS, fd = -1, i, n = 0;
+	int ret = T_PASS, i, n = 0;
 	long max, nr;
 	char buf[512];
 
@@ -124,15 +117,13 @@ static int test_many_contexts(struct tctx *t)
 	      "read aio-max-nr");
 	if (max - nr < NCTX * 4)
 		SKIP("aio-max-nr leaves room for %ld events only", max - nr);
-	fd = t_pattern_file(t, "f", NCTX * 512, 22, O_RDONLY);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
 	ctx = calloc(NCTX, sizeof(*ctx));
 	CHECK(ctx, "out of memory");
 	for (n = 0; n < NCTX; n++)
 		if (t_setup(t, 1, &ctx[n]))
 			goto out;
 	for (i = 0; i < NCTX; i++) {
-		prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, 512, (int64_t)i * 512);
+		prep_rw(&cb, IOCB_CMD_PREAD, t->fd, buf, 512, (int64_t)i * 512);
 		CHECK_RET(sys_io_submit(ctx[i], 1, cbs), 1);
 	}
 	for (i = NCTX - 1; i >= 0; i--) {
@@ -170,11 +161,10 @@ out:
 	if (!ret && n < NCTX)
 		ret = T_FAIL;
 	free(ctx);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
-CONFORM_TEST(test_many_contexts, "stress.many_contexts", 0)
+CONFORM_TEST(test_many_contexts, "stress.many_contexts", 0,
+	     .file = T_PATTERN_FILE("f", NCTX * 512, 22, O_RDONLY))
 
 #define NTHREADS 8
 #define PER_THREAD 4096
@@ -250,23 +240,16 @@ static int test_threads(struct tctx *t)
 	pthread_t th[NTHREADS];
 	void *res[NTHREADS] = { NULL };
 	unsigned char *seen = NULL;
-	aio_context_t ctx = 0;
-	int ret = T_PASS, fd = -1, i, reaped = 0, started = 0;
-	char *buf = NULL;
+	int ret = T_PASS, i, reaped = 0, started = 0;
 	long bad;
 
-	fd = t_pattern_file(t, "f", bytes, 23, O_RDONLY);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
-	buf = calloc(1, bytes);
 	seen = calloc(NTHREADS * PER_THREAD, 1);
-	CHECK(buf && seen, "out of memory");
-	if (t_setup(t, 256, &ctx))
-		return T_FAIL;
+	CHECK(seen, "out of memory");
 	for (i = 0; i < NTHREADS; i++) {
-		w[i] = (struct worker){ .ctx = ctx,
-					.fd = fd,
+		w[i] = (struct worker){ .ctx = t->ctx,
+					.fd = t->fd,
 					.id = i,
-					.buf = buf,
+					.buf = t->buf,
 					.seen = seen,
 					.reaped = &reaped };
 		CHECK(!pthread_create(&th[i], NULL, worker_fn, &w[i]),
@@ -283,19 +266,17 @@ out:
 				     "wrong)",
 				     i, errno_name(w[i].err));
 	if (!ret && started == NTHREADS) {
-		bad = pat_check(buf, bytes, 0, 23);
+		bad = pat_check(t->buf, bytes, 0, 23);
 		if (bad >= 0)
 			ret = t_fail(t, __FILE__, __LINE__,
 				     "data wrong at byte %ld", bad);
 	}
 	for (i = 0; i < started; i++)
 		free(res[i]);
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	free(seen);
 	return ret;
 }
-CONFORM_TEST(test_threads, "stress.threads_share_one_context", 0)
+CONFORM_TEST(test_threads, "stress.threads_share_one_context", 0, .ctx = 256,
+	     .buf = NTHREADS * PER_THREAD * 64,
+	     .file = T_PATTERN_FILE("f", NTHREADS *PER_THREAD * 64, 23,
+				    O_RDONLY))

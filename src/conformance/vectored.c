@@ -22,9 +22,9 @@
 #define GUARD_BYTE 0xee
 #define FILE_BYTES (4 << 20)
 
+/* Cold or warm, O_DIRECT or not: as the test's file fixture says. */
 enum vflags {
-	V_COLD = 1 << 0,
-	V_DIRECT = 1 << 1,
+	V_DIRECT = 1 << 1, /* set by vec_io() for an O_DIRECT file */
 	V_ZEROS = 1 << 2, /* every third segment is empty */
 	V_ODD = 1 << 3, /* odd sizes, odd buffer addresses, odd start */
 	V_WRITE = 1 << 4,
@@ -44,19 +44,15 @@ static size_t seg_len(int i, int flags)
 static int vec_io(struct tctx *t, int nseg, int64_t start, int flags)
 {
 	struct iovec *iov = NULL;
-	char *area = NULL, why[256];
 	size_t total = 0, area_len = 0, pos, step;
-	aio_context_t ctx = 0;
 	struct io_event ev;
-	int ret = T_PASS, fd = -1, i, oflags = 0;
+	int ret = T_PASS, i;
+	char *area = NULL;
 	struct iocb cb;
 	long bad;
 
-	if (flags & V_DIRECT) {
-		if (!t_odirect_ok(t, why, sizeof(why)))
-			SKIP("%s", why);
-		oflags = O_DIRECT;
-	}
+	if (t->direct)
+		flags |= V_DIRECT;
 	iov = calloc((size_t)nseg, sizeof(*iov));
 	CHECK(iov, "out of memory");
 	for (i = 0; i < nseg; i++)
@@ -74,8 +70,6 @@ static int vec_io(struct tctx *t, int nseg, int64_t start, int flags)
 	}
 	CHECK(start + (int64_t)total <= FILE_BYTES, "test too big");
 	if (flags & V_WRITE) {
-		fd = t_open(t, "vec", O_RDWR | O_CREAT | O_TRUNC | oflags);
-		CHECK(fd >= 0, "open: %s", errno_name(-fd));
 		pos = 0;
 		for (i = 0; i < nseg; i++) {
 			pat_fill(iov[i].iov_base, iov[i].iov_len,
@@ -83,27 +77,19 @@ static int vec_io(struct tctx *t, int nseg, int64_t start, int flags)
 			pos += iov[i].iov_len;
 		}
 	} else {
-		fd = t_pattern_file(t, "vec", FILE_BYTES, 12,
-				    O_RDONLY | oflags);
-		CHECK(fd >= 0, "create: %s", errno_name(-fd));
-		if (flags & V_COLD)
-			CHECK(!t_drop_cache(fd), "drop cache: %s",
-			      errno_name(errno));
-		else
-			CHECK(pread(fd, area, 4096, 0) >= 0, "warm read");
+		if (!t->test->needs.file.cold)
+			CHECK(pread(t->fd, area, 4096, 0) >= 0, "warm read");
 		memset(area, GUARD_BYTE, area_len + 4096);
 	}
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
-	prep_rw(&cb, (flags & V_WRITE) ? IOCB_CMD_PWRITEV : IOCB_CMD_PREADV, fd,
-		iov, (size_t)nseg, start);
-	CHECK_RET(t_submit_wait(ctx, &cb, &ev), 0);
+	prep_rw(&cb, (flags & V_WRITE) ? IOCB_CMD_PWRITEV : IOCB_CMD_PREADV,
+		t->fd, iov, (size_t)nseg, start);
+	CHECK_RET(t_submit_wait(t->ctx, &cb, &ev), 0);
 	CHECK_RES(ev, total);
 	if (flags & V_WRITE) {
 		char *back = t_alloc(total);
 
 		CHECK(back, "out of memory");
-		if (pread(fd, back, total, start) != (ssize_t)total) {
+		if (pread(t->fd, back, total, start) != (ssize_t)total) {
 			free(back);
 			FAIL("pread back: %s", errno_name(errno));
 		}
@@ -131,114 +117,123 @@ static int vec_io(struct tctx *t, int nseg, int64_t start, int flags)
 		pos += iov[i].iov_len;
 	}
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
 	free(area);
 	free(iov);
 	return ret;
 }
 
+/* The file a vec_io() reads (cold or warm) or writes, and a context. */
+#define VEC_READ(cold_, direct_)                                          \
+	.ctx = 4, .file = T_PATTERN_FILE("vec", FILE_BYTES, 12, O_RDONLY, \
+					 .direct = direct_, .cold = cold_)
+#define VEC_WRITE(direct_) \
+	.ctx = 4, .file = { .name = "vec", .oflags = O_RDWR, .direct = direct_ }
+
 static int test_preadv_1(struct tctx *t)
 {
-	return vec_io(t, 1, 8192, V_COLD);
+	return vec_io(t, 1, 8192, 0);
 }
-CONFORM_TEST(test_preadv_1, "vectored.preadv_1_cold", T_FILE)
+CONFORM_TEST(test_preadv_1, "vectored.preadv_1_cold", T_FILE,
+	     VEC_READ(true, T_BUFFERED))
 
 static int test_preadv_10(struct tctx *t)
 {
-	return vec_io(t, 10, 4096 * 3, V_COLD);
+	return vec_io(t, 10, 4096 * 3, 0);
 }
-CONFORM_TEST(test_preadv_10, "vectored.preadv_10_cold", T_FILE)
+CONFORM_TEST(test_preadv_10, "vectored.preadv_10_cold", T_FILE,
+	     VEC_READ(true, T_BUFFERED))
 
 static int test_preadv_max(struct tctx *t)
 {
-	return vec_io(t, IOV_MAX, 4096, V_COLD);
+	return vec_io(t, IOV_MAX, 4096, 0);
 }
-CONFORM_TEST(test_preadv_max, "vectored.preadv_iov_max_cold", T_FILE)
+CONFORM_TEST(test_preadv_max, "vectored.preadv_iov_max_cold", T_FILE,
+	     VEC_READ(true, T_BUFFERED))
 
 static int test_preadv_warm(struct tctx *t)
 {
 	return vec_io(t, 10, 4096, 0);
 }
-CONFORM_TEST(test_preadv_warm, "vectored.preadv_10_warm", T_FILE)
+CONFORM_TEST(test_preadv_warm, "vectored.preadv_10_warm", T_FILE,
+	     VEC_READ(false, T_BUFFERED))
 
 static int test_preadv_zeros(struct tctx *t)
 {
-	return vec_io(t, 30, 4096, V_COLD | V_ZEROS);
+	return vec_io(t, 30, 4096, V_ZEROS);
 }
-CONFORM_TEST(test_preadv_zeros, "vectored.preadv_zero_length_segments", T_FILE)
+CONFORM_TEST(test_preadv_zeros, "vectored.preadv_zero_length_segments", T_FILE,
+	     VEC_READ(true, T_BUFFERED))
 
 static int test_preadv_odd(struct tctx *t)
 {
-	return vec_io(t, 64, 1234, V_COLD | V_ODD);
+	return vec_io(t, 64, 1234, V_ODD);
 }
-CONFORM_TEST(test_preadv_odd, "vectored.preadv_unaligned_buffered", T_FILE)
+CONFORM_TEST(test_preadv_odd, "vectored.preadv_unaligned_buffered", T_FILE,
+	     VEC_READ(true, T_BUFFERED))
 
 static int test_preadv_direct(struct tctx *t)
 {
-	return vec_io(t, 10, 8192, V_COLD | V_DIRECT);
+	return vec_io(t, 10, 8192, 0);
 }
-CONFORM_TEST(test_preadv_direct, "vectored.preadv_direct_cold", T_FILE)
+CONFORM_TEST(test_preadv_direct, "vectored.preadv_direct_cold", T_FILE,
+	     VEC_READ(true, T_DIRECT))
 
 static int test_preadv_direct_max(struct tctx *t)
 {
-	return vec_io(t, 64, 4096, V_COLD | V_DIRECT | V_ZEROS);
+	return vec_io(t, 64, 4096, V_ZEROS);
 }
 CONFORM_TEST(test_preadv_direct_max, "vectored.preadv_direct_zero_length",
-	     T_FILE)
+	     T_FILE, VEC_READ(true, T_DIRECT))
 
 static int test_pwritev_1(struct tctx *t)
 {
 	return vec_io(t, 1, 4096, V_WRITE);
 }
-CONFORM_TEST(test_pwritev_1, "vectored.pwritev_1", T_FILE)
+CONFORM_TEST(test_pwritev_1, "vectored.pwritev_1", T_FILE,
+	     VEC_WRITE(T_BUFFERED))
 
 static int test_pwritev_10(struct tctx *t)
 {
 	return vec_io(t, 10, 777, V_WRITE | V_ODD | V_ZEROS);
 }
-CONFORM_TEST(test_pwritev_10, "vectored.pwritev_10_unaligned", T_FILE)
+CONFORM_TEST(test_pwritev_10, "vectored.pwritev_10_unaligned", T_FILE,
+	     VEC_WRITE(T_BUFFERED))
 
 static int test_pwritev_max(struct tctx *t)
 {
 	return vec_io(t, IOV_MAX, 0, V_WRITE);
 }
-CONFORM_TEST(test_pwritev_max, "vectored.pwritev_iov_max", T_FILE)
+CONFORM_TEST(test_pwritev_max, "vectored.pwritev_iov_max", T_FILE,
+	     VEC_WRITE(T_BUFFERED))
 
 static int test_pwritev_direct(struct tctx *t)
 {
-	return vec_io(t, 10, 4096, V_WRITE | V_DIRECT);
+	return vec_io(t, 10, 4096, V_WRITE);
 }
-CONFORM_TEST(test_pwritev_direct, "vectored.pwritev_direct", T_FILE)
+CONFORM_TEST(test_pwritev_direct, "vectored.pwritev_direct", T_FILE,
+	     VEC_WRITE(T_DIRECT))
 
 static int test_too_many(struct tctx *t)
 {
 	struct iovec *iov = NULL;
-	aio_context_t ctx = 0;
 	struct io_event ev;
 	struct iocb cb, *cbs[1] = { &cb };
-	int ret = T_PASS, fd = -1, i, r;
+	int ret = T_PASS, i, r;
 	char buf[16];
 
-	fd = t_pattern_file(t, "vec", 65536, 12, O_RDONLY);
-	CHECK(fd >= 0, "create: %s", errno_name(-fd));
 	iov = calloc(IOV_MAX + 1, sizeof(*iov));
 	CHECK(iov, "out of memory");
 	for (i = 0; i <= IOV_MAX; i++) {
 		iov[i].iov_base = buf;
 		iov[i].iov_len = 1;
 	}
-	if (t_setup(t, 4, &ctx))
-		return T_FAIL;
-	prep_rw(&cb, IOCB_CMD_PREADV, fd, iov, IOV_MAX + 1, 0);
-	CHECK_ERR(sys_io_submit(ctx, 1, cbs), EINVAL);
-	prep_rw(&cb, IOCB_CMD_PREADV, fd, (void *)(uintptr_t)8, 2, 0);
+	prep_rw(&cb, IOCB_CMD_PREADV, t->fd, iov, IOV_MAX + 1, 0);
+	CHECK_ERR(sys_io_submit(t->ctx, 1, cbs), EINVAL);
+	prep_rw(&cb, IOCB_CMD_PREADV, t->fd, (void *)(uintptr_t)8, 2, 0);
 	errno = 0;
-	r = sys_io_submit(ctx, 1, cbs);
+	r = sys_io_submit(t->ctx, 1, cbs);
 	if (r == 1) {
-		CHECK_RET(t_reap(ctx, 1, &ev), 1);
+		CHECK_RET(t_reap(t->ctx, 1, &ev), 1);
 		CHECK_RES(ev, -EFAULT);
 	} else {
 		CHECK(r == -1 && errno == EFAULT,
@@ -246,11 +241,8 @@ static int test_too_many(struct tctx *t)
 		      errno_name(errno));
 	}
 out:
-	if (ctx)
-		sys_io_destroy(ctx);
-	if (fd >= 0)
-		close(fd);
 	free(iov);
 	return ret;
 }
-CONFORM_TEST(test_too_many, "vectored.bad_iovec", 0)
+CONFORM_TEST(test_too_many, "vectored.bad_iovec", 0, .ctx = 4,
+	     .file = T_PATTERN_FILE("vec", 65536, 12, O_RDONLY))

@@ -23,10 +23,43 @@
 #include "scratch.h"
 #include "util.h"
 
+/*
+ * Where this process's pids mean something: its pid namespace
+ * ("pid:[4026531836]" -> 4026531836) and the boot (the kernel's boot_id).
+ * 0 / "" when unknown.
+ */
+static unsigned long long pid_ns(void)
+{
+	char buf[64];
+	ssize_t n = readlink("/proc/self/ns/pid", buf, sizeof(buf) - 1);
+	unsigned long long ino = 0;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "pid:[%llu]", &ino) != 1)
+		return 0;
+	return ino;
+}
+
+static void boot_id(char *buf, size_t len)
+{
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n = -1;
+
+	buf[0] = '\0';
+	if (fd >= 0) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n ")] = '\0';
+}
+
 int scratch_write_owner(const char *dir)
 {
 	unsigned long long start = 0;
-	char path[PATH_MAX], line[160];
+	char path[PATH_MAX], line[256], boot[64];
 	pid_t self = proc_self_pid();
 	int fd, n, ret = 0;
 
@@ -39,8 +72,11 @@ int scratch_write_owner(const char *dir)
 	ret = proc_start_time(self, &start);
 	if (ret)
 		return ret;
-	n = snprintf(line, sizeof(line), "pid=%d start=%llu prog=%s\n",
-		     (int)self, start, prog_name ? prog_name : "aio-suite");
+	boot_id(boot, sizeof(boot));
+	n = snprintf(line, sizeof(line),
+		     "pid=%d start=%llu prog=%s pidns=%llu boot=%s\n",
+		     (int)self, start, prog_name ? prog_name : "aio-suite",
+		     pid_ns(), boot[0] ? boot : "-");
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
@@ -74,8 +110,10 @@ int scratch_create(const char *parent, const char *prefix, char *out,
 
 int scratch_owner(const char *dir, pid_t *pid, char *prog, size_t len)
 {
-	unsigned long long start, now;
-	char path[PATH_MAX], buf[256], name[64] = "";
+	unsigned long long start, now, ns = 0;
+	char path[PATH_MAX], buf[512], name[64] = "", boot[64] = "";
+	char here[64];
+	const char *w;
 	int fd, p;
 	ssize_t n;
 
@@ -97,6 +135,22 @@ int scratch_owner(const char *dir, pid_t *pid, char *prog, size_t len)
 		*pid = p;
 	if (prog)
 		snprintf(prog, len, "%s", name[0] ? name : "?");
+	/*
+	 * Written before a reboot: gone.  Written in another pid namespace
+	 * (a run in a container or chroot with its own /proc): its pid means
+	 * nothing here, so it counts as alive and is never touched.  An
+	 * owner file without these fields is from this namespace.
+	 */
+	w = strstr(buf, " boot=");
+	if (w)
+		sscanf(w, " boot=%63s", boot);
+	boot_id(here, sizeof(here));
+	if (boot[0] && strcmp(boot, "-") && here[0] && strcmp(boot, here))
+		return 0;
+	w = strstr(buf, " pidns=");
+	if (w && sscanf(w, " pidns=%llu", &ns) == 1 && ns && pid_ns() &&
+	    ns != pid_ns())
+		return 1;
 	return !proc_start_time(p, &now) && now == start;
 }
 

@@ -4,9 +4,11 @@
  * left behind (docs/SCRATCH.md).
  *
  * A scratch directory holds SCRATCH_OWNER_FILE, written before anything
- * else, naming the process that made it ("pid=1 start=2 prog=aio-conform",
- * start being field 22 of /proc/PID/stat so that a reused pid is not taken
- * for the owner).  The sweep, at the start of a run, finds the directories
+ * else, naming the process that made it ("pid=1 start=2 prog=aio-conform
+ * pidns=4026531836 boot=<boot_id>", start being field 22 of /proc/PID/stat
+ * so that a reused pid is not taken for the owner; a directory made in
+ * another pid namespace is never judged, one made before a reboot is
+ * abandoned).  The sweep, at the start of a run, finds the directories
  * whose owner is gone (in the scratch parent, and those holding a mount
  * point or a loop device's backing file anywhere), unmounts the mounts in
  * them, detaches the loop devices over files in them and removes them,
@@ -31,7 +33,8 @@ int scratch_create(const char *parent, const char *prefix, char *out,
 int scratch_write_owner(const char *dir);
 /*
  * Who owns dir: 1 when the owner is alive, 0 when the directory is
- * abandoned, -ENOENT without an owner file, -EINVAL for one that does not
+ * abandoned (or was made before this boot; one made in another pid
+ * namespace counts as alive), -ENOENT without an owner file, -EINVAL for one that does not
  * parse.  pid and prog (either may be NULL) are filled when known.
  */
 int scratch_owner(const char *dir, pid_t *pid, char *prog, size_t len);

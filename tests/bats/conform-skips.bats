@@ -4,8 +4,10 @@
 # Description: aio-conform on a kernel that lacks something is a skip with
 # its reason, not a failure: native AIO (io_setup ENOSYS, CONFIG_AIO=n),
 # io_uring (ENOSYS, or EPERM from kernel.io_uring_disabled), a low
-# /proc/sys/fs/aio-max-nr, a low `ulimit -n`.  A kernel without a system
-# call is simulated with tests/tools/nosys (a seccomp filter).
+# /proc/sys/fs/aio-max-nr, a low `ulimit -n`, a filesystem that refuses
+# O_DIRECT; also when a test's fixture (harness.h) is what cannot be made.
+# A kernel without a system call is simulated with tests/tools/nosys (a
+# seccomp filter).
 
 load helpers
 
@@ -115,4 +117,50 @@ restore_aio_max_nr() {
 	json_true "$J" \
 		"all(r['result'] != 'fail' for r in d['results'])" \
 		"sum(r['result'] == 'skip' for r in d['results']) >= 5"
+}
+
+@test "aio-conform skips, not fails, a test whose fixture context is past aio-max-nr" {
+	requires root
+	# As above: lowered for a second, restored right after and by
+	# teardown.  Below the 256 events of the context that
+	# stress.threads_share_one_context declares as its fixture.
+	AIO_MAX_NR_SAVED=$(cat /proc/sys/fs/aio-max-nr)
+	echo 128 >/proc/sys/fs/aio-max-nr
+	run aio_conform -d "$SCRATCH" -t reap.bad_args \
+		-t stress.threads_share_one_context
+	restore_aio_max_nr
+	assert_status 0
+	refute_line '^not ok' "$output"
+	assert_output_line '^ok 2 stress\.threads_share_one_context # SKIP a low limit: io_setup\(256\) is EAGAIN with /proc/sys/fs/aio-max-nr 128'
+}
+
+@test "aio-conform skips a test whose fixture file needs O_DIRECT on a filesystem that refuses it" {
+	requires root
+	command -v unshare >/dev/null || skip "unshare is not installed (util-linux)"
+	mkdir "$SCRATCH/ramfs"
+	# ramfs has no O_DIRECT; mounted in a private mount namespace, it
+	# goes with the run.
+	run timeout -k 5 "$AIO_TEST_TIMEOUT" unshare --mount --propagation private \
+		sh -c 'mount -t ramfs ramfs "$1" && exec "$2" -d "$1" --variant scratch -t data.direct_roundtrip -t destroy.waits_inflight' \
+		_ "$SCRATCH/ramfs" "$AIO_CONFORM"
+	assert_status 0
+	assert_output_line '^# variant scratch: .* on ramfs$'
+	assert_output_line '^    ok 1 scratch # SKIP O_DIRECT unsupported on ramfs \(open: EINVAL\)$'
+	assert_output_line '^ok 1 data\.direct_roundtrip # SKIP O_DIRECT unsupported on ramfs'
+	# O_DIRECT where taken, else buffered: it runs.
+	assert_output_line '^ok 2 destroy\.waits_inflight$'
+}
+
+@test "aio-conform skips the tests whose fixtures need io_pgetevents or IOCB_CMD_POLL on a kernel without them" {
+	run timeout -k 5 "$AIO_TEST_TIMEOUT" "$NOSYS" io_pgetevents -- \
+		"$AIO_CONFORM" -d "$SCRATCH" -t 'reap.pgetevents_*' -t reap.bad_args
+	assert_status 0
+	assert_output_line '^ok 1 reap\.bad_args$'
+	assert_output_line '^ok 2 reap\.pgetevents_mask # SKIP io_pgetevents absent \(ENOSYS\)$'
+	# A kernel before 4.18 says EINVAL to the opcode: so does this filter,
+	# to every io_submit (which the fixture's probe is).
+	run timeout -k 5 "$AIO_TEST_TIMEOUT" "$NOSYS" -e EINVAL io_submit -- \
+		"$AIO_CONFORM" -d "$SCRATCH" -t notify.poll_pipe
+	assert_status 0
+	assert_output_line '^ok 1 notify\.poll_pipe # SKIP IOCB_CMD_POLL absent \(EINVAL on a probe\)$'
 }

@@ -54,7 +54,7 @@ start_run() {
 	owner=$(cat "$dir/.aio-suite-owner")
 	kill -INT "$PID"
 	wait "$PID" || true
-	[[ $owner =~ ^pid=$PID\ start=[0-9]+\ prog=aio-conform$ ]] || {
+	[[ $owner =~ ^pid=$PID\ start=[0-9]+\ prog=aio-conform\ pidns=[0-9]+\ boot=[0-9a-f-]+$ ]] || {
 		echo "owner file: '$owner'" >&2
 		return 1
 	}

@@ -224,3 +224,39 @@ run_dir() {
 	assert_status 0
 	assert_eq "" "$output"
 }
+
+@test "the sweep leaves a live run of another pid namespace alone and removes one from before a reboot" {
+	requires root
+	local ns_dir="" i
+	# A run in its own pid namespace (a chroot or container with its own
+	# /proc) records a pid that means another process here.
+	unshare --pid --fork --mount-proc python3 -c '
+import sys, time
+sys.path.insert(0, sys.argv[1] + "/tools")
+import scratch
+from pathlib import Path
+d = scratch.make_dir(Path(sys.argv[2]), ".scratch-study-", "study")
+print(d, flush=True)
+time.sleep(60)
+' "$TOP" "$SCRATCH" >"$BATS_TEST_TMPDIR/ns.out" &
+	local ns_pid=$!
+	for i in $(seq 100); do
+		ns_dir=$(head -1 "$BATS_TEST_TMPDIR/ns.out")
+		[[ -n $ns_dir ]] && break
+		sleep 0.1
+	done
+	[[ -n $ns_dir ]]
+	mkdir "$SCRATCH/.scratch-study-oldboot"
+	echo "pid=$$ start=1 prog=study pidns=0 boot=00000000-0000-0000-0000-000000000000" \
+		>"$SCRATCH/.scratch-study-oldboot/.aio-suite-owner"
+	run python3 "$TOP/tools/scratch.py" --sweep "$SCRATCH"
+	local py_status=$status py_output=$output
+	# aio-conform sweeps its scratch parent at start, in C.
+	run timeout 120 "$AIO_CONFORM" -d "$SCRATCH" -t setup.basic --variant scratch
+	kill "$ns_pid" 2>/dev/null; wait "$ns_pid" 2>/dev/null || true
+	[[ -d $ns_dir ]]
+	assert_eq 0 "$py_status" "python sweep status"
+	assert_eq "scratch: removed what a killed run (pid $$, study) left: $SCRATCH/.scratch-study-oldboot" "$py_output"
+	[[ ! -e $SCRATCH/.scratch-study-oldboot ]]
+	rm -rf "$ns_dir"
+}

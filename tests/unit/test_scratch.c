@@ -123,6 +123,18 @@ UNIT_TEST(owner_states)
 		 (int)gone_pid(), start);
 	write_file(dir, SCRATCH_OWNER_FILE, line);
 	EXPECT_EQ(0, scratch_owner(dir, NULL, NULL, 0)); /* gone */
+	/* A gone pid of another pid namespace: not judged, kept. */
+	snprintf(line, sizeof(line),
+		 "pid=%d start=%llu prog=x pidns=1 boot=-\n", (int)gone_pid(),
+		 start);
+	write_file(dir, SCRATCH_OWNER_FILE, line);
+	EXPECT_EQ(1, scratch_owner(dir, NULL, NULL, 0));
+	/* This process, but written before another boot: gone. */
+	snprintf(line, sizeof(line),
+		 "pid=%d start=%llu prog=x boot=00000000-not-this-boot\n",
+		 (int)getpid(), start);
+	write_file(dir, SCRATCH_OWNER_FILE, line);
+	EXPECT_EQ(0, scratch_owner(dir, NULL, NULL, 0));
 	scratch_rm_tree(dir);
 }
 
