@@ -140,11 +140,10 @@ def python_control(samples: list[int], cpu_samples: list[int], cpu_ns: int, wall
     }
 
 
-def probe(label: str, previous: dict[str, Any] | None = None,
-          control: bool = True) -> dict[str, Any]:
+def probe(label: str, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """One probe; steal_pct covers the time since previous (a probe dict).
-    With control, the probe's "control" is aio-machine's figures, or the
-    Python loop's when aio-machine is not built or fails."""
+    Its "control" is aio-machine's figures, or the Python loop's when
+    aio-machine is not built or fails."""
     w0, c0 = time.monotonic_ns(), time.process_time_ns()
     samples, cpu_samples = cpu_loop_ns()
     w1, c1 = time.monotonic_ns(), time.process_time_ns()
@@ -166,12 +165,11 @@ def probe(label: str, previous: dict[str, Any] | None = None,
             d_steal = ticks[0] - previous["steal_jiffies"]
             if d_total > 0:
                 entry["steal_pct_since_previous"] = round(100.0 * d_steal / d_total, 3)
-    if control:
-        data, why = c_control()
-        if data is not None:
-            entry["control"] = {"source": "aio-machine", "reason": "", **data}
-        else:
-            entry["control"] = python_control(samples, cpu_samples, c1 - c0, w1 - w0, why)
+    data, why = c_control()
+    if data is not None:
+        entry["control"] = {"source": "aio-machine", "reason": "", **data}
+    else:
+        entry["control"] = python_control(samples, cpu_samples, c1 - c0, w1 - w0, why)
     return entry
 
 
