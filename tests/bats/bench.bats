@@ -43,7 +43,8 @@ run_dir() {
 	# Rounds: every engine once in round 1 before any runs a second time;
 	# the machine probed at the start of each round and at the end.
 	json_true "$d/summary.json" "[r['repeat'] for r in d['engine_runs']] == sorted(r['repeat'] for r in d['engine_runs'])"
-	json_true "$d/machine.json" "[p['label'] for p in d['probes']] == ['bench round 1 start', 'bench round 2 start', 'bench end']"
+	json_true "$d/machine.json" "[p['label'] for p in d['probes']] == ['bench round 1 start', 'bench round 2 start', 'bench end']" \
+		"[p.get('round') for p in d['probes']] == [1, 2, None]"
 	# the scratch directory bench made is gone
 	[ -z "$(ls -A "$SCRATCH" | grep -v '^results$')" ]
 }
@@ -75,7 +76,7 @@ run_dir() {
 	run python3 "$TOP/tools/machine.py" "$SCRATCH"
 	assert_status 0
 	json_true "$SCRATCH/machine.json" \
-		'd["schema"] == "aio-suite-machine/1" and len(d["probes"]) == 2 and all(p["cpu_loop_ns"] > 0 and len(p["cpu_loop_ns_samples"]) == 7 for p in d["probes"]) and "steal_pct_since_previous" in d["probes"][1]'
+		'd["schema"] == "aio-suite-machine/2" and len(d["probes"]) == 2 and all(p["cpu_loop_ns"] > 0 and len(p["cpu_loop_ns_samples"]) == 7 and p["control"]["source"] for p in d["probes"]) and "steal_pct_since_previous" in d["probes"][1]'
 	run python3 "$TOP/tools/machine.py" --bogus
 	assert_one_line_error machine
 	assert_output_has "'--bogus'"

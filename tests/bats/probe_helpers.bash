@@ -18,7 +18,7 @@
 #   with_nofile N CMD...        CMD with descriptors 0-2 only and ulimit -n N
 
 # Every probe in src/tools, and those of them that write.
-PROBES=(aio-bare aio-plug aio-exit aio-vcheck aio-ioerr aio-fuzz)
+PROBES=(aio-bare aio-plug aio-exit aio-vcheck aio-ioerr aio-fuzz aio-machine)
 
 probe() {
 	local p=$1

@@ -34,9 +34,10 @@ run_dir() {
 }
 
 # check_scenario FILE NAME KEY...: FILE is aio-suite-scenario/1 for NAME;
-# no point failed; every ok point has samples for each KEY; every chart,
-# table and raw file it names exists and is not empty; every fio run it
-# names parsed.  Prints what is wrong.
+# no point failed; every ok point has samples for each KEY, each sample
+# naming the machine probe of its round; every point says whether it is
+# CPU-bound; every chart, table and raw file it names exists and is not
+# empty; every fio run it names parsed.  Prints what is wrong.
 check_scenario() {
 	python3 - "$@" <<'EOF'
 import json
@@ -68,6 +69,12 @@ for p in d.get("points", []):
         for k in keys:
             if not p["samples"].get(k):
                 bad.append(f"{where}: no samples of {k}")
+        # Each sample names the machine probe of its round (control_probe).
+        lens = {len(v) for v in p["samples"].values()}
+        if lens != {len(p.get("control_probe", []))}:
+            bad.append(f"{where}: control_probe {p.get('control_probe')} for {lens} samples")
+    if not isinstance(p.get("cpu_bound"), bool):
+        bad.append(f"{where}: cpu_bound is {p.get('cpu_bound')!r}")
         for r in p.get("raw", []):
             if not os.path.getsize(os.path.join(top, r)):
                 bad.append(f"{where}: raw file {r} is empty")
@@ -149,9 +156,13 @@ run_scenario() {
 @test "the blocking study writes its matrix JSON, a Markdown table and a heatmap" {
 	requires gnuplot
 	run_scenario blocking inline_ratio submit_ns_per_iocb_p50 \
-		submit_ns_per_iocb_p99 submit_ns_per_iocb_max submit_wall_fraction
+		submit_ns_per_iocb_p99 submit_ns_per_iocb_max submit_wall_fraction \
+		cpu_ns_per_io
 	assert_output_line '^\| target \| mode \| op \| file state \|'
 	[[ -s $(run_dir)/blocking.md && -s $(run_dir)/blocking.png ]]
+	# The points on tmpfs, and only they, are CPU-bound.
+	json_true "$(run_dir)/blocking.json" \
+		'all(p["cpu_bound"] == (d["targets"].get(p["target"], {}).get("fstype") == "tmpfs") for p in d["points"])'
 }
 
 @test "the batching study measures every batch size on /dev/null and a file" {
@@ -159,7 +170,8 @@ run_scenario() {
 	run_scenario batching submit_ns_per_iocb_p50 submit_ns_per_call_p50 \
 		cpu_ns_per_io iops
 	json_true "$(run_dir)/batching.json" \
-		'sorted({p["labels"]["batch"] for p in d["points"] if p["status"] == "ok"}) == [1, 2, 3, 4, 8, 16, 32, 64, 128]'
+		'sorted({p["labels"]["batch"] for p in d["points"] if p["status"] == "ok"}) == [1, 2, 3, 4, 8, 16, 32, 64, 128]' \
+		'all(p["cpu_bound"] == (p["labels"]["file"] == "/dev/null" or d["targets"]["scratch"]["fstype"] == "tmpfs") for p in d["points"])'
 }
 
 @test "the plug study measures first-iocb latency and merges on a loop device" {
@@ -179,7 +191,7 @@ run_scenario() {
 @test "the vectored study verifies its data and prints aio-stress's and fio's IOPS with their ratio" {
 	requires odirect gnuplot fio
 	run_scenario vectored write_cpu_ns_per_kib read_cpu_ns_per_kib \
-		write_bytes_per_s read_bytes_per_s verified_blocks
+		write_bytes_per_s read_bytes_per_s verified_blocks cpu_ns_per_io
 	json_true "$(run_dir)/vectored.json" \
 		'all(p["samples"]["verify_failures"] == [0.0] and p["samples"]["verified_blocks"][0] > 0 for p in d["points"] if p["status"] == "ok")'
 	# The cross-check: a file, O_DIRECT, QD 8.
@@ -190,7 +202,7 @@ run_scenario() {
 
 @test "the engines study compares libaio, io_uring and sync and skips what the target lacks with a reason" {
 	requires odirect io_uring gnuplot fio
-	run_scenario engines iops iops_per_cpu_s clat_ns_p50 clat_ns_p99
+	run_scenario engines iops iops_per_cpu_s clat_ns_p50 clat_ns_p99 cpu_ns_per_io
 	json_true "$(run_dir)/engines.json" \
 		'{"libaio", "libaio-user-reap", "io_uring", "sync"} <= {p["labels"]["engine"] for p in d["points"] if p["status"] == "ok"}'
 	# Every aio-stress file of the run belongs to a point, skipped ones
@@ -209,7 +221,7 @@ EOF
 @test "the loop study finds every block written through loop in the backing file" {
 	requires root loop gnuplot fio
 	run_scenario loop write_bytes_per_s read_bytes_per_s cached_growth_bytes \
-		backing_blocks_ok
+		backing_blocks_ok write_cpu_ns_per_io read_cpu_ns_per_io
 	json_true "$(run_dir)/loop.json" \
 		'[p["labels"]["direct_io"] for p in d["points"] if p["status"] == "ok" and p["samples"]["backing_blocks_bad"] == [0.0]] == ["off", "on"]'
 }
@@ -219,12 +231,12 @@ EOF
 	run study --quick --repeat 2 buffered
 	assert_status 0
 	check_scenario "$(run_dir)/buffered.json" buffered \
-		submit_ns_per_iocb_p50 submit_ns_per_iocb_p99 inline_ratio
+		submit_ns_per_iocb_p50 submit_ns_per_iocb_p99 inline_ratio cpu_ns_per_io
 	json_true "$(run_dir)/buffered.json" \
 		'all(len(v) == 2 for p in d["points"] if p["status"] == "ok" for v in p["samples"].values()) and d["params"]["repeat"] == 2'
 }
 
-@test "study --repeat 2 measures in rounds: every point gets a sample per round and the machine is probed at each" {
+@test "study --repeat 2 measures in rounds: every point gets a sample per round and the machine is probed before each scenario of each" {
 	requires gnuplot fio
 	run study --quick --repeat 2 batching vectored
 	assert_status 0
@@ -244,7 +256,14 @@ EOF
 	json_true "$d/batching.json" \
 		'len(d["crosscheck"]) == 1 and [r[-6:] for r in d["crosscheck"][0]["aio_stress_raw"]] == ["0.json", "1.json"] and len(d["crosscheck"][0]["fio_samples"]) == 2'
 	json_true "$d/machine.json" \
-		'[p["label"] for p in d["probes"]] == ["study round 1 start", "study round 2 start", "study round 2 end"] and all(p["cpu_loop_ns"] > 0 for p in d["probes"])'
+		'[p["label"] for p in d["probes"]] == ["study round 1 batching", "study round 1 vectored", "study round 2 batching", "study round 2 vectored", "study round 2 end"] and all(p["cpu_loop_ns"] > 0 for p in d["probes"])' \
+		'[p["round"] for p in d["probes"]] == [1, 1, 2, 2, 2] and [p["index"] for p in d["probes"]] == [0, 1, 2, 3, 4]'
+	# Each sample of a point names the probe taken before its scenario in
+	# its round: batching's probes 0 and 2, vectored's 1 and 3.
+	json_true "$d/batching.json" \
+		'all(p["control_probe"] == [0, 2] for p in d["points"] if p["status"] == "ok")'
+	json_true "$d/vectored.json" \
+		'all(p["control_probe"] == [1, 3] for p in d["points"] if p["status"] == "ok")'
 }
 
 @test "study --round adds one round to the scenarios already in the run directory" {

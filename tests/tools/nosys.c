@@ -47,6 +47,8 @@ static const struct {
 	{ "io_uring_setup", SYS_io_uring_setup },
 	{ "io_uring_enter", SYS_io_uring_enter },
 	{ "io_uring_register", SYS_io_uring_register },
+	/* aio-machine's syscall loop (tests/bats/aio-machine.bats) */
+	{ "getppid", SYS_getppid },
 };
 
 static const struct {
