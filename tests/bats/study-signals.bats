@@ -232,8 +232,8 @@ run_dir() {
 	# /proc) records a pid that means another process here.
 	unshare --pid --fork --mount-proc python3 -c '
 import sys, time
-sys.path.insert(0, sys.argv[1] + "/tools")
-import scratch
+sys.path.insert(0, sys.argv[1])
+from aiosuite import scratch
 from pathlib import Path
 d = scratch.make_dir(Path(sys.argv[2]), ".scratch-study-", "study")
 print(d, flush=True)
