@@ -590,7 +590,7 @@ class Composite:
     p: float  # two-sided, from the interval's t
     detectable_pct: float  # the smallest change the interval could exclude 0 for
     se_log: float  # bootstrap standard error of the log ratio
-    units: int  # resampling units of the smaller kind (points, rounds or runs)
+    units: int  # the fewer resampling units (rounds or runs) of the two sides
     resampled: str  # what was resampled, in words
 
 
@@ -623,30 +623,41 @@ def _resampled_log_means(groups_by_point: Sequence[Sequence[Sequence[float]]], k
 
 def composite(points: Sequence[tuple[Sequence[Sequence[float]], Sequence[Sequence[float]]]],
               alpha: float = DEFAULT_ALPHA, resamples: int = DEFAULT_RESAMPLES,
-              seed: str = "") -> Composite | None:
+              seed: str = "", between: tuple[float, float] | None = None,
+              between_sides: int = 0) -> Composite | None:
     """The geometric mean of the per-point ratios cand / base of many points,
     with a bootstrap confidence interval, paired by point.
 
     points: per point (base runs, cand runs), each run a list of samples,
-    every sample > 0; run i of a side is the same run for every point.
-    The estimate: the mean over the points of log(mean cand / mean base),
-    each side's mean the mean of its run means.
+    every sample > 0; run i of a side is the same run for every point, and
+    so is sample i of a run (make bench's round i).  The estimate: the
+    mean over the points of log(mean cand / mean base), each side's mean
+    the mean of its run means.
 
-    The bootstrap draws, in each of `resamples` rounds (seeded by seed:
-    the report is reproducible), the points with replacement, and, jointly
-    for every point, the runs of a side with several runs, or the samples
-    (the rounds of make bench) of a side of one run; two sides of one run
-    each with the same number of rounds draw the same round indices
-    (paired by round).  Points and rounds are crossed: the samples of one
-    round share the machine's state of that minute across every point, so
-    a round is drawn for all points at once; drawing each point's samples
-    on its own would average the rounds' common shifts away over hundreds
-    of points and give intervals far too narrow.  Drawing both kinds is
-    conservative (Owen's pigeonhole bootstrap).  The interval is the
-    estimate +- z' x the bootstrap standard error, with Hesterberg's
-    small-sample expansion z' = sqrt(n / (n - 1)) t(alpha, n - 1), n the
-    smaller count of resampling units (points, or rounds or runs of a
-    side).  None with fewer than MIN_POINTS points or fewer than 2 units."""
+    The bootstrap (`resamples` draws, seeded by seed: the report is
+    reproducible) keeps every point with its own baseline, paired, and
+    draws inside the points: the runs of a side with several runs, or the
+    samples of a side of one run, with replacement and jointly for every
+    point.  Jointly, because the samples of one round share the machine's
+    state of that minute across every point (on this project's VM whole
+    rounds differ by tens of percent): drawing each point's samples on its
+    own would average the rounds' common shifts away over hundreds of
+    points and give intervals far too narrow.  Two sides of one run with
+    as many rounds draw the same round indices (paired by round: make
+    bench measures the rounds in the same order).  The points are not
+    drawn: they are the scenario's design, not a sample of
+    configurations, and the composite is about them; drawing them would
+    count the real differences between their changes as noise.  The
+    interval is the estimate +- z' x the bootstrap standard error, with
+    Hesterberg's small-sample expansion z' = sqrt(n / (n - 1)) t(alpha,
+    n - 1), n the fewer rounds (or runs) of the two sides.
+
+    between: (variance, df) of the composite's log level between runs of
+    one kernel (composite_between()), added once for each of
+    between_sides sides that hold a single run (its samples know nothing
+    of how runs differ); the degrees of freedom of the sum by
+    Satterthwaite.  None with fewer than MIN_POINTS points or fewer than
+    2 rounds or runs a side."""
     pts = [(b, c) for b, c in points
            if any(b) and any(c) and all(x > 0 for g in b for x in g)
            and all(x > 0 for g in c for x in g)]
@@ -657,7 +668,7 @@ def composite(points: Sequence[tuple[Sequence[Sequence[float]], Sequence[Sequenc
     cgs = [c for _, c in pts]
     bkind, bk = _side_units(bgs)
     ckind, ck = _side_units(cgs)
-    n = min(npts, bk, ck)
+    n = min(bk, ck)
     if n < 2:
         return None
     paired = bkind == ckind == "rounds" and bk == ck
@@ -669,7 +680,6 @@ def composite(points: Sequence[tuple[Sequence[Sequence[float]], Sequence[Sequenc
     rng = random.Random(f"composite:{seed}")
     cache_b: dict[tuple[int, ...], list[float]] = {}
     cache_c: dict[tuple[int, ...], list[float]] = {}
-    pidx = list(range(npts))
     boots = []
     for _ in range(max(2, resamples)):
         ib = tuple(sorted(rng.choices(full_b, k=bk)))
@@ -679,19 +689,57 @@ def composite(points: Sequence[tuple[Sequence[Sequence[float]], Sequence[Sequenc
         if ic not in cache_c:
             cache_c[ic] = _resampled_log_means(cgs, ckind, ic)
         rb, rc = cache_b[ib], cache_c[ic]
-        pick = rng.choices(pidx, k=npts)
-        boots.append(math.fsum(rc[i] - rb[i] for i in pick) / npts)
+        boots.append(math.fsum(rc[i] - rb[i] for i in range(npts)) / npts)
     se = summarize(boots).stddev
-    scale = math.sqrt(n / (n - 1.0))
-    zq = scale * t_critical(alpha, n - 1.0)
-    half = zq * se
-    if se > 0.0:
-        p = t_two_sided_p(est / (scale * se), n - 1.0)
+    # The bootstrap's variance of a mean of n units is (n - 1) / n of the
+    # unbiased one: Hesterberg's expansion puts that back.
+    vboot = se * se * n / (n - 1.0)
+    vb = between[0] * between_sides if between is not None and between_sides else 0.0
+    vtot = vboot + vb
+    if vtot > 0.0:
+        den = (vboot * vboot / (n - 1.0) if vboot else 0.0) + \
+              (vb * vb / between[1] if vb and between is not None else 0.0)
+        df = vtot * vtot / den
+        half = t_critical(alpha, df) * math.sqrt(vtot)
+        p = t_two_sided_p(est / math.sqrt(vtot), df)
     else:
+        half = 0.0
         p = 1.0 if est == 0.0 else 0.0
-    what = (f"points x {'rounds (paired)' if paired else bkind + '/' + ckind}")
+    what = "rounds (paired)" if paired else f"{bkind}/{ckind}" if bkind != ckind else bkind
+    if vb:
+        what += f" + between-run variance x{between_sides}"
     return Composite(npts, 100.0 * math.expm1(est), 100.0 * math.expm1(est - half),
-                     100.0 * math.expm1(est + half), p, 100.0 * math.expm1(half), se, n, what)
+                     100.0 * math.expm1(est + half), p, 100.0 * math.expm1(half),
+                     math.sqrt(vtot), n, what)
+
+
+def composite_between(sets: Sequence[Sequence[Sequence[Sequence[float]]]]) -> \
+        tuple[float, float] | None:
+    """The between-run variance of a composite's log level and its df.
+
+    sets: per kernel (a set of runs of one kind), per run, per point of
+    the composite, the point's samples in that run (every point in every
+    run, samples > 0).  A run's level is the mean over the points of the
+    log of its means; the variance of the levels of a set, less what the
+    rounds inside the runs explain (the variance of the rounds' levels
+    over the rounds), pooled over the sets by their runs - 1, never below
+    0.  None when no set has two runs."""
+    num, df = 0.0, 0
+    for runs in sets:
+        if len(runs) < 2:
+            continue
+        levels, within = [], []
+        for pts in runs:
+            levels.append(math.fsum(math.log(math.fsum(x) / len(x)) for x in pts) / len(pts))
+            k = min(len(x) for x in pts)
+            if k >= 2:
+                rl = [math.fsum(math.log(x[j]) for x in pts) / len(pts) for j in range(k)]
+                within.append(summarize(rl).stddev ** 2 / k)
+        var_l = summarize(levels).stddev ** 2
+        w = math.fsum(within) / len(within) if within else 0.0
+        num += (len(runs) - 1) * max(0.0, var_l - w)
+        df += len(runs) - 1
+    return (num / df, float(df)) if df else None
 
 
 def main(argv: list[str]) -> int:

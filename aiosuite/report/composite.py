@@ -127,6 +127,28 @@ def composite_drift(runs: list[Run], keys: list[str], metric: str) -> tuple[floa
     return best, where
 
 
+def between_of(runs: list[Run], keys: list[str], metric: str) -> tuple[float, float] | None:
+    """The composite's between-run variance (stats.composite_between()) from
+    the runs given, each kernel on each host a set, over the keys that are
+    ok and positive in every run of the set."""
+    sets = []
+    for rs in kernel_groups(runs).values():
+        common = []
+        for k in keys:
+            per = []
+            for r in rs:
+                p = r.points.get(k)
+                xs = p.samples.get(metric, []) if p is not None and p.status == "ok" else []
+                if not xs or min(xs) <= 0:
+                    break
+                per.append(xs)
+            else:
+                common.append(per)
+        if len(common) >= stats.MIN_POINTS:
+            sets.append([[pt[i] for pt in common] for i in range(len(rs))])
+    return stats.composite_between(sets)
+
+
 def build(cmp: Comparison, runs: list[Run], resamples: int = stats.DEFAULT_RESAMPLES,
           seed: str = "1") -> Composites:
     """Every composite of every column against the baseline."""
@@ -146,6 +168,14 @@ def build(cmp: Comparison, runs: list[Run], resamples: int = stats.DEFAULT_RESAM
         hosts = {col.host, base.host}
         history = ([r for r in runs if r.host in hosts] if cmp.by == "kernel" else
                    [r for r in runs if id(r) not in pair and r.host in hosts])
+        # A side of one run knows nothing of how runs differ: the between-run
+        # variance of the other side's runs (--by kernel), or of the host's
+        # other runs of the kernel (--by run).
+        singles = sum(1 for c in (base, col) if len(c.perf_runs) == 1)
+        lenders = ([] if cmp.pool_runs or not singles else
+                   [r for c in (base, col) if len(c.perf_runs) >= 2 for r in c.perf_runs]
+                   if cmp.by == "kernel" else
+                   [r for r in history if r.release in (col.release, base.release)])
         mach = cmp.machine.get(col.id)
         crows: list[CompositeRow] = []
         for (kind, group, metric), rows in members.items():
@@ -164,7 +194,9 @@ def build(cmp: Comparison, runs: list[Run], resamples: int = stats.DEFAULT_RESAM
             if len({k for k in keys}) < stats.MIN_POINTS:
                 continue
             name = f"{kind} {group}: {metric}" if group else f"{kind}: {metric}"
-            res = stats.composite(pts, cmp.alpha, resamples, f"{seed}:{col.id}:{name}")
+            between = between_of(lenders, keys, metric) if lenders else None
+            res = stats.composite(pts, cmp.alpha, resamples, f"{seed}:{col.id}:{name}",
+                                  between, singles)
             mdef = rows[0].mdef
             floor, why = cmp.noise_pct, ""
             if cmp.drift:
