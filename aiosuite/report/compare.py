@@ -186,8 +186,8 @@ class Comparison:
     pool_runs: bool = False
     # column id -> the significance level after the correction over its metrics
     levels: dict[str, float] = field(default_factory=dict)
-    # (column id, point key, metric) -> the between-run variance its
-    # comparison used from the host's other runs (--by run)
+    # column id -> (point key, metric) -> the variance components its
+    # comparisons took from the host's other runs (--by run)
     history: dict[str, dict[tuple[str, str], stats.Between]] = field(default_factory=dict)
 
     @property
@@ -462,8 +462,8 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
                                            if k in pooled[c.id]]
             mdef = next((x for x in defs if x is not None), MetricDef())
             bp = pooled[base.id].get(k) if base else None
-            bs = bp.samples.get(m, []) if bp and bp.status == "ok" else []
-            bgroups = run_groups(base, k, m, pool_runs) if base else []
+            bgroups = run_groups(base, k, m, pool_runs) if base and bp and bp.status == "ok" \
+                else []
             cells: dict[str, Cell] = {}
             for c in perf_cols:
                 p = pooled[c.id].get(k)
@@ -538,8 +538,8 @@ def unit_notes(cols: list[Column], base: Column, by: str,
             continue
         if history.get(c.id):
             out.append(f"{c.id}: one run a side; the between-run variance of the host's "
-                       f"other runs of the kernel is added to each side's samples "
-                       f"({len(history[c.id])} metrics)")
+                       "other runs of the kernel is added to each side's samples, and their "
+                       "samples' spread pooled with each side's")
         elif by == "kernel":
             out.append(f"{c.id}: one run a side: the samples are the unit (a kernel's "
                        "between-run variance needs two runs of it)")

@@ -308,7 +308,7 @@ def composite_blocks(B: list[Any], cmp: Comparison, comps: Composites | None) ->
         elif c.verdict == stats.IMPROVEMENT:
             v = (MARK[c.verdict], "good")
         elif c.verdict == stats.FEW:
-            v = (f"fewer than {stats.MIN_POINTS} points", "few")
+            v = ("fewer than 2 rounds or runs a side", "few")
         rows.append([c.column, c.kind, c.group or "-", c.metric, c.better,
                      str(r.points) if r else str(len(c.keys)),
                      fmt_pct(r.change_pct) if r else "-", fmt_ci(c), fmt_p(r.p) if r else "-",

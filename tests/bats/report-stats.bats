@@ -251,6 +251,18 @@ print(cover, called)'
 	! cmp -s "$OUT/report.csv" "$SCRATCH/first.csv"
 }
 
+@test "report refuses a --resamples it cannot use; --resamples 0 makes no composites" {
+	synth --release 6.1 --seed 1
+	synth --release 6.2 --seed 2 --slowdown 10
+	run report --formats csv --resamples 5
+	assert_one_line_error report 2
+	assert_output_has "--resamples"
+	run report --formats csv,md --resamples 0 --fail-on-regression
+	assert_status 1
+	[[ $(nrows 'r["source"] == "composite"') == 0 ]]
+	! grep -q '^## Composites' "$OUT/report.md"
+}
+
 @test "A/A on the committed runs: two bench runs of one kernel, nothing flagged at point or composite level" {
 	store_of 20261122T035553Z-bench 20261122T040600Z-bench 20261122T031918Z-bench \
 		20261122T032822Z-bench
