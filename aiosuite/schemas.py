@@ -577,6 +577,9 @@ def check_fio(d: dict[str, Any]) -> None:
             scalar(job.get("error"), where(jobs, i, "error"))
             for k in ("usr_cpu", "sys_cpu", "job_runtime"):
                 number(job.get(k), where(jobs, i, k))
+            # The share of the time at each depth in flight (the achieved depth)
+            for k, v in obj(job.get("iodepth_level"), where(jobs, i, "iodepth_level")).items():
+                number(v, where(jobs, i, "iodepth_level", k))
             for dirn in ("read", "write", "trim"):
                 s = obj(job.get(dirn), where(jobs, i, dirn))
                 for k in ("total_ios", "io_bytes", "iops", "bw_bytes", "runtime"):

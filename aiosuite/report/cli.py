@@ -8,19 +8,26 @@
                                       embedded), report.csv, conform-junit.xml
                                       and charts/ (PNG, SVG, .dat) into --out
 
-A column is a kernel (its runs' samples pooled) or, with --by run, one run.
+A column is a kernel (its runs the unit of its comparisons; --pool-runs
+pools their samples) or, with --by run, one run (its samples the unit,
+with the between-run variance of the host's other runs of the kernel).
 Per metric: mean, stddev, CV and % change against the baseline (default:
 the oldest kernel, or the oldest run).  A change is significant with at
-least 3 samples on each side, Welch's t-test significant at --alpha (with
-the Benjamini-Hochberg correction over all metrics of a column, unless
---no-fdr) and a change of at
+least 3 samples on each side, its test significant at --alpha (Welch's t,
+Mann-Whitney's U where samples are many; a tail figure only with enough
+samples; the Benjamini-Hochberg correction over all metrics of a column,
+unless --no-fdr) and a change of at
 least the noise floor: --noise percent, raised for a metric to the largest
 change seen between two runs of one kernel (with --by run: two runs other
 than the pair compared; --no-drift-floor keeps it at --noise), and for a
 column to the change of its machine probes when the machine itself was
 significantly slower or faster than the baseline's (machine.json, written
 by make bench and tools/study.py; --no-machine-floor); it is a regression
-or an improvement by the metric's direction.  Conformance: new failures,
+or an improvement by the metric's direction.  Composites (the geometric
+mean of the per-point ratios per scenario, per engine and over all points,
+with a bootstrap interval) are judged the same way and count as
+regressions; so does a point that became synchronous (inline ratio >= 0.95
+or achieved depth below half the asked; docs/REPORT.md).  Conformance: new failures,
 fixed tests and changed skips against the baseline.  Emulated (TCG) runs
 count for conformance only.  Incomplete runs (summary.json or the
 conformance JSON say complete false: killed, interrupted, bailed out) are
@@ -30,7 +37,8 @@ a value of the wrong type or not finite) is named, on stderr and in the
 report, and left out; the report goes on.
 
 Exit status: 0; 1 with --fail-on-regression when a significant regression
-or a new conformance failure was found or a conformance run bailed out (a
+(of a point or a composite, or a point that became synchronous) or a new
+conformance failure was found or a conformance run bailed out (a
 wedged kernel), or on an internal error; 2 on a usage error.
 """
 from __future__ import annotations
@@ -43,7 +51,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from aiosuite import schemas, stats, store
-from aiosuite.report import charts, collect, compare, junit, kcidb, render
+from aiosuite.report import (charts, collect, compare, composite, junit, kcidb, render,
+                             synchronous)
 
 PROG = "report"
 FORMATS = ("md", "html", "csv", "junit", "kcidb")
@@ -87,6 +96,15 @@ def parser() -> Parser:
     ap.add_argument("--no-fdr", action="store_true",
                     help="test each metric at --alpha on its own, without the "
                          "Benjamini-Hochberg correction over all metrics of a column")
+    ap.add_argument("--pool-runs", action="store_true",
+                    help="pool the samples of a kernel's runs as if independent (the rule "
+                         "before runs were the unit)")
+    ap.add_argument("--resamples", type=int, default=stats.DEFAULT_RESAMPLES, metavar="N",
+                    help="bootstrap resamples of a composite's interval (default "
+                         f"{stats.DEFAULT_RESAMPLES}; 0: no composites)")
+    ap.add_argument("--seed", default="1", metavar="S",
+                    help="seed of the composites' bootstrap (default 1): the same store "
+                         "gives the same report")
     ap.add_argument("--alpha", type=float, default=stats.DEFAULT_ALPHA, metavar="P",
                     help=f"significance level of Welch's t-test (default {stats.DEFAULT_ALPHA:g})")
     ap.add_argument("--formats", default=",".join(DEFAULT_FORMATS), metavar="LIST",
@@ -188,6 +206,9 @@ def run(argv: list[str]) -> int:
     if bad or not formats:
         raise UsageError(f"argument --formats: unknown format '{bad[0] if bad else ''}' "
                          f"(known: {', '.join(FORMATS)})")
+    if args.resamples != 0 and not 100 <= args.resamples <= 100000:
+        raise UsageError(f"argument --resamples: must be 0 or 100 to 100000, not "
+                         f"'{args.resamples}'")
     if args.cdf_depth is not None and args.cdf_depth < 1:
         raise UsageError(f"argument --cdf-depth: must be 1 or more, not '{args.cdf_depth}'")
     root = Path(args.results) if args.results else store.results_root()
@@ -210,7 +231,11 @@ def run(argv: list[str]) -> int:
         by, baseline = resolve_baseline(compared, args.baseline, args.by)
     cmp = compare.compare_runs(compared, by, baseline, args.noise, args.alpha,
                                drift=not args.no_drift_floor, fdr=not args.no_fdr,
-                               use_machine=not args.no_machine_floor)
+                               use_machine=not args.no_machine_floor,
+                               pool_runs=args.pool_runs)
+    comps = (composite.build(cmp, compared, args.resamples, args.seed) if args.resamples
+             else composite.Composites())
+    sync = synchronous.build(cmp)
 
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -228,7 +253,7 @@ def run(argv: list[str]) -> int:
     # A conformance run that bailed out is left out of the comparison like
     # any incomplete run, but a wedged kernel is a failure of its own.
     wedged = [r for r in runs if r.bail_out]
-    blocks = render.build(cmp, runs, ch, meta, bad, args.include_incomplete)
+    blocks = render.build(cmp, runs, ch, meta, bad, args.include_incomplete, comps, sync)
     written = []
     if "md" in formats:
         (out / "report.md").write_text(render.to_markdown(blocks, out), encoding="utf-8")
@@ -237,7 +262,7 @@ def run(argv: list[str]) -> int:
         (out / "report.html").write_text(render.to_html(blocks), encoding="utf-8")
         written.append("report.html")
     if "csv" in formats:
-        (out / "report.csv").write_text(render.to_csv(cmp), encoding="utf-8")
+        (out / "report.csv").write_text(render.to_csv(cmp, comps, sync), encoding="utf-8")
         written.append("report.csv")
     if "junit" in formats:
         (out / "conform-junit.xml").write_bytes(junit.junit_xml(cmp, wedged))
@@ -265,6 +290,15 @@ def run(argv: list[str]) -> int:
             assert c.cmp is not None
             print(f"{PROG}: regression: {r.title}: {r.metric} {render.fmt_pct(c.cmp.change_pct)} "
                   f"on {cid} (p={render.fmt_p(c.cmp.p)})")
+        for cr in comps.regressions:
+            assert cr.result is not None
+            print(f"{PROG}: composite regression: {cr.name} "
+                  f"{render.fmt_pct(cr.result.change_pct)} [{render.fmt_ci(cr)}] over "
+                  f"{cr.result.points} points on {cr.column} (p={render.fmt_p(cr.result.p)})")
+        for sr, cid in sync.regressions:
+            bs = sr.states.get(cmp.baseline.id if cmp.baseline else "")
+            print(f"{PROG}: became synchronous: {sr.point.title} on {cid} "
+                  f"({bs.why if bs else '-'} -> {sr.states[cid].why})")
         for run_ in wedged:
             print(f"{PROG}: wedged kernel: {run_.name}: aio-conform bailed out: {run_.bail_out}")
         for d in cmp.conf_diffs:
@@ -285,10 +319,14 @@ def run(argv: list[str]) -> int:
           + f", {len(cmp.columns)} {by}s, baseline "
           f"{cmp.baseline.id if cmp.baseline else '-'}: {len(regs)} regressions, "
           f"{len(cmp.improvements)} improvements, {newf} new conformance failures"
+          + (f", composites: {len(comps.regressions)} regressions, "
+             f"{len(comps.improvements)} improvements" if comps.rows else "")
+          + (f", {len(sync.regressions)} became synchronous" if sync.regressions else "")
           + (f", {len(wedged)} wedged kernel runs" if wedged else "") + "; "
           f"{len(ch.made)} charts; wrote {', '.join(written)} in "
           f"{schemas.printable(str(out))}")
-    if args.fail_on_regression and (regs or newf or wedged):
+    if args.fail_on_regression and (regs or newf or wedged or comps.regressions
+                                    or sync.regressions):
         return 1
     return 0
 

@@ -36,7 +36,9 @@ Directions of the metrics this module defines itself (aio-stress, fio,
 aio-bare): IOPS and bytes/s higher is better; latencies, submit cost and
 CPU per I/O lower is better; ratios and CPU percentages are informational
 (a CPU percentage rises with throughput, so it has no direction by itself:
-cpu_ns_per_io is the comparable figure).
+cpu_ns_per_io is the comparable figure), and so is fio's achieved depth
+(depth_achieved, from iodepth_level: the report's synchronous verdict
+reads it, aiosuite/report/synchronous.py).
 """
 from __future__ import annotations
 
@@ -276,6 +278,21 @@ def aio_stress_points(path: Path, d: AioStressDoc) -> list[Point]:
 FIO_PCTS = {"p50": "50.000000", "p99": "99.000000", "p99_9": "99.900000"}
 
 
+def fio_depth(levels: Any) -> float | None:
+    """The mean depth in flight from fio's iodepth_level (percent of the
+    time at depth 1, 2-3, 4-7, ..., >=64), each bucket at its lower bound:
+    an achieved depth never above the real one.  None without data."""
+    if not isinstance(levels, dict):
+        return None
+    tot = num = 0.0
+    for k, v in levels.items():
+        lo = str(k).lstrip(">=")
+        if lo.isdigit() and isinstance(v, (int, float)) and v > 0:
+            tot += v
+            num += v * int(lo)
+    return num / tot if tot else None
+
+
 def fio_points(path: Path, d: dict[str, Any]) -> list[Point]:
     glob = d.get("global options") or {}
     jobs = d.get("jobs") or []
@@ -317,6 +334,7 @@ def fio_points(path: Path, d: dict[str, Any]) -> list[Point]:
                     _get(s, "clat_ns", "percentile", key))
             put(f"{dirn}_lat_ns_mean", "ns", "lower", _get(s, "lat_ns", "mean"))
             put(f"{dirn}_slat_ns_mean", "ns", "lower", _get(s, "slat_ns", "mean"))
+        put("depth_achieved", "iocbs", "", fio_depth(job.get("iodepth_level")))
         put("usr_cpu", "%", "", job.get("usr_cpu"))
         put("sys_cpu", "%", "", job.get("sys_cpu"))
         rt_ms = job.get("job_runtime") or _get(job, "read", "runtime") or 0

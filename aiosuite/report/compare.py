@@ -3,15 +3,21 @@
 """Group runs into columns (kernels or runs) and compare each column with
 the baseline column: per metric of every point, and conformance test by test.
 
-A kernel column pools the samples of all its runs for each point; a run
-column holds one run.  Emulated runs (qemu TCG) take part in the
-conformance comparison only.
+A kernel column holds all its runs: its runs are the unit of a comparison
+(stats.compare_groups: the mean of the run means, the variance of the run
+means), the pooled samples are what the tables and charts show;
+pool_runs=True pools the samples as if they were independent (the rule
+before).  A run column holds one run: its samples are the unit, with the
+between-run variance of the host's other runs of the kernel when there
+are several.  Emulated runs (qemu TCG) take part in the conformance
+comparison only.
 """
 from __future__ import annotations
 
 import math
 import sys
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from aiosuite import stats
 from aiosuite.report.collect import FAILING, ConfResult, MetricDef, Point, Run, version_key
@@ -90,8 +96,11 @@ class Cell:
     reason: str = ""
     floor_pct: float = stats.DEFAULT_NOISE_PCT  # the floor this cell was judged with
     floor_why: str = ""  # what set a floor above --noise: "drift <where>", "machine"
-    # The smallest change these samples could show as significant (stats.detectable_pct)
+    # The smallest change these samples could show as significant (stats.compare_groups)
     detectable_pct: float = math.nan
+    # The samples of each run of the column, in the column's run order
+    # (an empty list: the point is not in that run)
+    groups: list[list[float]] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
@@ -174,6 +183,12 @@ class Comparison:
     drift: bool = True
     machine: dict[str, MachineCmp] = field(default_factory=dict)  # column id ->
     use_machine: bool = True
+    pool_runs: bool = False
+    # column id -> the significance level after the correction over its metrics
+    levels: dict[str, float] = field(default_factory=dict)
+    # column id -> (point key, metric) -> the variance components its
+    # comparisons took from the host's other runs (--by run)
+    history: dict[str, dict[tuple[str, str], stats.Between]] = field(default_factory=dict)
 
     @property
     def regressions(self) -> list[tuple[Row, str]]:
@@ -210,6 +225,57 @@ def pooled_points(col: Column) -> dict[str, Point]:
     return out
 
 
+def run_groups(col: Column, key: str, metric: str, pool: bool = False) -> list[list[float]]:
+    """The samples of a point's metric in each run of the column (run order;
+    [] where the run lacks the point or it is not ok there).  pool: one
+    group of every sample, as if they came from one run."""
+    out: list[list[float]] = []
+    for r in col.perf_runs:
+        p = r.points.get(key)
+        out.append(list(p.samples.get(metric, [])) if p is not None and p.status == "ok" else [])
+    if pool:
+        return [[x for g in out for x in g]]
+    return out
+
+
+def kernel_groups(runs: list[Run]) -> dict[tuple[str, str], list[Run]]:
+    """(host, release) -> its non-emulated runs, for the kernels with two or more."""
+    groups: dict[tuple[str, str], list[Run]] = {}
+    for r in runs:
+        if not r.emulated:
+            groups.setdefault((r.host, r.release), []).append(r)
+    return {k: rs for k, rs in groups.items() if len(rs) >= 2}
+
+
+def ok_samples(r: Run) -> Iterator[tuple[tuple[str, str], list[float]]]:
+    """((point key, metric), samples) of every metric of the run's ok points."""
+    for k, p in r.points.items():
+        if p.status == "ok":
+            for m, xs in p.samples.items():
+                if xs:
+                    yield (k, m), xs
+
+
+def history_between(runs: list[Run]) -> dict[tuple[str, str], stats.Between]:
+    """(point key, metric) -> the between-run variance of the runs given
+    (stats.between_var), each kernel on each host a set of runs."""
+    per: dict[tuple[str, str], list[list[list[float]]]] = {}
+    for rs in kernel_groups(runs).values():
+        sets: dict[tuple[str, str], list[list[float]]] = {}
+        for r in rs:
+            for km, xs in ok_samples(r):
+                sets.setdefault(km, []).append(list(xs))
+        for km, gs in sets.items():
+            if len(gs) >= 2:
+                per.setdefault(km, []).append(gs)
+    out: dict[tuple[str, str], stats.Between] = {}
+    for km, sets_ in per.items():
+        b = stats.between_var(sets_)
+        if b is not None:
+            out[km] = b
+    return out
+
+
 def run_drift(runs: list[Run]) -> dict[tuple[str, str], tuple[float, str]]:
     """(point key, metric) -> (largest % change between the means of two runs
     of the same kernel on the same host, that kernel).
@@ -222,22 +288,12 @@ def run_drift(runs: list[Run]) -> dict[tuple[str, str], tuple[float, str]]:
     is being judged, the other runs of the host are the history it is
     judged against.
     """
-    groups: dict[tuple[str, str], list[Run]] = {}
-    for r in runs:
-        if not r.emulated:
-            groups.setdefault((r.host, r.release), []).append(r)
     out: dict[tuple[str, str], tuple[float, str]] = {}
-    for (_, release), rs in groups.items():
-        if len(rs) < 2:
-            continue
+    for (_, release), rs in kernel_groups(runs).items():
         means: dict[tuple[str, str], list[float]] = {}
         for r in rs:
-            for k, p in r.points.items():
-                if p.status != "ok":
-                    continue
-                for m, xs in p.samples.items():
-                    if xs:
-                        means.setdefault((k, m), []).append(stats.summarize(xs).mean)
+            for km, xs in ok_samples(r):
+                means.setdefault(km, []).append(stats.summarize(xs).mean)
         for km, ms in means.items():
             if len(ms) < 2:
                 continue
@@ -299,8 +355,16 @@ def conf_diff(base: dict[str, ConfResult], cand: dict[str, ConfResult],
 def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
                  noise_pct: float = stats.DEFAULT_NOISE_PCT,
                  alpha: float = stats.DEFAULT_ALPHA, drift: bool = True,
-                 fdr: bool = True, use_machine: bool = True) -> Comparison:
+                 fdr: bool = True, use_machine: bool = True,
+                 pool_runs: bool = False) -> Comparison:
     """Compare every column with the baseline column.
+
+    The test of a cell is stats.compare_groups(): a kernel's runs are the
+    unit when it has several (pool_runs: its samples, pooled); a side of
+    one run takes the between-run variance of the other side's runs, or,
+    comparing runs (--by run), of the host's other runs of the kernel (the
+    history: never the pair compared); without any, its samples are the
+    unit.
 
     baseline is a column id (release or run id); "" takes the oldest column.
     A cell's noise floor is the largest of:
@@ -343,14 +407,22 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
     # the drift of the host's other runs (none when there are no others).
     drifts: dict[str, dict[tuple[str, str], tuple[float, str]]] = {}
     kernel_drift = run_drift(runs) if drift and by == "kernel" else {}
+    history: dict[str, dict[tuple[str, str], stats.Between]] = {}
     for c in perf_cols:
-        if not drift or base is None or c.id == base.id:
+        if base is None or c.id == base.id:
+            drifts[c.id] = {}
+            continue
+        pair = {id(r) for r in base.runs + c.runs}
+        hosts = {c.host, base.host}
+        others = [r for r in runs if id(r) not in pair and r.host in hosts
+                  and r.release in (c.release, base.release)]
+        if by == "run" and not pool_runs:
+            history[c.id] = history_between(others)
+        if not drift:
             drifts[c.id] = {}
         elif by == "kernel":
             drifts[c.id] = kernel_drift
         else:
-            pair = {id(r) for r in base.runs + c.runs}
-            hosts = {c.host, base.host}
             drifts[c.id] = run_drift([r for r in runs if id(r) not in pair and r.host in hosts])
     mach: dict[str, MachineCmp] = {}
     if base is not None:
@@ -376,7 +448,7 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
                 seen.add(k)
                 keys.append(k)
     rows: list[Row] = []
-    tested: list[tuple[Row, str, list[float], list[float]]] = []
+    tested: list[tuple[Row, str, list[list[float]], list[list[float]]]] = []
     for k in keys:
         rep = next(pooled[c.id][k] for c in reversed(perf_cols) if k in pooled[c.id])
         metrics: list[str] = []
@@ -390,7 +462,8 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
                                            if k in pooled[c.id]]
             mdef = next((x for x in defs if x is not None), MetricDef())
             bp = pooled[base.id].get(k) if base else None
-            bs = bp.samples.get(m, []) if bp and bp.status == "ok" else []
+            bgroups = run_groups(base, k, m, pool_runs) if base and bp and bp.status == "ok" \
+                else []
             cells: dict[str, Cell] = {}
             for c in perf_cols:
                 p = pooled[c.id].get(k)
@@ -407,26 +480,32 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
                 mcol = mach.get(c.id)
                 if use_machine and mcol is not None and mcol.floor_pct > floor:
                     floor, why = mcol.floor_pct, "machine"
+                groups = run_groups(c, k, m, pool_runs) if p.status == "ok" else []
                 if base is not None and c.id == base.id:
                     cmp = None
                 else:
-                    cmp = stats.compare(bs, xs, mdef.better, floor, alpha)
-                cells[c.id] = Cell(xs, stats.summarize(xs), cmp, p.status, p.reason, floor, why)
+                    cmp = stats.compare_groups(bgroups, groups, mdef.better, floor, alpha,
+                                               history.get(c.id, {}).get((k, m)), m)
+                cells[c.id] = Cell(xs, stats.summarize(xs), cmp, p.status, p.reason, floor, why,
+                                   groups=groups)
                 if cmp is not None:
-                    cells[c.id].detectable_pct = stats.detectable_pct(bs, xs, floor, alpha)
+                    cells[c.id].detectable_pct = cmp.detectable_pct
             row = Row(k, rep, m, mdef, cells)
             rows.append(row)
             for cid, cell in cells.items():
                 if cell.cmp is not None and not math.isnan(cell.cmp.p):
-                    tested.append((row, cid, bs, cell.samples))
+                    tested.append((row, cid, bgroups, cell.groups))
+    levels: dict[str, float] = {c.id: alpha for c in perf_cols}
     if fdr:
         for col in perf_cols:
             fam = [t for t in tested if t[1] == col.id]
             ps = [c.p for c in (t[0].cells[col.id].cmp for t in fam) if c is not None]
-            level = stats.bh_alpha(ps, alpha)
-            for row, cid, bs, xs in fam:
-                row.cells[cid].cmp = stats.compare(bs, xs, row.mdef.better,
-                                                   row.cells[cid].floor_pct, min(alpha, level))
+            level = min(alpha, stats.bh_alpha(ps, alpha))
+            levels[col.id] = level
+            for row, cid, bgs, cgs in fam:
+                row.cells[cid].cmp = stats.compare_groups(
+                    bgs, cgs, row.mdef.better, row.cells[cid].floor_pct, alpha,
+                    history.get(cid, {}).get((row.key, row.metric)), row.metric, level)
 
     conf: dict[str, dict[str, ConfResult]] = {}
     for c in conf_cols:
@@ -439,8 +518,35 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
             if c.id != conf_base.id:
                 diffs.append(conf_diff(conf[conf_base.id], conf[c.id], c.id, conf_base.id))
     notes += duplicate_run_ids(runs)
+    if base is not None and not pool_runs:
+        notes += unit_notes(perf_cols, base, by, history)
     return Comparison(by, cols, perf_cols, base, conf_base, rows, conf, diffs,
-                      noise_pct, alpha, pooled, notes, fdr, drift, mach, use_machine)
+                      noise_pct, alpha, pooled, notes, fdr, drift, mach, use_machine,
+                      pool_runs, levels, history)
+
+
+def unit_notes(cols: list[Column], base: Column, by: str,
+               history: dict[str, dict[tuple[str, str], stats.Between]]) -> list[str]:
+    """What the unit of each column's comparison is, when it is not the
+    runs of both sides: one run a side falls back to its samples."""
+    out = []
+    for c in cols:
+        if c.id == base.id:
+            continue
+        nb, nc = len(base.perf_runs), len(c.perf_runs)
+        if nb >= 2 or nc >= 2:
+            continue
+        if history.get(c.id):
+            out.append(f"{c.id}: one run a side; the between-run variance of the host's "
+                       "other runs of the kernel is added to each side's samples, and their "
+                       "samples' spread pooled with each side's")
+        elif by == "kernel":
+            out.append(f"{c.id}: one run a side: the samples are the unit (a kernel's "
+                       "between-run variance needs two runs of it)")
+        else:
+            out.append(f"{c.id}: one run a side and no other runs of the kernel on the "
+                       "host: the samples are the unit")
+    return out
 
 
 def main(argv: list[str]) -> int:

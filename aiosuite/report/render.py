@@ -29,6 +29,10 @@ from aiosuite import stats
 from aiosuite.report.charts import Charts
 from aiosuite.report.collect import FAILING, Run, version_key
 from aiosuite.report.compare import Comparison, Row
+from aiosuite.report.composite import Composites, CompositeRow
+from aiosuite.report.synchronous import (BECAME_ASYNC, BECAME_SYNC, SyncReport, filesystem_of,
+                                         mode_of)
+from aiosuite.report.synchronous import summary as sync_summary
 
 MD_TABLE_ROWS = 25
 
@@ -88,7 +92,7 @@ def fmt_p(p: float) -> str:
 
 MARK = {stats.REGRESSION: "▼ regression", stats.IMPROVEMENT: "▲ improvement",
         stats.CHANGED: "changed", stats.SAME: "", stats.FEW: "n<3", stats.BASE: "baseline",
-        stats.MISSING: "-"}
+        stats.MISSING: "-", stats.TAIL: "tail"}
 
 
 def labels_text(labels: dict[str, Any]) -> str:
@@ -123,6 +127,8 @@ def cmp_cell(row: Row, cid: str) -> Cell:
         return (text + " *", "changed")
     if v == stats.FEW and cell.cmp is not None:
         return (text + " n<3", "few")
+    if v == stats.TAIL:
+        return (text + " tail", "few")
     return text
 
 
@@ -242,21 +248,150 @@ def incomplete_blocks(B: list[Any], runs: list[Run], included: bool) -> None:
                    md_limit=60))
 
 
+# ---- composites and synchronous points ----
+
+def fmt_ci(r: CompositeRow) -> str:
+    if r.result is None:
+        return "-"
+    return f"{fmt_pct(r.result.low_pct)} .. {fmt_pct(r.result.high_pct)}"
+
+
+def verdict_extra(comps: Composites | None, sync: SyncReport | None) -> list[str]:
+    """The Verdict section's lines on composites and synchronous points."""
+    out = []
+    if comps is not None and comps.rows:
+        made = [c for c in comps.rows if c.result is not None]
+        det = sorted(c.detectable_pct for c in made if not math.isnan(c.detectable_pct))
+        out.append(f"Composites: {len(comps.regressions)} regressions, "
+                   f"{len(comps.improvements)} improvements of {len(made)} composites "
+                   "(geometric means over the points of a scenario, an engine, or all)"
+                   + (f"; the smallest change they could call: median {det[len(det) // 2]:.1f}%, "
+                      f"smallest {det[0]:.1f}%" if det else "") + ".")
+    if sync is not None and sync.rows:
+        out.append(f"Synchronous points: {len(sync.regressions)} became synchronous, "
+                   f"{len(sync.improvements)} became asynchronous (inline ratio >= 0.95 or "
+                   "achieved depth below half the asked).")
+    return out
+
+
+def composite_blocks(B: list[Any], cmp: Comparison, comps: Composites | None) -> None:
+    """The composites of each column: significant ones first, then by size."""
+    if comps is None or not comps.rows:
+        return
+    B.append(("h", 2, "Composites"))
+    B.append(("p", "The geometric mean of the per-point ratios against the baseline, per "
+                   "scenario, per engine and over all points, of every metric with a "
+                   "direction that is a rate or a time (ratios and tail figures stay with "
+                   "their points). The interval is a bootstrap of "
+                   f"{comps.resamples} resamples paired by point (seeded: the report is "
+                   "reproducible): every point keeps its own baseline, and the rounds of a run "
+                   "(or the runs of a kernel) are drawn for every point at once, since one "
+                   "round's samples share the machine's state; with few rounds the interval "
+                   "is widened (Hesterberg's expanded interval). A composite is called like a point: "
+                   "significant after the correction over the composites of its column, and "
+                   "at least its floor (--noise, the machine's change, or the same "
+                   "composite's drift between other runs). A broad slowdown that no single "
+                   "point can prove is called here."))
+    order = {c.id: i for i, c in enumerate(cmp.perf_columns)}
+
+    def weight(c: CompositeRow) -> tuple[int, int, float]:
+        sig = c.verdict in (stats.REGRESSION, stats.IMPROVEMENT)
+        ch = abs(c.result.change_pct) if c.result is not None else 0.0
+        return (0 if sig else 1, order.get(c.column, 99), -ch)
+
+    rows: list[list[Cell]] = []
+    for c in sorted(comps.rows, key=weight):
+        r = c.result
+        v: Cell = MARK.get(c.verdict, c.verdict)
+        if c.verdict == stats.REGRESSION:
+            v = (MARK[c.verdict], "bad")
+        elif c.verdict == stats.IMPROVEMENT:
+            v = (MARK[c.verdict], "good")
+        elif c.verdict == stats.FEW:
+            v = ("fewer than 2 rounds or runs a side", "few")
+        rows.append([c.column, c.kind, c.group or "-", c.metric, c.better,
+                     str(r.points) if r else str(len(c.keys)),
+                     fmt_pct(r.change_pct) if r else "-", fmt_ci(c), fmt_p(r.p) if r else "-",
+                     f"{c.floor_pct:.1f}%" + (f" ({c.floor_why})" if c.floor_why else ""),
+                     f"{c.detectable_pct:.1f}%" if not math.isnan(c.detectable_pct) else "-",
+                     r.resampled if r else "-", v])
+    B.append(Table(["column", "group", "name", "metric", "better", "points", "change",
+                    "interval", "p", "floor", "detectable", "resampled", "verdict"],
+                   rows, md_limit=30))
+
+
+def sync_blocks(B: list[Any], cmp: Comparison, sync: SyncReport | None) -> None:
+    """Synchronous points: per kernel, filesystem and mode, and the points
+    that turned against the baseline."""
+    if sync is None or not sync.rows:
+        return
+    B.append(("h", 2, "Synchronous points"))
+    B.append(("p", "A point is synchronous when its inline-completion ratio (the share of "
+                   "iocbs complete when io_submit returned) averages 0.95 or more, or its "
+                   "achieved queue depth (fio's iodepth_level) is below half the depth it "
+                   "asked for. A point that turns synchronous against the baseline is a "
+                   "regression of its own, whatever its IOPS did, when the figure that "
+                   "turned changed significantly (the point rule's test, after the "
+                   "correction)."))
+    cols = [c.id for c in cmp.perf_columns]
+    B.append(Table(["column", "filesystem", "mode", "synchronous", "points", "became synchronous"],
+                   [[c, fs, m, str(ns), str(n), (str(t), "bad") if t else "0"]
+                    for c, fs, m, ns, n, t in sync_summary(sync, cols)], md_limit=40))
+    turned: list[list[Cell]] = []
+    for r in sync.rows:
+        base = cmp.baseline.id if cmp.baseline else ""
+        for cid, v in r.verdicts.items():
+            bs, cs = r.states.get(base), r.states.get(cid)
+            turned.append([f"{r.point.source} {filesystem_of(r.point)}", mode_of(r.point),
+                           labels_text(r.point.labels), cid, bs.why if bs else "-",
+                           cs.why if cs else "-",
+                           (v, "bad") if v == BECAME_SYNC else (v, "good")])
+        for cid, why in r.notes.items():
+            bs, cs = r.states.get(base), r.states.get(cid)
+            turned.append([f"{r.point.source} {filesystem_of(r.point)}", mode_of(r.point),
+                           labels_text(r.point.labels), cid, bs.why if bs else "-",
+                           cs.why if cs else "-", (f"turned, not called: {why}", "few")])
+    if turned:
+        B.append(Table(["point", "mode", "labels", "column", "baseline", "now", "verdict"],
+                       turned, md_limit=40))
+    else:
+        B.append(("p", "No point turned synchronous or asynchronous against the baseline."))
+
+
+def rule_text(cmp: Comparison) -> str:
+    """How a point's change is tested: the units, the tests, the tail rule."""
+    kernel = ("A kernel's runs are the unit when it has several: its mean is the mean of its "
+              "run means, its variance that of the run means (never less than its samples "
+              "say); a kernel of one run against one of several takes their between-run "
+              "variance. " if cmp.by == "kernel" and not cmp.pool_runs else
+              "A kernel's samples are pooled, as if independent (--pool-runs). "
+              if cmp.by == "kernel" else
+              "A run's samples are the unit, with the between-run variance and the samples' "
+              "spread of the host's other runs of the kernel when it has several (never the "
+              "pair compared). ")
+    return (kernel + f"The test is Welch's t, or Mann-Whitney's rank test where each side has "
+            f"{stats.MW_MIN_SAMPLES} or more samples (or runs); a tail figure (p99.9 and "
+            "beyond, max) is informational (\"tail\") unless each side has 0.01 / (1 - q) "
+            "samples (10 for a p99.9; a maximum never), and then is compared by ranks only.")
+
+
 def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str],
-          bad: list[str] | None = None, include_incomplete: bool = False) -> list[Any]:
+          bad: list[str] | None = None, include_incomplete: bool = False,
+          comps: Composites | None = None, sync: SyncReport | None = None) -> list[Any]:
     B: list[Any] = []
     unit = "run" if cmp.by == "run" else "kernel"
     B.append(("h", 1, "aio-suite report"))
     B.append(("p", f"Generated {meta.get('time', '')} from {meta.get('root', '')}: "
                    f"{len(runs)} runs, {len({r.release for r in runs})} kernels. "
                    f"Columns are {unit}s"
-                   + (" (a kernel pools the samples of all its runs)" if unit == "kernel" else "")
+                   + ((" (the samples of all its runs are shown pooled)" if unit == "kernel"
+                       else ""))
                    + ". Performance baseline: "
                    + (cmp.baseline.id if cmp.baseline else "none (no performance data)")
                    + "; conformance baseline: "
                    + (cmp.conf_baseline.id if cmp.conf_baseline else "none") + "."))
     B.append(("p", f"The rule: a change is significant when both sides have at least "
-                   f"{stats.MIN_SAMPLES} samples, Welch's t-test is significant at "
+                   f"{stats.MIN_SAMPLES} samples, its test is significant at "
                    f"{cmp.alpha:g} ("
                    + ("Benjamini-Hochberg over all metrics of a column" if cmp.fdr
                       else "each metric on its own: --no-fdr")
@@ -266,7 +401,7 @@ def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]
                    "A significant change is a regression or an improvement according to "
                    "the metric's direction; a metric without a direction is informational. "
                    "Changes with fewer samples are shown (n<3) but never called. Emulated "
-                   "(TCG) runs count for conformance only."))
+                   "(TCG) runs count for conformance only. " + rule_text(cmp)))
     raised = [c.floor_pct for r in cmp.rows for c in r.cells.values()
               if c.cmp is not None and c.floor_why.startswith("drift")]
     if raised:
@@ -299,6 +434,7 @@ def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]
             f"{d.column}: {len(d.new_failures)} new failures, {len(d.fixed)} fixed, "
             f"{len(d.skip_changes)} skip changes" for d in cmp.conf_diffs)
             if cmp.conf_diffs else "nothing to compare (fewer than two columns with results)") + ".",
+        *verdict_extra(comps, sync),
     ]))
 
     B.append(("h", 2, "Runs"))
@@ -325,6 +461,8 @@ def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]
         B.append(Table(vh, verdict_rows(cmp, imps), md_limit=50))
     else:
         B.append(("p", "None."))
+    composite_blocks(B, cmp, comps)
+    sync_blocks(B, cmp, sync)
 
     B.append(("h", 2, "Conformance"))
     ccols = [c for c in cmp.columns if c.id in cmp.conf]
@@ -520,13 +658,21 @@ def to_html(blocks: list[Any]) -> str:
 CSV_FIELDS = ["column", "baseline", "source", "target", "labels", "variant", "metric", "unit",
               "better", "status", "n", "mean", "stddev", "cv_pct", "base_n", "base_mean",
               "base_stddev", "change_pct", "p_value", "floor_pct", "floor_from", "detectable_pct",
-              "verdict", "incomplete"]
+              "verdict", "incomplete", "test", "tested_unit", "runs", "base_runs",
+              "ci_low_pct", "ci_high_pct", "points"]
 
 
-def to_csv(cmp: Comparison) -> str:
+def to_csv(cmp: Comparison, comps: Composites | None = None,
+           sync: SyncReport | None = None) -> str:
+    """Every compared metric of every column; then each composite (source
+    "composite", target its kind, labels its group, n its points) and each
+    point's synchronous state (metric "synchronous", mean 1 or 0, verdict
+    regression when it became synchronous)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_FIELDS)
+    nruns = {c.id: len(c.perf_runs) for c in cmp.perf_columns}
+    bid = cmp.baseline.id if cmp.baseline else ""
 
     def num(v: float) -> str:
         return "" if v is None or math.isnan(v) else f"{v:.6g}"
@@ -544,7 +690,35 @@ def to_csv(cmp: Comparison) -> str:
                         b.n if b else "", num(b.mean) if b else "", num(b.stddev) if b else "",
                         num(c.cmp.change_pct) if c.cmp else "", num(c.cmp.p) if c.cmp else "",
                         num(c.floor_pct), c.floor_why, num(c.detectable_pct), c.verdict,
-                        "true" if cid in partial else "false"])
+                        "true" if cid in partial else "false",
+                        c.cmp.test if c.cmp else "", c.cmp.unit if c.cmp else "",
+                        nruns.get(cid, ""), nruns.get(bid, "") if c.cmp else "", "", "", ""])
+    for cr in comps.rows if comps is not None else []:
+        res = cr.result
+        w.writerow([cr.column, bid, "composite", cr.kind, cr.group, "", cr.metric, cr.unit,
+                    cr.better, "ok", "", "", "", "", "", "", "",
+                    num(res.change_pct) if res else "", num(res.p) if res else "", num(cr.floor_pct),
+                    cr.floor_why, num(cr.detectable_pct), cr.verdict,
+                    "true" if cr.column in partial else "false", "bootstrap",
+                    res.resampled if res else "", nruns.get(cr.column, ""), nruns.get(bid, ""),
+                    num(res.low_pct) if res else "", num(res.high_pct) if res else "",
+                    res.points if res else len(cr.keys)])
+    for sr in sync.rows if sync is not None else []:
+        p = sr.point
+        bst = sr.states.get(bid)
+        for cid, st in sr.states.items():
+            v = sr.verdicts.get(cid, "")
+            few = st.cell.cmp is not None and st.cell.cmp.verdict == stats.FEW
+            verdict = (stats.BASE if cid == bid else stats.REGRESSION if v == BECAME_SYNC
+                       else stats.IMPROVEMENT if v == BECAME_ASYNC else stats.FEW if few
+                       else stats.SAME)
+            w.writerow([cid, bid, p.source, p.target,
+                        ";".join(f"{k}={x}" for k, x in p.labels.items()), p.variant,
+                        "synchronous", "", "", "ok", st.cell.summary.n, 1 if st.sync else 0,
+                        "", "", "", ("" if bst is None or cid == bid else 1 if bst.sync else 0),
+                        "", "", "", "", "", "", verdict,
+                        "true" if cid in partial else "false", st.why, "", nruns.get(cid, ""),
+                        nruns.get(bid, ""), "", "", ""])
     return buf.getvalue()
 
 

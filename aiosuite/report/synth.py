@@ -27,6 +27,19 @@ so a test knows the answer: --slowdown 5 makes every IOPS figure exactly 5%
 lower and every latency exactly 5% higher.  --random draws plain normal
 samples instead (for A/A tests over many seeds).  Informational metrics
 (inline_ratio) never change.
+
+The machine's own moves: --round-cv PCT gives every round (sample index)
+of a run a factor of its own, common to every point of the run, as a
+machine that is slower or faster for a minute is for everything measured
+in it; --runs N writes N runs of the kernel (run ids RUN_ID.1 ... RUN_ID.N,
+seeds SEED, SEED + 1000, ...), each as much slower as a normal draw of CV
+--run-cv PCT says (a machine that drifts between runs).
+
+A copy of a real run: --copy-run DIR --scale F copies the run directory DIR
+(its JSON files) into the store, every throughput sample (a metric in IO/s
+or B/s, or named iops, bytes_per_s, bw_bytes: a scenario's samples, an
+aio-stress stage's, a fio job's) multiplied by F; --release, --host and
+--run-id default to the run's env.json and its run id with "-xF" added.
 """
 from __future__ import annotations
 
@@ -34,11 +47,12 @@ import argparse
 import json
 import math
 import random
+import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from aiosuite import store
+from aiosuite import schemas, store
 
 PROG = "synth"
 ENGINES = {"libaio": 1.0, "io_uring": 1.15}
@@ -60,6 +74,11 @@ class Gen:
         self.rng = random.Random(a.seed)
         self.n, self.cv, self.s = a.repeat, a.cv / 100.0, a.slowdown / 100.0
         self.random = a.random
+        # A factor per round, common to every point (its own generator: the
+        # other draws stay what they were without it)
+        rr = random.Random(f"rounds:{a.seed}")
+        self.rounds = [rr.gauss(0.0, a.round_cv / 100.0) if a.round_cv else 0.0
+                       for _ in range(self.n)]
 
     def draws(self) -> list[float]:
         z = [self.rng.gauss(0.0, 1.0) for _ in range(self.n)]
@@ -71,7 +90,9 @@ class Gen:
 
     def samples(self, base: float, better: str) -> list[float]:
         f = 1.0 - self.s if better == "higher" else 1.0 + self.s if better == "lower" else 1.0
-        return [base * f * (1.0 + self.cv * z) for z in self.draws()]
+        d = -1.0 if better == "higher" else 1.0 if better == "lower" else 0.0
+        return [base * f * (1.0 + self.cv * z) * (1.0 + d * r)
+                for z, r in zip(self.draws(), self.rounds)]
 
 
 def scenario(name: str, metrics: dict[str, tuple[str, str]], points: list[dict[str, Any]],
@@ -114,7 +135,7 @@ def blocking(g: Gen) -> dict[str, Any]:
     for i, mode in enumerate(("odirect", "buffered")):
         for j, op in enumerate(("read", "write")):
             for k, state in enumerate(("overwrite", "sparse")):
-                ratio = 0.05 + 0.9 * ((i + j + k) % 2)
+                ratio = 0.05 + 0.94 * ((i + j + k) % 2)  # 0.05 or 0.99: clearly async or sync
                 pts.append(point("ext4", {"mode": mode, "op": op, "state": state, "cache": "cold"},
                                  {"inline_ratio": g.samples(ratio, "lower"),
                                   "submit_ns_per_iocb_p50": g.samples(800 + 9000 * ratio, "lower")}))
@@ -201,12 +222,113 @@ def write_run(run: Path, a: argparse.Namespace) -> None:
              "interrupted": a.interrupted or None}, indent=1) + "\n")
 
 
+THROUGHPUT_UNITS = ("IO/s", "B/s")
+THROUGHPUT_NAME = re.compile(r"(?:^|_)(?:iops|bytes_per_s|bw_bytes)$")
+
+
+def _scale_list(xs: Any, f: float) -> tuple[Any, int]:
+    if isinstance(xs, (int, float)) and not isinstance(xs, bool):
+        return xs * f, 1
+    if isinstance(xs, list):
+        return [x * f if isinstance(x, (int, float)) and not isinstance(x, bool) else x
+                for x in xs], len(xs)
+    return xs, 0
+
+
+def scale_doc(d: Any, f: float) -> int:
+    """Multiply every throughput sample of a result document by f, in place;
+    the number of samples scaled."""
+    k = schemas.kind(d)
+    n = 0
+    if k == "scenario":
+        units = {m: str((v or {}).get("unit", "")) for m, v in (d.get("metrics") or {}).items()
+                 if isinstance(v, dict)}
+        for pt in d.get("points") or []:
+            samples = pt.get("samples") if isinstance(pt, dict) else None
+            if not isinstance(samples, dict):
+                continue
+            for m in list(samples):
+                if units.get(m) in THROUGHPUT_UNITS or THROUGHPUT_NAME.search(m):
+                    samples[m], c = _scale_list(samples[m], f)
+                    n += c
+    elif k == "aio-stress":
+        for st in d.get("stages") or []:
+            for m in ("iops", "bytes_per_s"):
+                if m in st:
+                    st[m], c = _scale_list(st[m], f)
+                    n += c
+    elif k == "fio":
+        for job in d.get("jobs") or []:
+            for dirn in ("read", "write", "trim"):
+                s = job.get(dirn)
+                for m in ("iops", "bw_bytes", "bw"):
+                    if isinstance(s, dict) and m in s:
+                        s[m], c = _scale_list(s[m], f)
+                        n += c
+    return n
+
+
+def copy_run(src: Path, dst: Path, f: float) -> int:
+    """Copy the JSON files of run directory src into dst, every throughput
+    sample multiplied by f; the number of samples scaled."""
+    n = 0
+    for p in sorted(src.glob("*.json")):
+        if not p.is_file():
+            continue
+        text = p.read_text(encoding="utf-8", errors="surrogateescape")
+        try:
+            d = json.loads(text)
+            c = scale_doc(d, f)
+        except (ValueError, schemas.BadFile):
+            c = 0
+        if c:
+            text = json.dumps(d, indent=1) + "\n"
+            n += c
+        (dst / p.name).write_text(text, encoding="utf-8", errors="surrogateescape")
+    return n
+
+
+def copy_main(a: argparse.Namespace, ap: Parser) -> int:
+    src = Path(a.copy_run)
+    if not src.is_dir():
+        ap.error(f"argument --copy-run: '{a.copy_run}' is not a run directory")
+    env: dict[str, Any] = {}
+    try:
+        e = json.loads((src / "env.json").read_text())
+        env = e if isinstance(e, dict) else {}
+    except (OSError, ValueError):
+        pass
+    host = a.host_set or str(env.get("host") or "synth")
+    release = a.release or str(env.get("kernel_release") or "")
+    if not release:
+        ap.error("argument --release: the run's env.json names no kernel_release: give one")
+    rid = a.run_id or f"{src.resolve().name}-x{a.scale:g}"
+    try:
+        for opt, v in (("--host", host), ("--release", release), ("--run-id", rid)):
+            store.check_name(v, f"argument {opt}:")
+        run = store.inside(Path(a.dir), host, release, rid)
+        run.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    try:
+        n = copy_run(src, run, a.scale)
+    except OSError as e:
+        print(f"{PROG}: cannot copy {src} to {run}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    if not n:
+        print(f"{PROG}: {src}: no throughput sample to scale", file=sys.stderr)
+        return 1
+    print(run)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     ap = Parser(prog=PROG, description=__doc__.split("\n\n")[0],
                 epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dir", help="the results store to write into")
-    ap.add_argument("--release", required=True, help="kernel release of the run")
-    ap.add_argument("--host", default="synth", help="host name (default synth)")
+    ap.add_argument("--release", help="kernel release of the run (required but with --copy-run)")
+    ap.add_argument("--host", dest="host_set", help="host name (default synth)")
     ap.add_argument("--run-id", help="run id (default 20260101T000000Z-synth-<seed>)")
     ap.add_argument("--repeat", type=int, default=5, help="samples per point (default 5)")
     ap.add_argument("--cv", type=float, default=1.0, help="coefficient of variation, %% (default 1)")
@@ -237,24 +359,56 @@ def main(argv: list[str]) -> int:
                          "(an aio-conform from before they were written)")
     ap.add_argument("--no-summary", action="store_true",
                     help="write no summary.json (a run from before it was written)")
+    ap.add_argument("--round-cv", type=float, default=0.0, metavar="PCT",
+                    help="each round (sample index) a factor of its own for every point, "
+                         "of this CV, %% (default 0)")
+    ap.add_argument("--runs", type=int, default=1, metavar="N",
+                    help="write N runs of the kernel (run ids RUN_ID.1 ... RUN_ID.N)")
+    ap.add_argument("--run-cv", type=float, default=0.0, metavar="PCT",
+                    help="with --runs: each run as much slower as a normal draw of this "
+                         "CV says, %% (default 0)")
+    ap.add_argument("--copy-run", metavar="DIR",
+                    help="copy this run directory into the store instead, with --scale")
+    ap.add_argument("--scale", type=float, metavar="F",
+                    help="with --copy-run: multiply every throughput sample by F")
     a = ap.parse_args(argv)
     if a.repeat < 1:
         ap.error(f"argument --repeat: must be 1 or more, not '{a.repeat}'")
+    if a.runs < 1:
+        ap.error(f"argument --runs: must be 1 or more, not '{a.runs}'")
+    if a.round_cv < 0 or a.run_cv < 0:
+        ap.error("argument --round-cv/--run-cv: must be 0 or more")
+    if (a.copy_run is None) != (a.scale is None):
+        ap.error("argument --copy-run: goes with --scale F, and --scale with --copy-run")
+    if a.copy_run is not None:
+        if not (a.scale > 0 and math.isfinite(a.scale)):
+            ap.error(f"argument --scale: must be a positive number, not '{a.scale:g}'")
+        return copy_main(a, ap)
+    if a.release is None:
+        ap.error("the following arguments are required: --release")
+    a.host = a.host_set or "synth"
     rid = a.run_id if a.run_id is not None else f"20260101T000000Z-synth-{a.seed}"
-    try:
-        for opt, v in (("--host", a.host), ("--release", a.release), ("--run-id", rid)):
-            store.check_name(v, f"argument {opt}:")
-        run = store.inside(Path(a.dir), a.host, a.release, rid)
-        run.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
-    try:
-        write_run(run, a)
-    except OSError as e:
-        print(f"{PROG}: cannot write {run}: {e.strerror or e}", file=sys.stderr)
-        return 1
-    print(run)
+    ids = [rid] if a.runs == 1 else [f"{rid}.{i}" for i in range(1, a.runs + 1)]
+    offsets = random.Random(f"runs:{a.seed}")
+    slowdown, seed = a.slowdown, a.seed
+    for i, one in enumerate(ids):
+        try:
+            for opt, v in (("--host", a.host), ("--release", a.release), ("--run-id", one)):
+                store.check_name(v, f"argument {opt}:")
+            run = store.inside(Path(a.dir), a.host, a.release, one)
+            run.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            print(f"{PROG}: {e}", file=sys.stderr)
+            return 2
+        if a.runs > 1:
+            a.seed = seed + 1000 * i
+            a.slowdown = slowdown + (offsets.gauss(0.0, a.run_cv) if a.run_cv else 0.0)
+        try:
+            write_run(run, a)
+        except OSError as e:
+            print(f"{PROG}: cannot write {run}: {e.strerror or e}", file=sys.stderr)
+            return 1
+        print(run)
     return 0
 
 

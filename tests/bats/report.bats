@@ -227,19 +227,26 @@ EOF
 	synth --release 6.1 --seed 1 --run-id 20260101T000000Z-a
 	synth --release 6.1 --seed 2 --run-id 20260102T000000Z-b --slowdown 10
 	# 6.1's runs differ by 10%; pooled, 6.12 is about 9% slower than 6.1:
-	# inside 6.1's own drift, so not a regression unless the floor is off.
+	# inside 6.1's own drift, so not a regression unless the floor is off
+	# and the samples are pooled as if independent (--pool-runs).
 	synth --release 6.12 --seed 3 --slowdown 14
 	run report --formats csv,md --fail-on-regression
 	assert_status 0
 	grep -q '^Run-to-run drift: ' "$OUT/report.md"
 	[[ $(verdicts 6.12 | awk '$NF == "regression"' | wc -l) == 0 ]]
-	run report --formats csv --fail-on-regression --no-drift-floor
+	run report --formats csv --fail-on-regression --no-drift-floor --pool-runs
 	assert_status 1
+	# With the runs as the unit, their spread says the same without the floor.
+	run report --formats csv --fail-on-regression --no-drift-floor
+	assert_status 0
 }
 
 @test "a kernel's change bigger than its run-to-run drift is still flagged" {
 	synth --release 6.1 --seed 1 --run-id 20260101T000000Z-a
 	synth --release 6.1 --seed 2 --run-id 20260102T000000Z-b --slowdown 3
+	# A third run: the runs are the unit, two give their spread one degree
+	# of freedom.
+	synth --release 6.1 --seed 4 --run-id 20260103T000000Z-c --slowdown 1.5
 	synth --release 6.12 --seed 3 --slowdown 15
 	run report --formats csv --fail-on-regression
 	assert_status 1

@@ -4,8 +4,10 @@
 # Description: the report's statistics (aiosuite/stats.py, standard library
 # only) against SciPy's: Welch's t-test (scipy.stats.ttest_ind with
 # equal_var=False), the t distribution's CDF, tail and critical values
-# (scipy.stats.t) and the regularized incomplete beta function under them
-# (scipy.special.betainc), over samples of many sizes and spreads.  SciPy
+# (scipy.stats.t), the regularized incomplete beta function under them
+# (scipy.special.betainc) and the Mann-Whitney U test
+# (scipy.stats.mannwhitneyu, exact and asymptotic), over samples of many
+# sizes and spreads.  SciPy
 # is Debian's python3-scipy (make deps installs it): the tests run with the
 # first python3 that has it (the one on PATH, else /usr/bin/python3) and
 # skip, saying so, when none has.
@@ -113,6 +115,32 @@ for a in (0.5, 1.0, 2.5, 15.0, 400.0):
     for b in (0.5, 1.0, 3.0, 50.0):
         for x in (0.0, 1e-9, 0.01, 0.2, 0.5, 0.77, 0.999, 1.0):
             close(f"I_{x}({a}, {b})", stats.betainc(a, b, x), float(ssp.betainc(a, b, x)))
+EOF
+	assert_status 0
+	assert_output_has " 0 differ"
+}
+
+@test "Mann-Whitney's U and p are scipy's mannwhitneyu: exact without ties, normal with the tie correction" {
+	run against_scipy <<'EOF'
+rng = random.Random(7)
+exact = normal = 0
+for na in (1, 2, 3, 5, 8, 13, 30, 31, 60, 200):
+    for nb in (1, 3, 4, 8, 20, 30, 45, 150):
+        for ties in (False, True):
+            a = [rng.gauss(0.0, 1.0) for _ in range(na)]
+            b = [rng.gauss(rng.choice((0.0, 0.5, 2.0)), 1.0) for _ in range(nb)]
+            if ties:
+                a, b = [round(x) for x in a], [round(x) for x in b]
+            r = stats.mann_whitney(a, b)
+            exact += r.exact
+            normal += not r.exact
+            # stats.mann_whitney's U is the candidate's (b): scipy's U of its first sample
+            ref = sst.mannwhitneyu(b, a, method="exact" if r.exact else "asymptotic")
+            close(f"U {na}x{nb} ties={ties}", r.u, float(ref.statistic))
+            close(f"p {na}x{nb} ties={ties} exact={r.exact}", r.p, float(ref.pvalue), abs_=1e-14)
+# Both methods were checked.
+close("exact cases", float(exact > 20), 1.0)
+close("normal cases", float(normal > 20), 1.0)
 EOF
 	assert_status 0
 	assert_output_has " 0 differ"
