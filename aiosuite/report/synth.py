@@ -27,10 +27,20 @@ so a test knows the answer: --slowdown 5 makes every IOPS figure exactly 5%
 lower and every latency exactly 5% higher.  --random draws plain normal
 samples instead (for A/A tests over many seeds).  Informational metrics
 (inline_ratio) never change.
+
+A history: --series N writes N runs of the host and release, an hour
+apart (run ids 20260101T000000Z-series-<seed>-01, ...T010000Z-...-02, ...),
+each with plain normal draws (--random: runs differ as independent
+measurements do), seeds seed*1000+1 ... seed*1000+N.  --step-at K
+--step-pct P makes runs K to N P% worse (as --slowdown) on top of
+--slowdown; --run-cv PCT moves each metric of each point in each run by a
+normal draw of that CV (the drift between runs that repeats inside a run
+do not see).
 """
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
 import random
@@ -60,6 +70,7 @@ class Gen:
         self.rng = random.Random(a.seed)
         self.n, self.cv, self.s = a.repeat, a.cv / 100.0, a.slowdown / 100.0
         self.random = a.random
+        self.run_cv = getattr(a, "run_cv", 0.0) / 100.0
 
     def draws(self) -> list[float]:
         z = [self.rng.gauss(0.0, 1.0) for _ in range(self.n)]
@@ -71,6 +82,8 @@ class Gen:
 
     def samples(self, base: float, better: str) -> list[float]:
         f = 1.0 - self.s if better == "higher" else 1.0 + self.s if better == "lower" else 1.0
+        if self.run_cv:
+            f *= 1.0 + self.run_cv * self.rng.gauss(0.0, 1.0)
         return [base * f * (1.0 + self.cv * z) for z in self.draws()]
 
 
@@ -237,10 +250,47 @@ def main(argv: list[str]) -> int:
                          "(an aio-conform from before they were written)")
     ap.add_argument("--no-summary", action="store_true",
                     help="write no summary.json (a run from before it was written)")
+    ap.add_argument("--series", type=int, metavar="N",
+                    help="write a history of N runs an hour apart (plain normal draws)")
+    ap.add_argument("--step-at", type=int, metavar="K",
+                    help="with --series: runs K to N (from 1) are --step-pct worse")
+    ap.add_argument("--step-pct", type=float, default=10.0, metavar="PCT",
+                    help="with --step-at: %% worse from run K on (default 10; negative: better)")
+    ap.add_argument("--run-cv", type=float, default=0.0, metavar="PCT",
+                    help="with --series: each metric of each point in each run is moved by "
+                         "a normal draw of this CV, %% (default 0)")
     a = ap.parse_args(argv)
     if a.repeat < 1:
         ap.error(f"argument --repeat: must be 1 or more, not '{a.repeat}'")
-    rid = a.run_id if a.run_id is not None else f"20260101T000000Z-synth-{a.seed}"
+    if a.series is None:
+        for opt, v in (("--step-at", a.step_at), ("--run-cv", a.run_cv or None)):
+            if v is not None:
+                ap.error(f"argument {opt}: only with --series")
+    elif a.series < 1:
+        ap.error(f"argument --series: must be 1 or more, not '{a.series}'")
+    elif a.step_at is not None and not 1 <= a.step_at <= a.series:
+        ap.error(f"argument --step-at: must be 1 to {a.series}, not '{a.step_at}'")
+    if a.run_cv < 0:
+        ap.error(f"argument --run-cv: must be 0 or more, not '{a.run_cv:g}'")
+    if a.series is not None and a.run_id is not None:
+        ap.error("argument --run-id: not with --series (its runs are named by time)")
+    if a.series is None:
+        rid = a.run_id if a.run_id is not None else f"20260101T000000Z-synth-{a.seed}"
+        return write_one(a, rid)
+    base, seed, slowdown = a.seed, a.seed, a.slowdown
+    a.random = True
+    for i in range(a.series):
+        t = datetime.datetime(2026, 1, 1) + datetime.timedelta(hours=i)
+        a.seed = seed * 1000 + i + 1
+        a.slowdown = slowdown + (a.step_pct if a.step_at and i + 1 >= a.step_at else 0.0)
+        rc = write_one(a, f"{t:%Y%m%dT%H%M%S}Z-series-{base}-{i + 1:02d}")
+        if rc:
+            return rc
+    return 0
+
+
+def write_one(a: argparse.Namespace, rid: str) -> int:
+    """One run, rid, into the store; its directory on stdout."""
     try:
         for opt, v in (("--host", a.host), ("--release", a.release), ("--run-id", rid)):
             store.check_name(v, f"argument {opt}:")
