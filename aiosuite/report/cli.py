@@ -20,7 +20,12 @@ than the pair compared; --no-drift-floor keeps it at --noise), and for a
 column to the change of its machine probes when the machine itself was
 significantly slower or faster than the baseline's (machine.json, written
 by make bench and tools/study.py; --no-machine-floor); it is a regression
-or an improvement by the metric's direction.  Conformance: new failures,
+or an improvement by the metric's direction.  The runs of each host and
+kernel in time order are a history: every metric of every point and each
+scenario's composite is a series of run means, split at its change points
+(E-Divisive, significant at --cp-alpha, at least --noise), shown in a
+Change points section, changepoints.csv and a trend chart per scenario
+(--no-history: none).  Conformance: new failures,
 fixed tests and changed skips against the baseline.  Emulated (TCG) runs
 count for conformance only.  Incomplete runs (summary.json or the
 conformance JSON say complete false: killed, interrupted, bailed out) are
@@ -91,7 +96,7 @@ def parser() -> Parser:
                     help=f"significance level of Welch's t-test (default {stats.DEFAULT_ALPHA:g})")
     ap.add_argument("--cp-alpha", type=float, default=changepoints.DEFAULT_ALPHA, metavar="P",
                     help="significance level of a change point in the history of a host "
-                         f"and kernel (permutation test; default {changepoints.DEFAULT_ALPHA:g})")
+                         f"and kernel (default {changepoints.DEFAULT_ALPHA:g})")
     ap.add_argument("--cp-null", choices=changepoints.NULLS, default="normal",
                     help="what a change point is tested against: normal draws (default; "
                          "any number of runs) or permutations of the run means (no "
@@ -241,6 +246,8 @@ def run(argv: list[str]) -> int:
         hist = changepoints.analyse_store(compared, args.cp_alpha, args.noise, args.cp_null)
         if not args.no_charts:
             tch = charts.draw_trends(hist, out / "charts", ("png", "svg"))
+        elif hist.trends:
+            tch.notes.append("trend charts: none drawn (--no-charts)")
     meta = {"time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "root": schemas.printable(str(root))}
     # A conformance run that bailed out is left out of the comparison like
@@ -299,8 +306,9 @@ def run(argv: list[str]) -> int:
                       f"{tr.series.point}: {render.fmt_pct(cp.change_pct)} from run {cp.run} "
                       f"({cp.index + 1} of {len(tr.series.obs)}, p={render.fmt_p(cp.p)})")
         if hist.trends:
-            print(f"{PROG}: history: {len(hist.trends)} series of {hist.groups} hosts and "
-                  f"kernels ({hist.runs} runs): {len(hist.shifted)} with a change point")
+            hk = "host and kernel" if hist.groups == 1 else "hosts and kernels"
+            print(f"{PROG}: history: {len(hist.trends)} series of {hist.groups} {hk} "
+                  f"({hist.runs} runs): {len(hist.shifted)} with a change point")
         for n in kcidb_notes:
             print(f"{PROG}: kcidb: {n}")
         for mc in cmp.machine.values():

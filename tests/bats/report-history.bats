@@ -93,7 +93,7 @@ history_counts() {
 	synth --series 12 --cv 5 --release 6.1 --seed 7
 	run report --no-charts --formats csv
 	assert_status 0
-	assert_output_line '^report: history: [0-9]+ series of 1 hosts and kernels \(12 runs\): 0 with a change point$'
+	assert_output_line '^report: history: [0-9]+ series of 1 host and kernel \(12 runs\): 0 with a change point$'
 	run cps_where 'len(rows)'
 	assert_eq 0 "$output"
 }
@@ -273,7 +273,7 @@ EOF
 	done
 	run report --no-charts --formats csv
 	assert_status 0
-	assert_output_line '^report: history: [0-9]+ series of 1 hosts and kernels \(4 runs\)'
+	assert_output_line '^report: history: [0-9]+ series of 1 host and kernel \(4 runs\)'
 	run python3 - "$OUT/report.csv" <<'EOF'
 import csv, sys
 rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["source"] == "synth-engines"]
