@@ -15,6 +15,8 @@ the conformance matrix shows every kernel.
   change                  % change against the baseline, significant outlined
   conform                 the conformance matrix, test x kernel
   latency-cdf             completion latency CDF at one depth, overlaid
+  trend-<scenario>        the history: run means against run time, noise band
+                          and change points (draw_trends(), apart)
 
 No text of the store is ever gnuplot code (gp_args()): titles and axis
 labels reach gnuplot as arguments of plots/report-run.gp, which sets them
@@ -25,6 +27,7 @@ directory; palettes; formats) are gnuplot code, in -e.
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 import math
 import re
@@ -36,6 +39,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, cast
 
 from aiosuite import schemas, stats, store
+from aiosuite.report.changepoints import ChangePoint, History, Trend
 from aiosuite.report.collect import FAILING, AIO_STRESS_SCHEMA, Point, read_json, stage_of
 from aiosuite.report.compare import Comparison, Row
 from aiosuite.schemas import AioStressDoc, BadFile, Stage, printable
@@ -689,6 +693,136 @@ def draw_all(cmp: Comparison, outdir: Path, formats: Iterable[str] = ("png", "sv
     chart_change(cmp, d)
     chart_conform(cmp, d)
     chart_cdf(cmp, d, raw, cdf_depth)
+    return d.result
+
+
+# ---- trends (the history of the store: aiosuite/report/changepoints.py) ----
+
+MAX_TREND_SERIES = 8
+
+
+def _oriented(t: Trend) -> Callable[[float], float]:
+    """A run mean as % of the series' median run, higher is better (a
+    lower-is-better metric inverted), so series of any unit share an axis."""
+    ms = sorted(m for m in t.means if m > 0)
+    med = ms[len(ms) // 2] if ms else math.nan
+    if t.series.better == "lower":
+        return lambda v: 100.0 * med / v if v > 0 else math.nan
+    return lambda v: 100.0 * v / med if med > 0 else math.nan
+
+
+def trend_pick(trends: list[Trend]) -> list[Trend]:
+    """What a scenario's chart shows: its composites (the scenario's, then
+    each engine's), then the points' key metrics that shifted, the biggest
+    latest shift first; at most MAX_TREND_SERIES."""
+    comps = sorted((t for t in trends if t.series.composite),
+                   key=lambda t: (t.series.host, t.series.release, bool(t.series.engine),
+                                  t.series.point))
+    moved = sorted((t for t in trends if not t.series.composite and t.series.key_metric
+                    and t.cps and t.series.better),
+                   key=lambda t: (-abs(t.cps[-1].change_pct) if math.isfinite(
+                       t.cps[-1].change_pct) else -1e300, t.series.key))
+    rest = [t for t in trends if not t.series.composite and t.series.key_metric
+            and not t.cps and t.series.better]
+    pick = comps[:MAX_TREND_SERIES] + moved
+    if not comps:
+        pick += rest  # no composite: a scenario of one point still has a line
+    return pick[:MAX_TREND_SERIES]
+
+
+def _trend_title(t: Trend, groups: int) -> str:
+    s = t.series
+    what = s.point[len(s.group):].strip() if s.point.startswith(s.group) else s.point
+    where = f"{s.host}/{s.release} " if groups > 1 else ""
+    if s.composite:
+        return f"{where}{what}" + ("" if s.engine else " (every point)")
+    return f"{where}{what}: {s.metric}" + (" (inverted)" if s.better == "lower" else "")
+
+
+def chart_trend(group: str, trends: list[Trend], d: Drawer) -> None:
+    shown = trend_pick(trends)
+    name = f"trend-{safe(group)}"
+    if not shown:
+        d.skip(name, "no series with a direction")
+        return
+    groups = len({(t.series.host, t.series.release) for t in shown})
+    # Bands for the composites (for every line, there are none): eight
+    # overlapping bands hide the lines.
+    banded = {id(t) for t in shown if t.series.composite} or {id(t) for t in shown}
+    path, band, cps = (d.dir / f"{name}{x}.dat" for x in ("", "-band", "-cps"))
+    ys: list[float] = []
+    ts: list[float] = []
+    marks: dict[float, list[tuple[ChangePoint, int]]] = {}  # time -> shifts, linetype
+    with path.open("w", encoding="utf-8") as f, band.open("w", encoding="utf-8") as fb:
+        for i, t in enumerate(shown):
+            o = _oriented(t)
+            f.write(f"{chart_text(_trend_title(t, groups))}\t-\n")
+            for ob, m in zip(t.series.obs, t.means):
+                y = o(m)
+                f.write(f"{ob.time:.0f}\t{y:.6g}\n")
+                if math.isfinite(y):
+                    ys.append(y)
+                ts.append(ob.time)
+            f.write("\n\n")
+            for sg in t.segments if id(t) in banded else []:
+                lo, hi = sorted((o(sg.mean - sg.sd), o(sg.mean + sg.sd)))
+                for ob in t.series.obs[sg.start:sg.end]:
+                    fb.write(f"{ob.time:.0f}\t{lo:.6g}\t{hi:.6g}\n")
+                    ys += [v for v in (lo, hi) if math.isfinite(v)]
+                fb.write("\n")
+            if id(t) not in banded:  # an empty block keeps the indices
+                fb.write(f"{t.series.obs[0].time:.0f}\tNaN\tNaN\n")
+            fb.write("\n\n")
+            for c in t.cps:
+                marks.setdefault(c.time, []).append((c, i + 1))
+    if not ys:
+        d.skip(name, "no finite values")
+        return
+    lo, hi = min(ys), max(ys)
+    pad = max(1.0, 0.08 * (hi - lo))
+    ymin, ymax = lo - pad, hi + 3 * pad
+    with cps.open("w", encoding="utf-8") as fc:
+        # A line per time a series shifted, in the colour of the first line
+        # that did, labelled with its change (and how many shifted then).
+        for x, cs in sorted(marks.items()):
+            c, lt = cs[0]
+            label = f"{c.change_pct:+.1f}%" + (f" ({len(cs)} lines)" if len(cs) > 1 else "")
+            fc.write(f"{x:.0f}\t{ymin:.6g}\t{ymax - ymin:.6g}\t{hi + 1.5 * pad:.6g}\t"
+                     f"{chart_text(label)}\t{lt}\n")
+    span = max(ts) - min(ts) if ts else 0.0
+    xfmt = "%H:%M" if span < 86400 else "%m-%d %H:%M" if span < 30 * 86400 else "%Y-%m-%d"
+    nshift = sum(1 for t in shown if t.cps)
+    where = sorted({f"{t.series.host}/{t.series.release}" for t in shown})
+    d.draw(name, "report-trend.gp", f"Trend: {group}",
+           f"Runs of {', '.join(where)} in time order (run time, UTC; the day is "
+           f"{_day(min(ts))} at the left). Each line is a run mean as % of the series' "
+           "median run, higher is better (a lower-is-better metric is inverted); a "
+           "composite is the geometric mean over the scenario's points (or an engine's) of "
+           "their key metric. Band: one standard deviation of the run means of each segment "
+           "between change points (of the composites). Dashed lines: change points "
+           "(E-Divisive, permutation test), labelled with the change of the first line "
+           f"that shifted there, in its colour. {nshift} of the {len(shown)} lines shifted.",
+           {"data": path, "band": band, "cps": cps, "n": len(shown), "ncp": len(marks),
+            "ymin": float(ymin), "ymax": float(ymax), "xfmt": xfmt,
+            "h": key_height(len(shown)), "w": 1000,
+            "yl": "% of the median run (higher is better)"})
+
+
+def _day(t: float) -> str:
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%d")
+
+
+def draw_trends(hist: History, outdir: Path, formats: Iterable[str] = ("png", "svg")) -> Charts:
+    """A trend chart per scenario of the history (charts/trend-<scenario>)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    d = Drawer(outdir, formats)
+    by: dict[str, list[Trend]] = {}
+    for t in hist.trends:
+        by.setdefault(t.series.group, []).append(t)
+    # No history at all is said in the report's Trends section, not as a
+    # chart not drawn.
+    for group in sorted(by):
+        chart_trend(group, by[group], d)
     return d.result
 
 

@@ -27,7 +27,12 @@ or an improvement by the metric's direction.  Composites (the geometric
 mean of the per-point ratios per scenario, per engine and over all points,
 with a bootstrap interval) are judged the same way and count as
 regressions; so does a point that became synchronous (inline ratio >= 0.95
-or achieved depth below half the asked; docs/REPORT.md).  Conformance: new failures,
+or achieved depth below half the asked; docs/REPORT.md).  The runs of each
+host and kernel in time order are a history: every metric of every point
+and each scenario's composite is a series of run means, split at its
+change points (E-Divisive, significant at --cp-alpha, at least --noise),
+shown in a Change points section, changepoints.csv and a trend chart per
+scenario (--no-history: none).  Conformance: new failures,
 fixed tests and changed skips against the baseline.  Emulated (TCG) runs
 count for conformance only.  Incomplete runs (summary.json or the
 conformance JSON say complete false: killed, interrupted, bailed out) are
@@ -51,8 +56,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from aiosuite import schemas, stats, store
-from aiosuite.report import (charts, collect, compare, composite, junit, kcidb, render,
-                             synchronous)
+from aiosuite.report import (changepoints, charts, collect, compare, composite, junit,
+                             kcidb, render, synchronous, trends)
 
 PROG = "report"
 FORMATS = ("md", "html", "csv", "junit", "kcidb")
@@ -107,6 +112,15 @@ def parser() -> Parser:
                          "gives the same report")
     ap.add_argument("--alpha", type=float, default=stats.DEFAULT_ALPHA, metavar="P",
                     help=f"significance level of Welch's t-test (default {stats.DEFAULT_ALPHA:g})")
+    ap.add_argument("--cp-alpha", type=float, default=changepoints.DEFAULT_ALPHA, metavar="P",
+                    help="significance level of a change point in the history of a host "
+                         f"and kernel (default {changepoints.DEFAULT_ALPHA:g})")
+    ap.add_argument("--cp-null", choices=changepoints.NULLS, default="normal",
+                    help="what a change point is tested against: normal draws (default; "
+                         "any number of runs) or permutations of the run means (no "
+                         "assumption; needs about 10 runs to reach 0.01)")
+    ap.add_argument("--no-history", action="store_true",
+                    help="no change points and no trend charts")
     ap.add_argument("--formats", default=",".join(DEFAULT_FORMATS), metavar="LIST",
                     help=f"outputs to write, comma-separated, of {','.join(FORMATS)} "
                          f"(default {','.join(DEFAULT_FORMATS)}); kcidb: a KCIDB document "
@@ -201,6 +215,8 @@ def run(argv: list[str]) -> int:
         raise UsageError(f"argument --noise: must be 0 or more, not '{args.noise:g}'")
     if not 0 < args.alpha < 1:
         raise UsageError(f"argument --alpha: must be between 0 and 1, not '{args.alpha:g}'")
+    if not 0 < args.cp_alpha < 1:
+        raise UsageError(f"argument --cp-alpha: must be between 0 and 1, not '{args.cp_alpha:g}'")
     formats = [f for f in args.formats.split(",") if f]
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
@@ -243,17 +259,28 @@ def run(argv: list[str]) -> int:
         print(f"{PROG}: cannot create {schemas.printable(str(out))}: {e.strerror}",
               file=sys.stderr)
         return 2
-    ch = charts.Charts()
+    ch, tch = charts.Charts(), charts.Charts()
     if args.no_charts:
         ch.notes.append("charts: none drawn (--no-charts)")
     else:
         ch = charts.draw_all(cmp, out / "charts", ("png", "svg"), args.cdf_depth)
+    # The history: the runs of each host and kernel in time order.
+    hist = changepoints.History([], 0, 0, args.cp_alpha, args.noise, args.cp_null,
+                                ["history: not analysed (--no-history)"])
+    if not args.no_history:
+        hist = changepoints.analyse_store(compared, args.cp_alpha, args.noise, args.cp_null)
+        if not args.no_charts:
+            tch = charts.draw_trends(hist, out / "charts", ("png", "svg"))
+        elif hist.trends:
+            tch.notes.append("trend charts: none drawn (--no-charts)")
     meta = {"time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "root": schemas.printable(str(root))}
     # A conformance run that bailed out is left out of the comparison like
     # any incomplete run, but a wedged kernel is a failure of its own.
     wedged = [r for r in runs if r.bail_out]
-    blocks = render.build(cmp, runs, ch, meta, bad, args.include_incomplete, comps, sync)
+    blocks = trends.dashboard(render.build(cmp, runs, ch, meta, bad, args.include_incomplete,
+                                           comps, sync)
+                              + trends.blocks(hist, tch))
     written = []
     if "md" in formats:
         (out / "report.md").write_text(render.to_markdown(blocks, out), encoding="utf-8")
@@ -263,7 +290,8 @@ def run(argv: list[str]) -> int:
         written.append("report.html")
     if "csv" in formats:
         (out / "report.csv").write_text(render.to_csv(cmp, comps, sync), encoding="utf-8")
-        written.append("report.csv")
+        (out / "changepoints.csv").write_text(trends.to_csv(hist), encoding="utf-8")
+        written += ["report.csv", "changepoints.csv"]
     if "junit" in formats:
         (out / "conform-junit.xml").write_bytes(junit.junit_xml(cmp, wedged))
         written.append("conform-junit.xml")
@@ -304,8 +332,18 @@ def run(argv: list[str]) -> int:
         for d in cmp.conf_diffs:
             for t, was, now in d.new_failures:
                 print(f"{PROG}: new conformance failure: {t} on {d.column} ({was} on {d.baseline})")
-        for n in ch.notes:
+        for n in ch.notes + tch.notes:
             print(f"{PROG}: {n}")
+        for tr in hist.shifted:
+            cp = tr.cps[-1]
+            if tr.series.composite:
+                print(f"{PROG}: change point: {tr.series.host}/{tr.series.release}: "
+                      f"{tr.series.point}: {render.fmt_pct(cp.change_pct)} from run {cp.run} "
+                      f"({cp.index + 1} of {len(tr.series.obs)}, p={render.fmt_p(cp.p)})")
+        if hist.trends:
+            hk = "host and kernel" if hist.groups == 1 else "hosts and kernels"
+            print(f"{PROG}: history: {len(hist.trends)} series of {hist.groups} {hk} "
+                  f"({hist.runs} runs): {len(hist.shifted)} with a change point")
         for n in kcidb_notes:
             print(f"{PROG}: kcidb: {n}")
         for mc in cmp.machine.values():
@@ -323,7 +361,7 @@ def run(argv: list[str]) -> int:
              f"{len(comps.improvements)} improvements" if comps.rows else "")
           + (f", {len(sync.regressions)} became synchronous" if sync.regressions else "")
           + (f", {len(wedged)} wedged kernel runs" if wedged else "") + "; "
-          f"{len(ch.made)} charts; wrote {', '.join(written)} in "
+          f"{len(ch.made) + len(tch.made)} charts; wrote {', '.join(written)} in "
           f"{schemas.printable(str(out))}")
     if args.fail_on_regression and (regs or newf or wedged or comps.regressions
                                     or sync.regressions):

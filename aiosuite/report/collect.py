@@ -359,9 +359,10 @@ def scenario_points(path: Path, d: ScenarioDoc) -> list[Point]:
     name = str(d.get("scenario") or printable(path.stem))
     params = d.get("params") or {}
     # What must match for two runs' points to be comparable: the scenario's
-    # parameters except the repeat count and anything that looks like a path.
+    # parameters except the repeat (or rounds) count and anything that looks
+    # like a path.
     var = ",".join(f"{k}={params[k]}" for k in sorted(params)
-                   if k not in ("repeat", "seed")
+                   if k not in ("repeat", "rounds", "seed")
                    and not (isinstance(params[k], str) and "/" in params[k]))
     mdefs = {m: MetricDef(str(v.get("unit") or ""), str(v.get("better") or ""))
              for m, v in (d.get("metrics") or {}).items() if isinstance(v, dict)}

@@ -609,7 +609,34 @@ td.skip{color:#777;background:#f4f4f4} td.changed{background:#fff3c4}
 figure{margin:1em 0 2em} figcaption{color:#444;max-width:900px}
 img{max-width:100%;height:auto;border:1px solid #eee}
 details{margin:.3em 0} summary{cursor:pointer;font-weight:bold}
+th{cursor:pointer} th[aria-sort=ascending]::after{content:" \\25B2"}
+th[aria-sort=descending]::after{content:" \\25BC"}
 """
+
+# Click a column's heading to sort the table by it (again: the other way).
+# A cell sorts by the number it starts with (SI prefixes k M G T: "1.5k",
+# "+3.2%", "<0.001"), else by its text; empty and "-" cells last.  One line,
+# inline: the page stays one file that loads nothing.
+SORTER = ("<script>/* aio-suite: sortable tables */ (function(){"
+          "var SI={k:1e3,M:1e6,G:1e9,T:1e12};"
+          "function key(c){var s=c?c.textContent.trim():'';"
+          "var m=/^[<>]?([-+]?[0-9]*[.]?[0-9]+(?:e[-+]?[0-9]+)?)([kMGT]?)/.exec(s);"
+          "return {n:m?parseFloat(m[1])*(SI[m[2]]||1):null,s:s,e:s===''||s==='-'};}"
+          "function cmp(a,b){if(a.e!==b.e)return a.e?1:-1;"
+          "if(a.n!==null&&b.n!==null&&a.n!==b.n)return a.n-b.n;"
+          "if((a.n===null)!==(b.n===null))return a.n===null?1:-1;"
+          "return a.s.localeCompare(b.s);}"
+          "Array.prototype.forEach.call(document.querySelectorAll('table'),function(t){"
+          "if(!t.tHead||!t.tBodies.length)return;var hs=t.tHead.rows[0].cells;"
+          "Array.prototype.forEach.call(hs,function(th,i){th.title='click to sort';"
+          "th.addEventListener('click',function(){"
+          "var d=th.getAttribute('aria-sort')==='ascending'?-1:1;"
+          "Array.prototype.forEach.call(hs,function(h){h.removeAttribute('aria-sort');});"
+          "th.setAttribute('aria-sort',d>0?'ascending':'descending');"
+          "var b=t.tBodies[0],rows=Array.prototype.slice.call(b.rows);"
+          "rows.sort(function(x,y){var a=key(x.cells[i]),c=key(y.cells[i]);"
+          "return a.e||c.e?cmp(a,c):d*cmp(a,c);});"
+          "rows.forEach(function(r){b.appendChild(r);});});});});})();</script>")
 
 
 def _html_cell(c: Cell, tag: str = "td") -> str:
@@ -649,6 +676,7 @@ def to_html(blocks: list[Any]) -> str:
 
     for b in blocks:
         emit(b)
+    out.append(SORTER)
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 

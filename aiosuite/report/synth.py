@@ -40,10 +40,20 @@ A copy of a real run: --copy-run DIR --scale F copies the run directory DIR
 or B/s, or named iops, bytes_per_s, bw_bytes: a scenario's samples, an
 aio-stress stage's, a fio job's) multiplied by F; --release, --host and
 --run-id default to the run's env.json and its run id with "-xF" added.
+
+A history: --series N writes N runs of the host and release, an hour
+apart (run ids 20260101T000000Z-series-<seed>-01, ...T010000Z-...-02, ...),
+each with plain normal draws (--random: runs differ as independent
+measurements do), seeds seed*1000+1 ... seed*1000+N.  --step-at K
+--step-pct P makes runs K to N P% worse (as --slowdown) on top of
+--slowdown; --run-cv PCT (with --series) moves each metric of each point in each run by a
+normal draw of that CV (the drift between runs that repeats inside a run
+do not see).
 """
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
 import random
@@ -79,6 +89,7 @@ class Gen:
         rr = random.Random(f"rounds:{a.seed}")
         self.rounds = [rr.gauss(0.0, a.round_cv / 100.0) if a.round_cv else 0.0
                        for _ in range(self.n)]
+        self.run_cv = getattr(a, "run_cv", 0.0) / 100.0 if getattr(a, "series", None) else 0.0
 
     def draws(self) -> list[float]:
         z = [self.rng.gauss(0.0, 1.0) for _ in range(self.n)]
@@ -91,6 +102,8 @@ class Gen:
     def samples(self, base: float, better: str) -> list[float]:
         f = 1.0 - self.s if better == "higher" else 1.0 + self.s if better == "lower" else 1.0
         d = -1.0 if better == "higher" else 1.0 if better == "lower" else 0.0
+        if self.run_cv:
+            f *= 1.0 + self.run_cv * self.rng.gauss(0.0, 1.0)
         return [base * f * (1.0 + self.cv * z) * (1.0 + d * r)
                 for z, r in zip(self.draws(), self.rounds)]
 
@@ -366,11 +379,18 @@ def main(argv: list[str]) -> int:
                     help="write N runs of the kernel (run ids RUN_ID.1 ... RUN_ID.N)")
     ap.add_argument("--run-cv", type=float, default=0.0, metavar="PCT",
                     help="with --runs: each run as much slower as a normal draw of this "
-                         "CV says, %% (default 0)")
+                         "CV says; with --series: each metric of each point in each run "
+                         "moved by such a draw, %% (default 0)")
     ap.add_argument("--copy-run", metavar="DIR",
                     help="copy this run directory into the store instead, with --scale")
     ap.add_argument("--scale", type=float, metavar="F",
                     help="with --copy-run: multiply every throughput sample by F")
+    ap.add_argument("--series", type=int, metavar="N",
+                    help="write a history of N runs an hour apart (plain normal draws)")
+    ap.add_argument("--step-at", type=int, metavar="K",
+                    help="with --series: runs K to N (from 1) are --step-pct worse")
+    ap.add_argument("--step-pct", type=float, default=10.0, metavar="PCT",
+                    help="with --step-at: %% worse from run K on (default 10; negative: better)")
     a = ap.parse_args(argv)
     if a.repeat < 1:
         ap.error(f"argument --repeat: must be 1 or more, not '{a.repeat}'")
@@ -380,6 +400,17 @@ def main(argv: list[str]) -> int:
         ap.error("argument --round-cv/--run-cv: must be 0 or more")
     if (a.copy_run is None) != (a.scale is None):
         ap.error("argument --copy-run: goes with --scale F, and --scale with --copy-run")
+    if a.series is None:
+        if a.step_at is not None:
+            ap.error("argument --step-at: only with --series")
+    elif a.series < 1:
+        ap.error(f"argument --series: must be 1 or more, not '{a.series}'")
+    elif a.step_at is not None and not 1 <= a.step_at <= a.series:
+        ap.error(f"argument --step-at: must be 1 to {a.series}, not '{a.step_at}'")
+    elif a.run_id is not None:
+        ap.error("argument --run-id: not with --series (its runs are named by time)")
+    elif a.runs != 1:
+        ap.error("argument --runs: not with --series")
     if a.copy_run is not None:
         if not (a.scale > 0 and math.isfinite(a.scale)):
             ap.error(f"argument --scale: must be a positive number, not '{a.scale:g}'")
@@ -387,28 +418,47 @@ def main(argv: list[str]) -> int:
     if a.release is None:
         ap.error("the following arguments are required: --release")
     a.host = a.host_set or "synth"
+    if a.series is not None:
+        base, seed, slowdown = a.seed, a.seed, a.slowdown
+        a.random = True
+        for i in range(a.series):
+            t = datetime.datetime(2026, 1, 1) + datetime.timedelta(hours=i)
+            a.seed = seed * 1000 + i + 1
+            a.slowdown = slowdown + (a.step_pct if a.step_at and i + 1 >= a.step_at else 0.0)
+            rc = write_one(a, f"{t:%Y%m%dT%H%M%S}Z-series-{base}-{i + 1:02d}")
+            if rc:
+                return rc
+        return 0
     rid = a.run_id if a.run_id is not None else f"20260101T000000Z-synth-{a.seed}"
     ids = [rid] if a.runs == 1 else [f"{rid}.{i}" for i in range(1, a.runs + 1)]
     offsets = random.Random(f"runs:{a.seed}")
     slowdown, seed = a.slowdown, a.seed
     for i, one in enumerate(ids):
-        try:
-            for opt, v in (("--host", a.host), ("--release", a.release), ("--run-id", one)):
-                store.check_name(v, f"argument {opt}:")
-            run = store.inside(Path(a.dir), a.host, a.release, one)
-            run.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            print(f"{PROG}: {e}", file=sys.stderr)
-            return 2
         if a.runs > 1:
             a.seed = seed + 1000 * i
             a.slowdown = slowdown + (offsets.gauss(0.0, a.run_cv) if a.run_cv else 0.0)
-        try:
-            write_run(run, a)
-        except OSError as e:
-            print(f"{PROG}: cannot write {run}: {e.strerror or e}", file=sys.stderr)
-            return 1
-        print(run)
+        rc = write_one(a, one)
+        if rc:
+            return rc
+    return 0
+
+
+def write_one(a: argparse.Namespace, rid: str) -> int:
+    """One run, rid, into the store; its directory on stdout."""
+    try:
+        for opt, v in (("--host", a.host), ("--release", a.release), ("--run-id", rid)):
+            store.check_name(v, f"argument {opt}:")
+        run = store.inside(Path(a.dir), a.host, a.release, rid)
+        run.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    try:
+        write_run(run, a)
+    except OSError as e:
+        print(f"{PROG}: cannot write {run}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    print(run)
     return 0
 
 

@@ -137,7 +137,7 @@ _missing() {
 			python3 "$TOP/ci/fetch_kernels.py" 6.1 >/dev/null 2>&1 ||
 			echo "no Debian 6.1 kernel in the cache ($("$TOP/ci/fetch_kernels.py" --cache-dir 2>/dev/null)) and it cannot be fetched"
 		;;
-	fio | gnuplot | python3 | mkfs.ext4 | mkfs.xfs | mkfs.btrfs)
+	fio | gnuplot | node | python3 | mkfs.ext4 | mkfs.xfs | mkfs.btrfs)
 		command -v "$1" >/dev/null 2>&1 || echo "$1 is not installed"
 		;;
 	nonroot)

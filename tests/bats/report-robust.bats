@@ -109,7 +109,9 @@ for p in d["points"]:
 	done
 	run report --no-charts --formats md,html
 	assert_status 0
-	run grep -Ec '<(script|img|b>|!--)' "$OUT/report.html"
+	# The one script is the report's own table sorter, on a line of its own.
+	run bash -c 'grep -v "^<script>/\* aio-suite: sortable tables \*/" "$1" |
+		grep -Ec "<(script|img|b>|!--)"' - "$OUT/report.html"
 	assert_eq 0 "$output" "raw tags in report.html"
 	grep -q '&lt;img src=x onerror=alert(2)&gt;' "$OUT/report.html"
 	# Markdown: every tag and link escaped, so no renderer takes it as one.
