@@ -230,6 +230,15 @@ uninstall:
 	$(Q)rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
 		$(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
 
+# make deb: build/deb/aio-suite_VERSION_ARCH.deb (debian/, dpkg-buildpackage,
+# then lintian); make dist: build/dist/aio-suite-VERSION.tar.gz (git archive
+# of HEAD).  ci/package.sh does both.
+deb:
+	$(Q)./ci/package.sh deb $(BUILD)/deb
+
+dist:
+	$(Q)./ci/package.sh dist $(BUILD)/dist
+
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src tests -name '*.[ch]')
 
 format:

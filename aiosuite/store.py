@@ -88,7 +88,9 @@ def results_root() -> Path:
 
 def not_built(path: Path) -> str:
     """The one-line reason for a missing binary of the suite."""
-    if "AIO_SUITE_BIN" not in os.environ and INSTALLED:
+    if os.environ.get("AIO_SUITE_BIN"):
+        return f"{path} does not exist (AIO_SUITE_BIN is {os.environ['AIO_SUITE_BIN']})"
+    if INSTALLED:
         return f"{path} is not installed (install aio-suite again, or set AIO_SUITE_BIN)"
     return f"{path} is not built (run make)"
 
