@@ -19,7 +19,11 @@
 #                   one scenario study, or all
 #   make report     compare the runs in results/ (Markdown, HTML, charts)
 #   make kernels    run the suite in qemu on Debian's kernels or KERNEL=
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=: the binaries and the commands
+#                   aio-study, aio-report, aio-bench (the Python package in
+#                   $(DATADIR)/python), job files, gnuplot templates, man pages
+#   make deb        a Debian package (debian/, dpkg-buildpackage) in build/deb/
+#   make dist       the release tarball build/dist/aio-suite-VERSION.tar.gz
 #   make format | format-check | lint | clean
 #
 # V=1 shows the commands.  CC=clang builds with clang.
@@ -29,6 +33,11 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/aio-suite
 MANDIR ?= $(PREFIX)/share/man
+PYDIR ?= $(DATADIR)/python
+# The interpreter of the installed commands (debian/rules: /usr/bin/python3).
+PYTHON_SHEBANG ?= /usr/bin/env python3
+# Byte-compile the installed package (debian/rules: 0, py3compile does it).
+PYCOMPILE ?= 1
 BUILD ?= build
 
 ifeq ($(V),1)
@@ -96,7 +105,7 @@ BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
 .SECONDARY:
 
 .PHONY: FORCE all deps check bench bench-overhead install uninstall format \
-	format-check lint clean unit study report kernels check-old-distro
+	format-check lint clean unit study report kernels check-old-distro deb dist
 
 all: $(BINS) $(UNIT_BIN) $(TTOOLS_BIN)
 
@@ -184,21 +193,51 @@ kernels: deps
 MAN1 := $(sort $(wildcard man/*.1))
 MAN7 := $(sort $(wildcard man/*.7))
 
+# The Python commands: aio-NAME runs python3 -m aiosuite.NAME from $(PYDIR),
+# where aiosuite/installed.json tells the package where the binaries, job
+# files and templates are (aiosuite/store.py); results go to the user's
+# data directory, never here.
+PY_COMMANDS := aio-study aio-report aio-bench
+PY_PKG := $(sort $(shell find aiosuite -name '*.py'))
+PLOTS := $(sort $(wildcard plots/*.gp))
+
 install: $(BINS)
 	$(msg_) INSTALL $(DESTDIR)$(BINDIR)
-	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/jobs
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/jobs $(DESTDIR)$(DATADIR)/plots
 	$(Q)install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
 	$(Q)if ls jobs/*.fio >/dev/null 2>&1; then \
 		install -m 0644 jobs/*.fio $(DESTDIR)$(DATADIR)/jobs/; fi
+	$(Q)install -m 0644 $(PLOTS) $(DESTDIR)$(DATADIR)/plots/
+	$(Q)for f in $(PY_PKG); do \
+		install -D -m 0644 $$f $(DESTDIR)$(PYDIR)/$$f || exit 1; done
+	$(Q)printf '{"bin": "%s", "data": "%s", "commands": "%s"}\n' \
+		'$(BINDIR)' '$(DATADIR)' '$(BINDIR)' >$(DESTDIR)$(PYDIR)/aiosuite/installed.json
+	$(Q)if [ "$(PYCOMPILE)" = 1 ] && command -v python3 >/dev/null; then \
+		python3 -m compileall -q -d '$(PYDIR)' $(DESTDIR)$(PYDIR) >/dev/null; fi
+	$(Q)for c in $(PY_COMMANDS); do \
+		sed -e 's|@PYTHON@|$(PYTHON_SHEBANG)|' -e 's|@PYDIR@|$(PYDIR)|' \
+			-e "s|@NAME@|$$c|" -e "s|@MODULE@|aiosuite.$${c#aio-}|" \
+			tools/aio-command.in >$(DESTDIR)$(BINDIR)/$$c && \
+		chmod 0755 $(DESTDIR)$(BINDIR)/$$c || exit 1; done
 	$(Q)install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	$(Q)install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	$(Q)install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
-	$(Q)rm -f $(BINS:$(BUILD)/%=$(DESTDIR)$(BINDIR)/%)
+	$(Q)rm -f $(BINS:$(BUILD)/%=$(DESTDIR)$(BINDIR)/%) \
+		$(PY_COMMANDS:%=$(DESTDIR)$(BINDIR)/%)
 	$(Q)rm -rf $(DESTDIR)$(DATADIR)
 	$(Q)rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
 		$(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
+
+# make deb: build/deb/aio-suite_VERSION_ARCH.deb (debian/, dpkg-buildpackage,
+# then lintian); make dist: build/dist/aio-suite-VERSION.tar.gz (git archive
+# of HEAD).  ci/package.sh does both.
+deb:
+	$(Q)./ci/package.sh deb $(BUILD)/deb
+
+dist:
+	$(Q)./ci/package.sh dist $(BUILD)/dist
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src tests -name '*.[ch]')
 

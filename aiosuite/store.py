@@ -15,18 +15,94 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from aiosuite.schemas import EnvDoc
 
-# The checkout: aiosuite/ is at its top.
+# Where the suite's files are.  In a checkout (aiosuite/ at its top): the
+# binaries in build/ (or $BUILD), the job files in jobs/, the gnuplot
+# templates in plots/, the results in results/ and the scratch files in the
+# checkout.  Installed, make install writes INSTALLED_FILE beside this
+# module, naming the directories it installed into: the binaries are in its
+# "bin", the job files and templates under its "data", the commands in its
+# "commands"; the results and scratch files go under the user's data
+# directory, $XDG_DATA_HOME/aio-suite (~/.local/share/aio-suite), never
+# into the installed tree.  AIO_SUITE_BIN and AIO_SUITE_DATA override the
+# binaries' and the data's directory either way; AIO_SUITE_RESULTS (or a
+# command's --results) the results store.
 TOP = Path(__file__).resolve().parent.parent
-BUILD = Path(os.environ.get("BUILD", TOP / "build"))
+INSTALLED_FILE = Path(__file__).resolve().parent / "installed.json"
+
+
+def _installed() -> dict[str, str]:
+    """The directories make install recorded, or {} in a checkout."""
+    try:
+        doc = json.loads(INSTALLED_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(doc, dict):
+        return {}
+    return {k: v for k, v in doc.items() if isinstance(v, str) and v.startswith("/")}
+
+
+INSTALLED = _installed()
+BUILD = Path(os.environ.get("AIO_SUITE_BIN") or INSTALLED.get("bin")
+             or os.environ.get("BUILD") or TOP / "build")
+DATA = Path(os.environ.get("AIO_SUITE_DATA") or INSTALLED.get("data") or TOP)
+JOBS = DATA / "jobs"
+PLOTS = DATA / "plots"
+
+
+def work_dir() -> Path:
+    """Where the suite's own files go by default: the checkout's top, or,
+    installed, the user's data directory, $XDG_DATA_HOME/aio-suite.  The
+    results store is its results/, and the scratch directories are made in
+    it."""
+    if not INSTALLED:
+        return TOP
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if xdg.startswith("/") else \
+        Path(os.path.expanduser("~")) / ".local" / "share"
+    return base / "aio-suite"
+
+
+def default_scratch() -> Path:
+    """The parent of the scratch directories when none is given: work_dir(),
+    made when it is missing (a failure is left for scratch.parent_problem()
+    to name)."""
+    work = work_dir()
+    if INSTALLED:
+        try:
+            work.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass
+    return work
 
 
 def results_root() -> Path:
-    return Path(os.environ.get("AIO_SUITE_RESULTS", TOP / "results"))
+    given = os.environ.get("AIO_SUITE_RESULTS")
+    return Path(given) if given else work_dir() / "results"
+
+
+def not_built(path: Path) -> str:
+    """The one-line reason for a missing binary of the suite."""
+    if os.environ.get("AIO_SUITE_BIN"):
+        return f"{path} does not exist (AIO_SUITE_BIN is {os.environ['AIO_SUITE_BIN']})"
+    if INSTALLED:
+        return f"{path} is not installed (install aio-suite again, or set AIO_SUITE_BIN)"
+    return f"{path} is not built (run make)"
+
+
+def tool_command(name: str) -> list[str]:
+    """The command line that runs the suite's Python command NAME (study,
+    report): the checkout's tools/NAME.py, or the installed aio-NAME; with
+    this Python either way, so that it runs this package."""
+    py = sys.executable or "python3"
+    if INSTALLED.get("commands"):
+        return [py, str(Path(INSTALLED["commands"]) / f"aio-{name}")]
+    return [py, str(TOP / "tools" / f"{name}.py")]
 
 
 def new_run_dir(tag: str = "") -> Path:

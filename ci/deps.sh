@@ -40,6 +40,9 @@ zstd            make kernels: decompresses .ko.zst modules
 python3-yaml    the YAML check of the CI workflow files
 python3-scipy   the check of the report's statistics against SciPy's
 debootstrap     make check-old-distro: the Debian 11 chroot
+debhelper       make deb: the Debian package (with dh-python)
+dh-python       make deb: byte-compiles the package's Python at install
+lintian         make deb: checks the package
 procps          ps, in the tests
 strace          fault injection in the tests (-e inject=)
 "

@@ -32,6 +32,8 @@ set -u
 prog=old-distro
 cd "$(dirname "$0")/.." || exit 1
 top=$PWD
+# shellcheck source=ci/lib.bash
+. ci/lib.bash
 
 suite=bullseye
 cache=${AIO_SUITE_CHROOT_CACHE:-/var/cache/aio-suite}
@@ -41,36 +43,9 @@ packages=build-essential,liburing-dev,libblkid-dev,python3,e2fsprogs,xfsprogs
 # What the chroot is made of: a cached chroot with another recipe is made again.
 recipe() { echo "suite=$suite variant=minbase packages=$packages"; }
 
-usage_error() {
-	echo "$prog: $*" >&2
-	exit 2
-}
-
-while [ $# -gt 0 ]; do
-	case $1 in
-	--suite)
-		[ $# -ge 2 ] || usage_error "option '--suite' needs a value"
-		[[ $2 =~ ^[a-z][a-z0-9-]*$ ]] || usage_error "bad suite name '$2'"
-		suite=$2
-		shift
-		;;
-	--cache)
-		[ $# -ge 2 ] || usage_error "option '--cache' needs a value"
-		[[ $2 == /* ]] || usage_error "--cache needs an absolute path, not '$2'"
-		cache=${2%/}
-		shift
-		;;
-	--no-create) create=0 ;;
-	--rebuild) rebuild=1 ;;
-	--in-namespace) in_namespace=1 ;;
-	-h | --help)
-		sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//'
-		exit 0
-		;;
-	*) usage_error "unknown argument '$1'" ;;
-	esac
-	shift
-done
+help_end=30
+chroot_options "$@"
+[ ${#rest[@]} -eq 0 ] || usage_error "unknown argument '${rest[0]}'"
 
 root=$cache/chroot-$suite
 logdir=${AIO_SUITE_LOGDIR:-results/check}/old-distro
@@ -78,28 +53,12 @@ logdir=${AIO_SUITE_LOGDIR:-results/check}/old-distro
 n=0
 failed=0
 
-tap_ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-tap_not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $*"
-}
-
 # skip REASON: the whole check is skipped; says how to run it.
 skip() {
 	echo "ok 1 - the suite on Debian $suite # SKIP $*"
 	echo "# to run it: make check-old-distro (as root, with debootstrap installed)"
 	echo "1..1"
 	exit 0
-}
-
-# diag FILE [N]: the last N lines of FILE as TAP diagnostics.
-diag() {
-	tail -n "${2:-20}" "$1" 2>/dev/null | sed 's/^/#   /'
 }
 
 # ---------------------------------------------------------------------------
@@ -111,20 +70,6 @@ in_chroot() {
 	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/root LC_ALL=C.UTF-8 TERM=dumb TMPDIR="$wdir/.tmp" \
 		/bin/sh -c "cd '$wdir' && $1"
-}
-
-# step DESC LOG CMD: run CMD in the chroot, its output to LOG; ok or not.
-step() {
-	local desc=$1 log=$2 t0=$SECONDS rc
-	in_chroot "$3" >"$log" 2>&1
-	rc=$?
-	if [ "$rc" -eq 0 ]; then
-		tap_ok "$desc, in $((SECONDS - t0)) s"
-	else
-		tap_not_ok "$desc (exit status $rc)"
-		diag "$log"
-	fi
-	return "$rc"
 }
 
 run_inside() {
@@ -244,51 +189,20 @@ chroot_good() {
 			 dpkg-query -W liburing-dev libblkid-dev' >/dev/null 2>&1
 }
 
-# remove_tree DIR: rm -rf that never crosses into a mount (refuses when
-# something is mounted below DIR).
-remove_tree() {
-	local m
-	m=$(cat /proc/[0-9]*/mounts 2>/dev/null | awk -v r="$1" '
-		$2 == r || index($2, r "/") == 1 { print $2; exit }')
-	if [ -n "$m" ]; then
-		echo "$prog: not removing $1: $m is mounted" >&2
-		return 1
-	fi
-	rm -rf --one-file-system "$1"
-}
-
 # make_chroot: debootstrap into a new directory, then put it in place.
 make_chroot() {
-	local uri keyring new=$root.new.$$ avail t0=$SECONDS log=$cache/debootstrap-$suite.log
-	command -v debootstrap >/dev/null 2>&1 ||
-		skip "no chroot cached in $root and debootstrap is not installed (apt-get install debootstrap)"
-	uri=$(python3 ci/apt_sources.py 2>&1) ||
-		skip "no Debian archive known: ${uri#apt_sources: }"
-	keyring=$(sed -n 's/^keyring //p' <<<"$uri")
-	uri=$(sed -n 's/^uri //p' <<<"$uri")
-	python3 - "$uri/dists/$suite/Release" <<-'EOF2' >/dev/null 2>&1 ||
-		import sys, urllib.request
-		urllib.request.urlopen(sys.argv[1], timeout=15).read(1)
-	EOF2
-		skip "the archive $uri has no $suite, or is not reachable (no network?)"
-	avail=$(df -Pk "$cache" | awk 'NR == 2 { print int($4 / 1024) }')
-	[ "${avail:-0}" -ge 1500 ] ||
-		skip "$cache has $avail MB free; the chroot needs about 1500"
-	echo "# making the $suite chroot in $root from $uri (about a minute)"
-	remove_tree "$new" || return 1
-	if ! debootstrap --variant=minbase --include="$packages" \
-		${keyring:+--keyring="$keyring"} "$suite" "$new" "$uri" >"$log" 2>&1; then
-		tap_not_ok "debootstrap makes a $suite chroot (log: $log)"
+	local log=$cache/debootstrap-$suite.log rc
+	chroot_debootstrap "$suite" "$root" "$packages" "$log"
+	rc=$?
+	case $rc in
+	0) recipe >"$root/.aio-suite-chroot" ;;
+	2) skip "$CHROOT_WHY" ;;
+	*)
+		tap_not_ok "$CHROOT_WHY"
 		diag "$log" 10
-		remove_tree "$new"
-		return 1
-	fi
-	recipe >"$new/.aio-suite-chroot"
-	if [ -e "$root" ]; then
-		remove_tree "$root" || return 1
-	fi
-	mv "$new" "$root" || return 1
-	echo "# debootstrap: made the $suite chroot in $((SECONDS - t0)) s ($(du -sm "$root" | cut -f1) MB)"
+		;;
+	esac
+	return "$rc"
 }
 
 mkdir -p "$cache" "$logdir" || exit 1
@@ -317,61 +231,21 @@ flock -s 9
 # build/ or results/), copied into the chroot's /tmp.
 host_wdir=$(mktemp -d "$root/tmp/aio-suite.XXXXXX") || exit 1
 wdir=${host_wdir#"$root"}
-child=
-# On an early exit: unshare blocks SIGTERM while its child runs, so it is
-# killed, and --kill-child kills the child, the pid namespace's init: with
-# it go every process of the run and the mount namespace with its mounts.
-cleanup() {
-	if [ -n "$child" ]; then
-		kill -KILL "$child" 2>/dev/null
-		wait "$child" 2>/dev/null
-	fi
-	remove_tree "$host_wdir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+chroot_guard "$host_wdir"
 t0=$SECONDS
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	git ls-files -z -co --exclude-standard |
-		while IFS= read -r -d '' f; do
-			[ -e "$f" ] && printf '%s\0' "$f"
-		done | tar --null -T - -cf - | tar -xf - -C "$host_wdir"
-else
-	tar --exclude=./build --exclude='./build-*' --exclude=./results \
-		--exclude=./.cache --exclude=./.git -cf - . | tar -xf - -C "$host_wdir"
-fi || { tap_not_ok "copy the tree into the chroot"; echo "1..$n"; exit 1; }
+copy_tree "$host_wdir" || { tap_not_ok "copy the tree into the chroot"; echo "1..$n"; exit 1; }
 echo "# the tree copied into $host_wdir in $((SECONDS - t0)) s"
 
-AIO_SUITE_OLD_DISTRO_WDIR=$wdir AIO_SUITE_OLD_DISTRO_N=$n \
-	unshare --mount --propagation private --pid --fork --kill-child \
-	"$BASH" "$0" --in-namespace --suite "$suite" --cache "$cache" &
-child=$!
-wait "$child"
+export AIO_SUITE_OLD_DISTRO_WDIR=$wdir AIO_SUITE_OLD_DISTRO_N=$n
+chroot_unshare --suite "$suite" --cache "$cache"
 status=$?
-child=
 [ -f "$host_wdir/.steps" ] && n=$(cat "$host_wdir/.steps")
 [ "$status" -eq 0 ] || failed=$((failed + 1))
 rm -rf "$logdir" && mkdir -p "$logdir" && cp -r "$host_wdir/logs/." "$logdir/" 2>/dev/null
 
 # Nothing of the chroot is mounted in the machine's namespace, and no
 # process is left in the run's own (which holds its mounts).
-left=$(awk -v r="$root" '$2 == r || index($2, r "/") == 1 { print "mounted: " $2 }' /proc/self/mounts)
-ns=$(cat "$host_wdir/.mntns" 2>/dev/null)
-if [ -n "$ns" ]; then
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] &&
-			left+=$'\n'"left in $ns: pid ${p#/proc/} ($(cat "$p/comm" 2>/dev/null))"
-	done
-fi
-left=${left#$'\n'}
-if [ -z "$left" ]; then
-	tap_ok "nothing of the chroot is left mounted"
-else
-	tap_not_ok "nothing of the chroot is left mounted"
-	while IFS= read -r line; do echo "#   $line"; done <<<"$left"
-fi
+chroot_nothing_left "$(cat "$host_wdir/.mntns" 2>/dev/null)" "$root"
 echo "# logs in $logdir"
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -16,8 +16,9 @@
 4. report   tools/report.py: this run against every kernel and run in the
             store, with charts, into results/report/.
 
-Everything goes to results/<host>/<kernel release>/<run id>/ with env.json
-and summary.json, which says "complete": false until the measurements
+Everything goes to results/<host>/<kernel release>/<run id>/ (--results DIR
+or AIO_SUITE_RESULTS moves results/; installed, it is
+~/.local/share/aio-suite/results) with env.json and summary.json, which says "complete": false until the measurements
 have all run and names the signal that interrupted the run.  An engine
 the kernel lacks (native AIO, io_uring: probed once) is skipped with the
 reason.  Scratch files, loop devices and mounts are removed on every exit
@@ -169,6 +170,8 @@ def parse_size(text: str) -> int | None:
 def check_args(args: argparse.Namespace) -> str:
     """The first problem with the options, as the rest of a one-line
     error, or ""; checked before anything runs."""
+    if args.results == "":
+        return "--results needs a directory, not ''"
     parts = args.parts.split(",")
     bad = [p for p in parts if p not in PARTS]
     if bad:
@@ -186,7 +189,7 @@ def check_args(args: argparse.Namespace) -> str:
     unknown = [e for e in args.engines.split(",") if e not in dict(ENGINES)]
     if unknown:
         return f"unknown engine '{unknown[0]}' (known: {', '.join(dict(ENGINES))})"
-    parent = Path(args.scratch) if args.scratch else store.TOP
+    parent = Path(args.scratch) if args.scratch else store.default_scratch()
     why = scratch.parent_problem(parent)
     if why:
         return f"scratch directory '{parent}' {why}"
@@ -222,7 +225,13 @@ def main(argv: list[str]) -> int:
                     help="samples per point, measured in as many rounds over the whole run "
                          f"(the report needs 3 to call a change significant; 1 to {MAX_REPEAT})")
     ap.add_argument("--quick", action="store_true", help="small sizes and short runs")
-    ap.add_argument("--scratch", help="directory for the scratch files (default: a new one under the checkout)")
+    ap.add_argument("--scratch", help="directory for the scratch files (default: a new one under "
+                    "the checkout, or installed under ~/.local/share/aio-suite)")
+    ap.add_argument("--results", metavar="DIR",
+                    help="the results store: the run directory goes to "
+                         "DIR/<host>/<release>/<run id>/, the report to DIR/report/ (default: "
+                         "$AIO_SUITE_RESULTS, else results/ in the checkout, or installed "
+                         "~/.local/share/aio-suite/results)")
     ap.add_argument("--size", default="128m", help="file size per engine run (aio-stress -s), default 128m")
     ap.add_argument("--engines", default=",".join(e for e, _ in ENGINES),
                     help="comma-separated engines, default all")
@@ -238,12 +247,15 @@ def main(argv: list[str]) -> int:
     if problem:
         print(f"{PROG}: {problem}", file=sys.stderr)
         return 2
+    if args.results:
+        # For this process's store and the study and report it runs.
+        os.environ["AIO_SUITE_RESULTS"] = os.path.abspath(args.results)
     parts = args.parts.split(",")
     wanted = args.engines.split(",")
-    parent = Path(args.scratch) if args.scratch else store.TOP
+    parent = Path(args.scratch) if args.scratch else store.default_scratch()
     aio_stress = store.BUILD / "aio-stress"
     if not aio_stress.exists():
-        print(f"{PROG}: {aio_stress} is not built (run make)", file=sys.stderr)
+        print(f"{PROG}: {store.not_built(aio_stress)}", file=sys.stderr)
         return 1
 
     rows: list[dict[str, Any]] = []
@@ -253,11 +265,10 @@ def main(argv: list[str]) -> int:
                             "notes": notes, "parts": done, "engine_runs": rows,
                             "unavailable": {}}
     status = 0
-    py = sys.executable or "python3"
-    # The study and the report run as their documented commands: each puts
-    # this checkout's package first on its path, wherever bench started
-    # (python3 -m would take the package of the current directory).
-    tools = store.TOP / "tools"
+    # The study and the report run as their documented commands (the
+    # checkout's tools/NAME.py, or the installed aio-NAME): each puts this
+    # package first on its path, wherever bench started (python3 -m would
+    # take the package of the current directory).
     results: Path | None = None
     work: Path | None = None
     try:
@@ -335,7 +346,7 @@ def main(argv: list[str]) -> int:
                 if rep == 0:
                     table([r for r in rows if r.get("repeat") == 0], results)
             if "study" in parts:
-                cmd = [py, str(tools / "study.py"), "--repeat", str(args.repeat),
+                cmd = [*store.tool_command("study"), "--repeat", str(args.repeat),
                        "--round", str(rep + 1), "--scratch", str(work)]
                 if args.fio_clients:
                     cmd += ["--fio-clients", str(Path(args.fio_clients).resolve())]
@@ -351,7 +362,8 @@ def main(argv: list[str]) -> int:
         summ["complete"] = complete
         write_summary(results, summ)
         if "report" in parts:
-            r = run_part("report", [py, str(tools / "report.py"), "compare"], results)
+            r = run_part("report", [*store.tool_command("report"), "compare"],
+                         results)
             done.append(r)
             status |= r["status"] not in ("ok", "skipped")
             stop_if_interrupted(r)

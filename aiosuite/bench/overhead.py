@@ -124,7 +124,7 @@ def main(argv: list[str]) -> int:
         return 2
     for binary in ("aio-stress", "aio-bare"):
         if not (store.BUILD / binary).exists():
-            print(f"{PROG}: {store.BUILD / binary} is not built (run make)", file=sys.stderr)
+            print(f"{PROG}: {store.not_built(store.BUILD / binary)}", file=sys.stderr)
             return 1
     missing = probe().aio
     if missing:

@@ -44,7 +44,7 @@ from aiosuite.report.collect import FAILING, AIO_STRESS_SCHEMA, Point, read_json
 from aiosuite.report.compare import Comparison, Row
 from aiosuite.schemas import AioStressDoc, BadFile, Stage, printable
 
-PLOTS = store.TOP / "plots"
+PLOTS = store.PLOTS
 DEPTH_LABELS = ("depth", "qd", "iodepth", "queue_depth")
 BATCH_LABELS = ("batch", "batch_size", "iodepth_batch")
 MAX_SERIES = 14

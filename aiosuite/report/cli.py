@@ -81,7 +81,8 @@ def parser() -> Parser:
     ap.add_argument("command", nargs="?", default="compare", choices=("compare", "list"),
                     help="compare (default) or list")
     ap.add_argument("--results", metavar="DIR",
-                    help="the results store (default $AIO_SUITE_RESULTS or results/)")
+                    help="the results store (default $AIO_SUITE_RESULTS, else results/ in the "
+                         "checkout, or installed ~/.local/share/aio-suite/results)")
     ap.add_argument("--out", metavar="DIR", help="where the report goes (default <results>/report/)")
     ap.add_argument("--by", choices=("kernel", "run"),
                     help="columns: kernels (default) or single runs")

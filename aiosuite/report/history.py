@@ -468,7 +468,7 @@ def compare(args: argparse.Namespace, extra: list[str]) -> int:
                 "history: nothing to compare its runs with")
             continue
         out = out_root / f"history-{n}"
-        cmd = [sys.executable, str(store.TOP / "tools" / "report.py"),
+        cmd = [*store.tool_command("report"),
                "--results", str(root), "--out", str(out), "--by", "run",
                "--baseline", name(base), "--runs", _glob_quote(name(base))]
         for k in sorted(ks, key=lambda k: k[2]):

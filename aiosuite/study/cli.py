@@ -12,7 +12,9 @@ cross-checks the IOPS where the workload is device-bound, and draws its
 chart (plots/NAME.gp).  Results go to
 results/<host>/<kernel release>/<run id>/: NAME.json (aio-suite-scenario/1),
 the raw aio-stress, helper and fio JSON beside it, env.json and the charts.
-AIO_SUITE_RESULTS moves the results root.  Points that need root are
+--results DIR or AIO_SUITE_RESULTS moves the results root; installed (make
+install), it is ~/.local/share/aio-suite/results ($XDG_DATA_HOME), and the
+binaries, job files and templates are the installed ones (aiosuite/store.py).  Points that need root are
 recorded as skipped with the reason when run as another user, and so are
 those that need native AIO or io_uring on a kernel without them (probed
 once at the start, said in one line).  summary.json says "complete":
@@ -113,7 +115,13 @@ def main(argv: list[str]) -> int:
                          "(AIO_SUITE_RUN_DIR): how make bench puts its other measurements "
                          "between the rounds")
     ap.add_argument("--scratch", metavar="DIR",
-                    help="directory for scratch files (default: the checkout)")
+                    help="directory for scratch files (default: the checkout, or installed "
+                         "the user's data directory: ~/.local/share/aio-suite)")
+    ap.add_argument("--results", metavar="DIR",
+                    help="the results store: the run directory goes to "
+                         "DIR/<host>/<release>/<run id>/ (default: $AIO_SUITE_RESULTS, else "
+                         "results/ in the checkout, or installed "
+                         "~/.local/share/aio-suite/results)")
     ap.add_argument("--fio-clients", metavar="FILE",
                     default=os.environ.get("FIO_CLIENTS") or None,
                     help="run every fio part on the hosts of FILE (fio's host list: "
@@ -121,6 +129,12 @@ def main(argv: list[str]) -> int:
                          "fio's client mode; each host's results go to the store as that "
                          "host (default: $FIO_CLIENTS)")
     args = ap.parse_args(argv)
+    if args.results is not None:
+        if not args.results:
+            print(f"{PROG}: --results needs a directory, not ''", file=sys.stderr)
+            return 2
+        # For this process's store and the tools it runs.
+        os.environ["AIO_SUITE_RESULTS"] = os.path.abspath(args.results)
 
     names = args.names or ["all"]
     for n in names:
@@ -138,7 +152,7 @@ def main(argv: list[str]) -> int:
         print(f"{PROG}: --round {args.round} needs AIO_SUITE_RUN_DIR: the run directory "
               "whose scenarios it adds to", file=sys.stderr)
         return 2
-    parent = Path(args.scratch) if args.scratch else store.TOP
+    parent = Path(args.scratch) if args.scratch else store.default_scratch()
     why = scratch.parent_problem(parent)
     if why:
         print(f"{PROG}: scratch directory '{parent}' {why}", file=sys.stderr)
@@ -155,7 +169,7 @@ def main(argv: list[str]) -> int:
     missing = [p for p in (aio_stress, store.BUILD / "aio-exit", store.BUILD / "aio-plug",
                            store.BUILD / "aio-vcheck") if not p.exists()]
     if missing:
-        print(f"{PROG}: {missing[0]} is not built (run make)", file=sys.stderr)
+        print(f"{PROG}: {store.not_built(missing[0])}", file=sys.stderr)
         return 1
     if fleet is not None:
         why = fleet.check()

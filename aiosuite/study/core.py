@@ -24,7 +24,7 @@ from aiosuite.schemas import AioStressDoc, Stage
 from aiosuite.study import fiojob, plot
 from aiosuite.study.targets import Cleanup, Targets
 
-JOBS = store.TOP / "jobs"
+JOBS = store.JOBS
 CROSSCHECK_TOLERANCE = 0.10
 SKIP_STATUS = 77  # a program's answer for "cannot run here" (automake's)
 

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 from aiosuite import store
 
-PLOTS = store.TOP / "plots"
+PLOTS = store.PLOTS
 
 
 def mean(v: Sequence[float]) -> float:

@@ -135,7 +135,7 @@ class Targets:
 
     def __init__(self, cleanup: Cleanup, base: Path | None) -> None:
         self.cleanup = cleanup
-        parent = base if base else store.TOP
+        parent = base if base else store.default_scratch()
         self.scratch = scratch.make_dir(parent, ".scratch-study-", "study")
         sdir = self.scratch
         cleanup.push(f"scratch directory {sdir}", lambda: _remove(sdir))
