@@ -230,7 +230,7 @@ static int test_last_ref(struct tctx *t)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct lr_run run = {
 		.n = (int)(ncpu < 2 ? 4 : ncpu * 2),
-		.rounds = t_scaled(6, 300),
+		.rounds = t_scaled(4, 300),
 		.buf = (size_t)LR_IOS * LR_IOSIZE,
 		/* As in generic/323, one thread submits nothing. */
 		.idle_first = true,

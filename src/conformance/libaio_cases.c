@@ -212,7 +212,7 @@ static long eventfd_wait(struct tctx *t, int efd)
 
 static int test_eventfd_zero_timeout(struct tctx *t)
 {
-	unsigned int rounds = t_scaled(64, 1000), r, inflight = 0;
+	unsigned int rounds = t_scaled(32, 1000), r, inflight = 0;
 	struct iocb cb, *cbs[1] = { &cb };
 	struct timespec zero = { 0, 0 };
 	struct io_event ev;
