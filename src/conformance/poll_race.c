@@ -14,7 +14,8 @@
  * Per round, three threads on one pipe and one context: the first
  * submits a POLLIN poll on the empty pipe; the second splices a byte into
  * it (the mask-less wake-up); the third reads that byte (the drain) and
- * splices another (the refill).  When the second and third are done the
+ * splices another (the refill), at once or after a pause that varies from
+ * round to round.  When the second and third are done the
  * pipe holds a byte, so the poll must complete.  The verdict waits for it
  * for as long as the watchdog lets the test run, not for a guessed time:
  * a correct kernel completes it at once, the bug never does.
@@ -99,14 +100,29 @@ static void *waker(void *arg)
 	return NULL;
 }
 
+/*
+ * The drainer's pause between the drain and the refill in round n: none
+ * in every other round (as in 23.t), else 1 to 31 us, so that over the
+ * rounds the refill sweeps across the completion work's short window
+ * between its vfs_poll() and its return to the waitqueue.
+ */
+static uint64_t pause_ns(unsigned int n)
+{
+	if (n % 2 == 0)
+		return 0;
+	return (uint64_t)(((n * 2654435761u) >> 16) % 31 + 1) * 1000;
+}
+
 /* Thread 3: drains the pipe and refills it, watching the ring. */
 static void *drainer(void *arg)
 {
 	struct pgroup *g = arg;
+	unsigned int n;
+	uint64_t until;
 	char c;
 	int r;
 
-	for (;;) {
+	for (n = 0;; n++) {
 		pthread_barrier_wait(&g->bar);
 		if (__atomic_load_n(&g->stop, __ATOMIC_ACQUIRE))
 			break;
@@ -115,6 +131,9 @@ static void *drainer(void *arg)
 		} else {
 			bool pending = ring_tail(g->ctx) == g->tail0;
 
+			until = now_ns() + pause_ns(n);
+			while (now_ns() < until)
+				;
 			r = splice_byte(g);
 			if (r)
 				helper_failed(g, -r, "splice in the drainer");
