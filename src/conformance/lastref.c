@@ -147,6 +147,7 @@ static void *last_ref_thread(void *arg)
 /* A run of threads: how many, what each does, what it is called. */
 struct lr_run {
 	int n;
+	unsigned int nr; /* each context's */
 	unsigned int rounds;
 	size_t buf; /* each submitting thread's buffer */
 	bool idle_first; /* the first thread submits nothing */
@@ -156,16 +157,21 @@ struct lr_run {
 };
 
 /* Sum up what the threads saw: the test's verdict. */
-static int lr_verdict(struct tctx *t, struct lr_thread *lt, int n,
-		      const char *what)
+static int lr_verdict(struct tctx *t, struct lr_thread *lt,
+		      const struct lr_run *run)
 {
 	unsigned int rounds = 0, inflight = 0, ios = 0;
 	int ret = T_PASS, i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < run->n; i++) {
 		if (lt[i].err == EAGAIN &&
 		    !strncmp(lt[i].what, "io_setup", 8) &&
-		    t_aio_limit(t, LR_IOS)) {
+		    t_aio_limit(t, run->nr)) {
+			ret = T_SKIP;
+			goto out;
+		}
+		if (!strncmp(lt[i].what, "open", 4) &&
+		    t_fd_limit(t, lt[i].err)) {
 			ret = T_SKIP;
 			goto out;
 		}
@@ -177,7 +183,7 @@ static int lr_verdict(struct tctx *t, struct lr_thread *lt, int n,
 	}
 	t_diag(t,
 	       "%s: %u of %u io_destroy calls with reads in flight (%u reads)",
-	       what, inflight, rounds, ios);
+	       run->what, inflight, rounds, ios);
 	if (!inflight)
 		SKIP("every read had completed before io_destroy (%u rounds) "
 		     "on %s: nothing was in flight to wait for",
@@ -214,7 +220,7 @@ static int lr_run(struct tctx *t, const struct lr_run *run)
 	/* Threads waiting at a barrier for one never started: left to exit. */
 	CHECK(started == run->n, "pthread_create: %d of %d threads", started,
 	      run->n);
-	ret = lr_verdict(t, lt, run->n, run->what);
+	ret = lr_verdict(t, lt, run);
 out:
 	/* Not while a thread stuck at a barrier may still use them. */
 	if (lt && (!started || started == run->n)) {
@@ -230,6 +236,7 @@ static int test_last_ref(struct tctx *t)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct lr_run run = {
 		.n = (int)(ncpu < 2 ? 4 : ncpu * 2),
+		.nr = LR_IOS,
 		.rounds = t_scaled(4, 300),
 		.buf = (size_t)LR_IOS * LR_IOSIZE,
 		/* As in generic/323, one thread submits nothing. */
@@ -332,6 +339,7 @@ static int test_at_once(struct tctx *t)
 	/* 18.t: 100 threads of 1000 rounds (--long). */
 	struct lr_run run = {
 		.n = (int)t_scaled(MT_THREADS_DEFAULT, MT_THREADS_FULL),
+		.nr = 1,
 		.rounds = t_scaled(4, 1000),
 		.buf = MT_BLOCK,
 		.bar = &bar,
