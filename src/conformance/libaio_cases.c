@@ -191,10 +191,10 @@ CONFORM_TEST(test_mremap_pending, "ring.mremap_with_pending", 0, .ctx = 1,
  * (the least delay between its signal and the reap), then poll in slices,
  * for as long as the watchdog lets the test run.  The count, or -errno.
  */
-static long eventfd_wait(struct tctx *t, int efd)
+static long eventfd_wait(uint64_t end, int efd)
 {
 	struct pollfd pfd = { .fd = efd, .events = POLLIN };
-	uint64_t end = t_watchdog_end(t), count;
+	uint64_t count;
 	int spin;
 
 	for (spin = 0;; spin++) {
@@ -213,6 +213,7 @@ static long eventfd_wait(struct tctx *t, int efd)
 static int test_eventfd_zero_timeout(struct tctx *t)
 {
 	unsigned int rounds = t_scaled(32, 1000), r, inflight = 0;
+	uint64_t end = t_watchdog_end(t);
 	struct iocb cb, *cbs[1] = { &cb };
 	struct timespec zero = { 0, 0 };
 	struct io_event ev;
@@ -241,7 +242,7 @@ static int test_eventfd_zero_timeout(struct tctx *t)
 			      errno_name(errno));
 			late = true;
 			inflight++;
-			c = eventfd_wait(t, t->efd);
+			c = eventfd_wait(end, t->efd);
 		}
 		CHECK(c == 1, "round %u: eventfd count %ld%s%s, expected 1", r,
 		      c, c < 0 ? " " : "", c < 0 ? errno_name((int)-c) : "");
@@ -418,11 +419,10 @@ static long huge_check(const void *buf, size_t len)
 }
 
 /* One iocb, reaped within the watchdog's limit: res, or -errno. */
-static long one_io(struct tctx *t, int op, int fd, void *buf, size_t len,
-		   int64_t off)
+static long one_io(struct tctx *t, uint64_t end, int op, int fd, void *buf,
+		   size_t len, int64_t off)
 {
 	struct iocb cb, *cbs[1] = { &cb };
-	uint64_t end = t_watchdog_end(t);
 	struct io_event ev;
 	int r;
 
@@ -444,6 +444,7 @@ static long one_io(struct tctx *t, int op, int fd, void *buf, size_t len,
 static int test_huge(struct tctx *t)
 {
 	unsigned long room, mem = mem_available(), want, size;
+	uint64_t end = t_watchdog_end(t);
 	const char *fs = t->var ? t->var->fstype : "this filesystem";
 	char why[PATH_MAX + 64], *buf = NULL;
 	int ret = T_PASS, fd = -1;
@@ -479,12 +480,12 @@ static int test_huge(struct tctx *t)
 	buf = t_alloc(size);
 	CHECK(buf, "out of memory for %lu MiB", size >> 20);
 	huge_fill(buf, size);
-	r = one_io(t, IOCB_CMD_PWRITE, fd, buf, size, 0);
+	r = one_io(t, end, IOCB_CMD_PWRITE, fd, buf, size, 0);
 	CHECK(r == (long)size, "write of %lu bytes%s: %ld%s%s", size,
 	      direct ? " (O_DIRECT)" : "", r, r < 0 ? " " : "",
 	      r < 0 ? errno_name((int)-r) : "");
 	memset(buf, 0, size);
-	r = one_io(t, IOCB_CMD_PREAD, fd, buf, size, 0);
+	r = one_io(t, end, IOCB_CMD_PREAD, fd, buf, size, 0);
 	CHECK(r == (long)size, "read of %lu bytes%s: %ld%s%s", size,
 	      direct ? " (O_DIRECT)" : "", r, r < 0 ? " " : "",
 	      r < 0 ? errno_name((int)-r) : "");

@@ -55,9 +55,9 @@ unsigned int t_scaled(unsigned int default_n, unsigned int full_n);
 
 /*
  * When a test that waits for the kernel should give up and say why: the
- * watchdog's limit for this test, less a margin (now_ns() time).  A wait
- * bounded so is bounded by the watchdog, not by a guess of how long the
- * kernel may take.
+ * watchdog's limit for this test, less a margin (now_ns() time), counted
+ * from now: call it when the test starts.  A wait bounded so is bounded by
+ * the watchdog, not by a guess of how long the kernel may take.
  */
 uint64_t t_watchdog_end(struct tctx *t);
 

@@ -50,6 +50,7 @@ struct pgroup {
 	aio_context_t ctx;
 	int rd, wr, src;
 	unsigned int rounds, done;
+	uint64_t end; /* t_watchdog_end() at the test's start */
 	pthread_barrier_t bar;
 	pthread_t th[2];
 	int started;
@@ -152,9 +153,8 @@ static void *drainer(void *arg)
  * Wait for the round's poll for as long as the watchdog allows (less a
  * margin to say why): 1, 0 when it never came, or -errno.
  */
-static int wait_poll(struct tctx *t, aio_context_t ctx, struct io_event *ev)
+static int wait_poll(uint64_t end, aio_context_t ctx, struct io_event *ev)
 {
-	uint64_t end = t_watchdog_end(t);
 	int r;
 
 	do {
@@ -199,7 +199,7 @@ static void *poller(void *arg)
 			g->what = "the pipe was not readable after the refill";
 			break;
 		}
-		r = wait_poll(g->t, g->ctx, &ev);
+		r = wait_poll(g->end, g->ctx, &ev);
 		if (r <= 0) {
 			g->err = r ? -r : ETIMEDOUT;
 			g->what = r ? "io_getevents" : "missed";
@@ -227,6 +227,7 @@ static int group_start(struct tctx *t, struct pgroup *g, unsigned int rounds)
 	int p[2];
 
 	g->t = t;
+	g->end = t_watchdog_end(t);
 	g->rounds = rounds;
 	g->src = t->fd;
 	g->rd = g->wr = -1;
