@@ -7,9 +7,9 @@
  *    completions wait in it and a poll is in flight; the events are read
  *    at the new address, the poll's completion lands there, and after
  *    io_destroy the moved ring is unmapped.
- *  - notify.eventfd_then_zero_timeout (16.t): with the read or write
- *    still in flight at io_submit's return, the moment the eventfd counts
- *    its completion the event is reapable with a zero timeout.
+ *  - notify.eventfd_then_zero_timeout (16.t): with reads or writes still
+ *    in flight at io_submit's return, the moment the eventfd counts a
+ *    completion its event is reapable with a zero timeout.
  *  - data.mmap_shared_same_file (5.t): reads into and writes from a buffer
  *    mapped MAP_SHARED from the same file, the same page and another one,
  *    faulted in or not.
@@ -184,6 +184,7 @@ CONFORM_TEST(test_mremap_pending, "ring.mremap_with_pending", 0, .ctx = 1,
 
 #define EF_IOSIZE (64 << 10)
 #define EF_BLOCKS 64
+#define EF_BATCH 4
 #define EF_SEED 43
 
 /*
@@ -210,69 +211,117 @@ static long eventfd_wait(uint64_t end, int efd)
 	}
 }
 
-static int test_eventfd_zero_timeout(struct tctx *t)
+/*
+ * One round: EF_BATCH reads or writes at once, each counted by the
+ * eventfd.  Whenever the eventfd's count has grown, io_getevents with a
+ * zero timeout returns at least the completions it counted and were not
+ * reaped yet.  Several completions at once contend for the ring's lock:
+ * the time between a signal sent too early and the event's store grows.
+ */
+static int eventfd_round(struct tctx *t, unsigned int r, uint64_t end,
+			 bool *late)
 {
-	unsigned int rounds = t_scaled(32, 1000), r, inflight = 0;
-	uint64_t end = t_watchdog_end(t);
-	struct iocb cb, *cbs[1] = { &cb };
+	struct io_event ev[EF_BATCH];
+	struct iocb cb[EF_BATCH], *cbs[EF_BATCH];
 	struct timespec zero = { 0, 0 };
-	struct io_event ev;
+	unsigned int signalled = 0, reaped = 0, k;
+	bool wr = r % 2 == 1;
 	int ret = T_PASS, n;
 	uint64_t count;
 	long c, bad;
 
-	for (r = 0; r < rounds; r++) {
-		uint64_t off = (uint64_t)(r % EF_BLOCKS) * EF_IOSIZE;
-		bool wr = r % 2 == 1, late = false;
+	for (k = 0; k < EF_BATCH; k++) {
+		uint64_t off =
+			(uint64_t)((r * EF_BATCH + k) % EF_BLOCKS) * EF_IOSIZE;
+		char *buf = t->buf + (size_t)k * EF_IOSIZE;
 
 		/* Writes put back what is there: reads always check it. */
 		if (wr)
-			pat_fill(t->buf, EF_IOSIZE, off, EF_SEED);
+			pat_fill(buf, EF_IOSIZE, off, EF_SEED);
 		else
-			memset(t->buf, 0, EF_IOSIZE);
-		prep_rw(&cb, wr ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD, t->fd,
-			t->buf, EF_IOSIZE, (int64_t)off);
-		cb.aio_flags = IOCB_FLAG_RESFD;
-		cb.aio_resfd = (uint32_t)t->efd;
-		CHECK_RET(sys_io_submit(t->ctx, 1, cbs), 1);
-		if (read(t->efd, &count, sizeof(count)) == sizeof(count)) {
-			c = (long)count;
-		} else {
-			CHECK(errno == EAGAIN, "read the eventfd: %s",
-			      errno_name(errno));
-			late = true;
-			inflight++;
-			c = eventfd_wait(end, t->efd);
-		}
-		CHECK(c == 1, "round %u: eventfd count %ld%s%s, expected 1", r,
-		      c, c < 0 ? " " : "", c < 0 ? errno_name((int)-c) : "");
-		n = sys_io_getevents(t->ctx, 0, 1, &ev, &zero);
-		CHECK(n == 1,
-		      "round %u: the eventfd counted the %s's completion%s, "
-		      "but io_getevents with a zero timeout returned %d %s: "
-		      "signalled before the event was in the ring",
-		      r, wr ? "write" : "read",
-		      late ? " after io_submit returned" : "", n,
-		      n < 0 ? errno_name(errno) : "events");
-		CHECK_RES(ev, EF_IOSIZE);
-		if (!wr) {
-			bad = pat_check(t->buf, EF_IOSIZE, off, EF_SEED);
-			CHECK(bad < 0, "round %u: read wrong at byte %ld", r,
-			      bad);
-		}
+			memset(buf, 0, EF_IOSIZE);
+		prep_rw(&cb[k], wr ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD, t->fd,
+			buf, EF_IOSIZE, (int64_t)off);
+		cb[k].aio_flags = IOCB_FLAG_RESFD;
+		cb[k].aio_resfd = (uint32_t)t->efd;
+		cb[k].aio_data = off;
+		cbs[k] = &cb[k];
 	}
-	t_diag(t, "%u of %u reads and writes in flight when io_submit returned",
-	       inflight, rounds);
+	CHECK_RET(sys_io_submit(t->ctx, EF_BATCH, cbs), EF_BATCH);
+	if (read(t->efd, &count, sizeof(count)) == sizeof(count))
+		signalled = (unsigned int)count;
+	else
+		CHECK(errno == EAGAIN, "read the eventfd: %s",
+		      errno_name(errno));
+	*late = signalled < EF_BATCH;
+	while (reaped < EF_BATCH || signalled < EF_BATCH) {
+		if (signalled > reaped) {
+			n = sys_io_getevents(t->ctx, 0, EF_BATCH - reaped,
+					     ev + reaped, &zero);
+			CHECK(n >= 0 && (unsigned int)n >= signalled - reaped,
+			      "round %u: the eventfd had counted %u %s "
+			      "completions, %u of them reaped, but io_getevents "
+			      "with a zero timeout returned %d %s: signalled "
+			      "before the event was in the ring",
+			      r, signalled, wr ? "write" : "read", reaped, n,
+			      n < 0 ? errno_name(errno) : "events");
+			reaped += (unsigned int)n;
+			continue;
+		}
+		c = eventfd_wait(end, t->efd);
+		CHECK(c > 0, "round %u: waiting for the eventfd: %s", r,
+		      c ? errno_name((int)-c) : "count 0");
+		signalled += (unsigned int)c;
+		CHECK(signalled <= EF_BATCH,
+		      "round %u: the eventfd counted %u completions of %d", r,
+		      signalled, EF_BATCH);
+	}
+	for (k = 0; k < EF_BATCH; k++) {
+		const struct iocb *done =
+			(const struct iocb *)(uintptr_t)ev[k].obj;
+
+		CHECK(done >= cb && done < cb + EF_BATCH,
+		      "round %u: event of an unknown iocb", r);
+		CHECK_RES(ev[k], EF_IOSIZE);
+		if (wr)
+			continue;
+		bad = pat_check((const char *)(uintptr_t)done->aio_buf,
+				EF_IOSIZE, ev[k].data, EF_SEED);
+		CHECK(bad < 0, "round %u: read at %llu wrong at byte %ld", r,
+		      (unsigned long long)ev[k].data, bad);
+	}
+out:
+	return ret;
+}
+
+static int test_eventfd_zero_timeout(struct tctx *t)
+{
+	unsigned int rounds = t_scaled(32, 1000), r, inflight = 0;
+	uint64_t end = t_watchdog_end(t);
+	int ret = T_PASS;
+	bool late;
+
+	for (r = 0; r < rounds; r++) {
+		ret = eventfd_round(t, r, end, &late);
+		if (ret != T_PASS)
+			goto out;
+		inflight += late;
+	}
+	t_diag(t,
+	       "%u of %u batches of %d reads or writes not all complete when "
+	       "io_submit returned",
+	       inflight, rounds, EF_BATCH);
 	if (!inflight)
 		SKIP("every read and write had completed when io_submit "
-		     "returned (%u rounds) on %s: the eventfd never fired "
+		     "returned (%u batches) on %s: the eventfd never fired "
 		     "later",
 		     rounds, t->var ? t->var->fstype : "this filesystem");
 out:
 	return ret;
 }
 CONFORM_TEST(test_eventfd_zero_timeout, "notify.eventfd_then_zero_timeout",
-	     T_FILE, .ctx = 8, .buf = EF_IOSIZE, .eventfd = T_EFD_NONBLOCK,
+	     T_FILE, .ctx = 8, .buf = EF_BATCH * EF_IOSIZE,
+	     .eventfd = T_EFD_NONBLOCK,
 	     .file = T_PATTERN_FILE("data", EF_BLOCKS *EF_IOSIZE, EF_SEED,
 				    O_RDWR, .direct = T_DIRECT_IF_OK,
 				    .cold = true))
