@@ -5,8 +5,10 @@
  * execs with I/O in flight (including more iocbs than the ring holds, the
  * path where 3.2 hung: "aio: wake up waiters when freeing unused kiocbs",
  * 880641bb9da2, after kiocb batching, 080d676de095) must be reaped; each
- * such grandchild has its own watchdog here, besides the harness's.  After
- * fork the child cannot use the parent's context (EINVAL) and the parent's
+ * such grandchild has its own watchdog here, besides the harness's; once
+ * it is reaped, /proc/sys/fs/aio-nr is back to what it was before it made
+ * its context (judged in spite of other processes: peers.h).  After fork
+ * the child cannot use the parent's context (EINVAL) and the parent's
  * context is unaffected.
  */
 #include <errno.h>
@@ -20,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "peers.h"
 
 #define GRANDCHILD_MS 15000
 #define NREAD 64
@@ -81,10 +83,38 @@ static void *submitter(void *arg)
 	return NULL;
 }
 
-/* The context the grandchild makes. */
+/*
+ * The context the grandchild makes.  Primes no other test asks for, so
+ * that a context the exit did not give back shows in aio-nr as exactly
+ * this much; the rings are the sizes of 16 and 256 (127 and 639 events).
+ */
 static unsigned int ring_nr(const struct inflight *in)
 {
-	return in->overfill ? 16 : 256;
+	return in->overfill ? 19 : 263;
+}
+
+/* The grandchild is reaped: its context's share of aio-nr is back. */
+static int aio_nr_returned(struct tctx *t, const struct inflight *in, long base)
+{
+	long last = base;
+
+	switch (aio_nr_settle(base, ring_nr(in), 200, &last)) {
+	case AIO_NR_CLEAN:
+		return T_PASS;
+	case AIO_NR_LEAKED:
+		return t_fail(t, __FILE__, __LINE__,
+			      "aio-nr rested at %ld after the child was "
+			      "reaped, %u above its %ld before: exactly the "
+			      "child's context, not given back at its exit",
+			      base + ring_nr(in), ring_nr(in), base);
+	case AIO_NR_UNSURE:
+		break;
+	}
+	t_diag(t,
+	       "aio-nr %ld before the child, %ld after: other processes "
+	       "moved it; not judged",
+	       base, last);
+	return T_PASS;
 }
 
 /* The grandchild's io_setup failed with EAGAIN: a skip when the limit says
@@ -138,11 +168,13 @@ static int exit_inflight(struct tctx *t, enum how how, bool overfill)
 			       .fd = t->fd,
 			       .pipe_rd = t->pipe[0] };
 	int ret = T_PASS, ready[2] = { -1, -1 }, status;
+	long base = -1;
 	pid_t pid;
 	char c;
 
 	CHECK_FDS(!pipe(ready), "pipe: %s", errno_name(errno));
 	in.ready_wr = ready[1];
+	CHECK(!read_proc_long(AIO_NR_PATH, &base), "read %s", AIO_NR_PATH);
 	pid = fork();
 	CHECK(pid >= 0, "fork: %s", errno_name(errno));
 	if (pid == 0)
@@ -182,6 +214,7 @@ static int exit_inflight(struct tctx *t, enum how how, bool overfill)
 	else
 		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "child status 0x%x (setup or submit failed)", status);
+	ret = aio_nr_returned(t, &in, base);
 out:
 	return ret;
 }
