@@ -370,6 +370,7 @@ def unpack(tree: Tree, tarball: Path) -> None:
         raise MutantsError(f"cannot unpack {tarball}: {r.stderr.strip()[-200:]}")
     for old in (tree.src, tree.pristine, tree.base / "build"):
         shutil.rmtree(old, ignore_errors=True)
+    tmp.chmod(0o755)  # mkdtemp's 0700
     tmp.rename(tree.src)
     tree.record()
     stamp.write_text(ident + "\n")
@@ -539,6 +540,20 @@ class Guest:
         self.work = work
         self.conform_args = conform_args
         self.proc: subprocess.Popen[bytes] | None = None
+        self.suite = work / "build"
+
+    def snapshot(self, build: Path) -> dict[str, str]:
+        """Copy the suite's programs: every guest of the run gets the same
+        ones, whatever `make` does meanwhile.  Their sha256 by name."""
+        self.suite.mkdir(parents=True, exist_ok=True)
+        out = {}
+        for p in sorted(build.glob("aio-*")):
+            if p.is_file() and os.access(p, os.X_OK):
+                shutil.copy2(p, self.suite / p.name)
+                out[p.name] = sha256_file(self.suite / p.name)
+        if "aio-conform" not in out:
+            raise MutantsError(f"{build / 'aio-conform'} is not built (make)")
+        return out
 
     def run(self, bzimage: Path, dest: Path,
             conform_args: str | None = None) -> GuestRun:
@@ -554,7 +569,8 @@ class Guest:
                "--append", GUEST_APPEND, "--summary", str(summary)]
         if conform_args:
             cmd += ["--conform-args", conform_args]
-        env = {**os.environ, "AIO_SUITE_RESULTS": str(store_dir)}
+        env = {**os.environ, "AIO_SUITE_RESULTS": str(store_dir),
+               "BUILD": str(self.suite)}
         env.pop("AIO_SUITE_RUN_DIR", None)
         start = time.monotonic()
         with (store_dir / "kernels.log").open("wb") as log:
@@ -788,6 +804,12 @@ def merge_earlier(path: Path, mutants: list[Mutant],
 # ------------------------------------------------------------------ main
 
 
+def git_describe() -> str:
+    r = subprocess.run(["git", "-C", str(TOP), "describe", "--always",
+                        "--dirty"], capture_output=True, text=True)
+    return r.stdout.strip()
+
+
 class Lock:
     """One run at a time on the cached tree."""
 
@@ -945,6 +967,8 @@ class Run:
     def _main(self, mutants: list[Mutant]) -> int:
         a = self.args
         start = time.monotonic()
+        programs = self.guest.snapshot(
+            Path(os.environ.get("BUILD", TOP / "build")))
         self.prepare()
         clean_s, meta = self.build_clean()
         if a.prepare:
@@ -961,6 +985,7 @@ class Run:
             "source": {"package": SOURCE_PKG,
                        "tarball": str(source_tarball(self.cache))},
             "config_fragment": str(CONFIG_FRAGMENT.relative_to(TOP)),
+            "suite": {"commit": git_describe(), "sha256": programs},
             "accelerator": "", "emulated": True,
             "jobs": a.jobs, "guest_timeout_s": a.timeout,
             "confirm": a.confirm, "conform_args": a.conform_args,
