@@ -74,8 +74,15 @@ CONFIG_FRAGMENT = MUTANTS_DIR / "kernel.config"
 # The kernel build's own needs (the compiler and make are the suite's).
 BUILD_DEPS = ["flex", "bison", "bc", "libelf-dev", "libssl-dev"]
 # Built-in brd gets its size from the command line (1 GiB, allocated on
-# write): ext4 for the scratch directory and aio-ioerr's device.
-GUEST_APPEND = "brd.rd_nr=4 brd.rd_size=1048576"
+# write): ext4 for the scratch directory and aio-ioerr's device.  An oops
+# or a WARN panics the guest (and panic=-1 ends qemu): the mutant is
+# killed there and then, rather than test after test running into its
+# watchdog on a broken kernel.
+GUEST_APPEND = "brd.rd_nr=4 brd.rd_size=1048576 oops=panic panic_on_warn=1"
+# What the kernel says when it is broken (the first such console line
+# names the kill).
+KERNEL_BAD = re.compile(r"BUG:|WARNING:|Oops|general protection|"
+                        r"Kernel panic|RCU stall|soft lockup|hung_task")
 # A test's result that kills a mutant (aio-conform's and aio-ioerr's words).
 KILLING = {"fail", "timeout", "crash", "stuck"}
 INTERRUPTING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -489,6 +496,7 @@ class GuestRun:
     why: dict[str, str] = field(default_factory=dict)    # name -> reason
     incomplete: str = ""   # aio-conform did not finish: why
     dmesg: str = ""        # the first bad line of the guest's dmesg
+    console: str = ""      # the first bad line of its console
     accel: str = ""
 
 
@@ -604,6 +612,10 @@ class Guest:
             console = (dest / "console.log").read_text(errors="replace") \
                 if (dest / "console.log").is_file() else ""
             g.reached_init = "aio-guest: kernel" in console
+            bad = [ln.strip() for ln in console.splitlines()
+                   if KERNEL_BAD.search(ln)]
+            g.console = re.sub(r"^\[[ 0-9.]+\] ", "", bad[0])[:200] \
+                if bad else ""
             guest_results(dest, g)
         shutil.rmtree(store_dir, ignore_errors=True)
         return g
@@ -696,7 +708,7 @@ def classify(r: Result, base: GuestRun, g: GuestRun) -> None:
             r.reason = f"does not boot: {g.status}: {g.reason}"[:300]
             return
         r.status = "killed"
-        r.killed_by = [f"kernel: {g.status}: {g.reason}"[:300]]
+        r.killed_by = [f"kernel: {g.status}: {g.console or g.reason}"[:300]]
         return
     k = killers(base, g)
     r.newly_skipped = newly_skipped(base, g)
