@@ -74,15 +74,17 @@ CONFIG_FRAGMENT = MUTANTS_DIR / "kernel.config"
 # The kernel build's own needs (the compiler and make are the suite's).
 BUILD_DEPS = ["flex", "bison", "bc", "libelf-dev", "libssl-dev"]
 # Built-in brd gets its size from the command line (1 GiB, allocated on
-# write): ext4 for the scratch directory and aio-ioerr's device.  An oops
-# or a WARN panics the guest (and panic=-1 ends qemu): the mutant is
-# killed there and then, rather than test after test running into its
-# watchdog on a broken kernel.
-GUEST_APPEND = "brd.rd_nr=4 brd.rd_size=1048576 oops=panic panic_on_warn=1"
+# write): ext4 for the scratch directory and aio-ioerr's device.  An oops,
+# a WARN or an RCU stall (a CPU looping in the kernel for 21 s) panics the
+# guest, and panic=-1 ends qemu: the mutant is killed there and then,
+# rather than test after test running into its watchdog on a broken kernel.
+GUEST_APPEND = ("brd.rd_nr=4 brd.rd_size=1048576 oops=panic panic_on_warn=1 "
+                "sysctl.kernel.panic_on_rcu_stall=1")
 # What the kernel says when it is broken (the first such console line
 # names the kill).
 KERNEL_BAD = re.compile(r"BUG:|WARNING:|Oops|general protection|"
-                        r"Kernel panic|RCU stall|soft lockup|hung_task")
+                        r"Kernel panic|detected stalls|soft lockup|"
+                        r"hung_task")
 # A test's result that kills a mutant (aio-conform's and aio-ioerr's words).
 KILLING = {"fail", "timeout", "crash", "stuck"}
 INTERRUPTING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
