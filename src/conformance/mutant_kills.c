@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Description: tests written for the kernel mutants that survived the rest
+ * of the suite (ci/mutants/, make mutants).  Each names the mutant it
+ * kills; each checks a promise of the ABI, not the mutant's code:
+ *
+ *   submit.failed_iocbs_return_slots (022-failed-submit-leaks-slot): an
+ *       iocb that io_submit rejects gives its ring slot back, so a
+ *       context takes a valid iocb after more rejected ones than its
+ *       ring has slots
+ *   setup.ctx_id_is_the_ring (030-lookup-trusts-id): a context is named
+ *       by its ring's address alone: another user address whose first
+ *       word is the ring's id is not a context (EINVAL)
+ *   setup.nr_in_flight_from_every_cpu (004-ring-not-doubled): io_setup(nr)
+ *       takes nr requests in flight when two CPUs take turns submitting
+ *   submit.ring_never_overwritten (003-ring-overcommitted): a context
+ *       filled until EAGAIN, half reaped, filled again, round after round,
+ *       gives back every event it accepted
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static int test_failed_iocbs_return_slots(struct tctx *t)
+{
+	const struct aio_ring_hdr *ring;
+	struct iocb bad, good, *cbs[1];
+	aio_context_t ctx = 0;
+	char buf[64];
+	int ret = T_PASS, zfd = -1;
+	unsigned int i, n;
+
+	if (t_setup(t, 1, &ctx))
+		return T_FAIL;
+	ring = aio_ring_of(ctx);
+	CHECK(ring->magic == AIO_RING_MAGIC, "ring magic %#x", ring->magic);
+	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	CHECK_FDS(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
+	/* A descriptor that is not open: EBADF once the slot is taken. */
+	prep_rw(&bad, IOCB_CMD_PREAD, 1000000, buf, sizeof(buf), 0);
+	cbs[0] = &bad;
+	n = 2 * ring->nr + 16;
+	for (i = 0; i < n; i++) {
+		errno = 0;
+		if (sys_io_submit(ctx, 1, cbs) != -1 || errno != EBADF)
+			FAIL("rejected iocb %u of %u (ring of %u): expected "
+			     "EBADF, got %s",
+			     i + 1, n, ring->nr, errno_name(errno));
+	}
+	prep_rw(&good, IOCB_CMD_PREAD, zfd, buf, sizeof(buf), 0);
+	CHECK_RET(t_result(ctx, &good), (long)sizeof(buf));
+out:
+	if (zfd >= 0)
+		close(zfd);
+	if (ctx)
+		sys_io_destroy(ctx);
+	return ret;
+}
+CONFORM_TEST(test_failed_iocbs_return_slots, "submit.failed_iocbs_return_slots",
+	     0)
+
+static int test_ctx_id_is_the_ring(struct tctx *t)
+{
+	const struct aio_ring_hdr *ring;
+	struct timespec ts = { 0, 0 };
+	struct aio_ring_hdr *fake = NULL;
+	struct io_event ev[1];
+	aio_context_t ctx = 0;
+	int ret = T_PASS;
+
+	if (t_setup(t, 1, &ctx))
+		return T_FAIL;
+	fake = t_alloc(4096);
+	CHECK(fake, "no memory");
+	ring = aio_ring_of(ctx);
+	memcpy(fake, ring, sizeof(*fake));
+	CHECK_RET(sys_io_getevents(ctx, 0, 1, ev, &ts), 0);
+	CHECK_ERR(sys_io_getevents((aio_context_t)(uintptr_t)fake, 0, 1, ev,
+				   &ts),
+		  EINVAL);
+	CHECK_ERR(sys_io_submit((aio_context_t)(uintptr_t)fake, 0, NULL),
+		  EINVAL);
+	/* and the real one is still there */
+	CHECK_RET(sys_io_getevents(ctx, 0, 1, ev, &ts), 0);
+out:
+	if (ctx)
+		sys_io_destroy(ctx);
+	free(fake);
+	return ret;
+}
+CONFORM_TEST(test_ctx_id_is_the_ring, "setup.ctx_id_is_the_ring", 0)
+
+/*
+ * io_setup(nr) promises nr requests in flight, whichever CPUs submit them.
+ * The kernel hands ring slots to each CPU in batches; it makes the ring
+ * twice as big as asked so that slots cached on one CPU cannot starve
+ * another.  nr = 125 fills exactly one page of ring when not doubled.
+ */
+#define SPREAD_NR 125
+
+static int test_nr_in_flight_from_every_cpu(struct tctx *t)
+{
+	static struct iocb cb[SPREAD_NR];
+	int ret = T_PASS, p[2] = { -1, -1 }, cpus[2], n = 0, i;
+	cpu_set_t allowed, one;
+	aio_context_t ctx = 0;
+	struct iocb *cbs[1];
+
+	CHECK(!sched_getaffinity(0, sizeof(allowed), &allowed),
+	      "sched_getaffinity: %s", errno_name(errno));
+	for (i = 0; i < CPU_SETSIZE && n < 2; i++)
+		if (CPU_ISSET(i, &allowed))
+			cpus[n++] = i;
+	if (n < 2)
+		SKIP("needs two CPUs to submit from (%d allowed)", n);
+	if (t_setup(t, SPREAD_NR, &ctx))
+		return T_FAIL;
+	CHECK_FDS(!pipe2(p, O_CLOEXEC), "pipe: %s", errno_name(errno));
+	for (i = 0; i < SPREAD_NR; i++) {
+		CPU_ZERO(&one);
+		CPU_SET(cpus[i % 2], &one);
+		CHECK(!sched_setaffinity(0, sizeof(one), &one),
+		      "sched_setaffinity(CPU %d): %s", cpus[i % 2],
+		      errno_name(errno));
+		/* polls that wait: nothing completes, every slot stays taken */
+		prep_poll(&cb[i], p[0], POLLIN);
+		cbs[0] = &cb[i];
+		errno = 0;
+		if (sys_io_submit(ctx, 1, cbs) != 1)
+			FAIL("iocb %d of io_setup(%d), from CPU %d: %s", i + 1,
+			     SPREAD_NR, cpus[i % 2], errno_name(errno));
+	}
+out:
+	sched_setaffinity(0, sizeof(allowed), &allowed);
+	if (ctx)
+		sys_io_destroy(ctx);
+	t_close_pipe(p);
+	return ret;
+}
+CONFORM_TEST(test_nr_in_flight_from_every_cpu,
+	     "setup.nr_in_flight_from_every_cpu", 0)
+
+static int test_ring_never_overwritten(struct tctx *t)
+{
+	struct timespec zero = { 0, 0 };
+	struct io_event *ev = NULL;
+	struct iocb cb, *cbs[1] = { &cb };
+	int ret = T_PASS, zfd = -1, round, limit;
+	long outstanding = 0, half, r;
+	aio_context_t ctx = 0;
+	char buf[64];
+
+	if (t_setup(t, 1, &ctx))
+		return T_FAIL;
+	limit = 4 * (int)aio_ring_of(ctx)->nr;
+	ev = calloc((size_t)limit, sizeof(*ev));
+	CHECK(ev, "out of memory");
+	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	CHECK_FDS(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
+	for (round = 0; round < 8; round++) {
+		/* reads of /dev/zero complete in io_submit: into the ring */
+		for (;;) {
+			prep_rw(&cb, IOCB_CMD_PREAD, zfd, buf, sizeof(buf), 0);
+			errno = 0;
+			if (sys_io_submit(ctx, 1, cbs) != 1)
+				break;
+			outstanding++;
+			CHECK(outstanding < limit,
+			      "%ld events unreaped in a ring of %u and no EAGAIN",
+			      outstanding, aio_ring_of(ctx)->nr);
+		}
+		CHECK(errno == EAGAIN, "io_submit: expected EAGAIN, got %s",
+		      errno_name(errno));
+		half = (outstanding + 1) / 2;
+		r = sys_io_getevents(ctx, half, half, ev, &zero);
+		CHECK(r == half,
+		      "round %d: reaped %ld of the %ld accepted (ring of %u): %s",
+		      round, r, outstanding, aio_ring_of(ctx)->nr,
+		      r < 0 ? errno_name(errno) : "events lost");
+		outstanding -= half;
+	}
+	r = sys_io_getevents(ctx, 0, limit, ev, &zero);
+	CHECK(r == outstanding, "reaped %ld of the %ld left", r, outstanding);
+out:
+	if (zfd >= 0)
+		close(zfd);
+	if (ctx)
+		sys_io_destroy(ctx);
+	free(ev);
+	return ret;
+}
+CONFORM_TEST(test_ring_never_overwritten, "submit.ring_never_overwritten", 0)
