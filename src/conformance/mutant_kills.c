@@ -16,13 +16,21 @@
  *   submit.ring_never_overwritten (003-ring-overcommitted): a context
  *       filled until EAGAIN, half reaped, filled again, round after round,
  *       gives back every event it accepted
+ *   notify.resfd_wakes_a_blocked_reader (033-eventfd-no-wakeup): a
+ *       completion signals its eventfd so that a reader already asleep in
+ *       read() on it wakes (on a kernel that does not, the test's
+ *       watchdog ends it)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -196,3 +204,83 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_ring_never_overwritten, "submit.ring_never_overwritten", 0)
+
+struct waker {
+	pid_t tid; /* the thread that reads the eventfd */
+	int wfd; /* the pipe's write end */
+};
+
+/* Whether thread tid of this process is asleep (state S). */
+static bool asleep(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/* Write the pipe once the reader sleeps: its wake-up is the eventfd's. */
+static void *wake_when_asleep(void *arg)
+{
+	struct waker *w = arg;
+
+	while (!asleep(w->tid))
+		usleep(1000);
+	if (write(w->wfd, "x", 1) != 1)
+		return (void *)1;
+	return NULL;
+}
+
+static int test_resfd_wakes_reader(struct tctx *t)
+{
+	int ret = T_PASS, p[2] = { -1, -1 }, efd = -1;
+	struct iocb cb, *cbs[1] = { &cb };
+	aio_context_t ctx = 0;
+	uint64_t count = 0;
+	struct io_event ev;
+	struct waker w;
+	pthread_t th;
+	bool joined = true;
+
+	if (t_setup(t, 8, &ctx))
+		return T_FAIL;
+	efd = eventfd(0, EFD_CLOEXEC); /* blocking reads */
+	CHECK_FDS(efd >= 0, "eventfd: %s", errno_name(errno));
+	CHECK_FDS(!pipe2(p, O_CLOEXEC), "pipe: %s", errno_name(errno));
+	prep_poll(&cb, p[0], POLLIN);
+	cb.aio_flags = IOCB_FLAG_RESFD;
+	cb.aio_resfd = (uint32_t)efd;
+	CHECK_RET(sys_io_submit(ctx, 1, cbs), 1);
+	w.tid = (pid_t)syscall(SYS_gettid);
+	w.wfd = p[1];
+	CHECK(!pthread_create(&th, NULL, wake_when_asleep, &w),
+	      "pthread_create");
+	joined = false;
+	CHECK(read(efd, &count, sizeof(count)) == sizeof(count),
+	      "read eventfd: %s", errno_name(errno));
+	CHECK(count == 1, "eventfd count %llu, expected 1",
+	      (unsigned long long)count);
+	CHECK_RET(t_reap(ctx, 1, &ev), 1);
+	CHECK(ev.res & POLLIN, "poll res 0x%llx", (unsigned long long)ev.res);
+out:
+	if (!joined)
+		pthread_join(th, NULL);
+	if (ctx)
+		sys_io_destroy(ctx);
+	if (efd >= 0)
+		close(efd);
+	t_close_pipe(p);
+	return ret;
+}
+CONFORM_TEST(test_resfd_wakes_reader, "notify.resfd_wakes_a_blocked_reader", 0)
