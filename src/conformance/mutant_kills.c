@@ -20,6 +20,11 @@
  *       completion signals its eventfd so that a reader already asleep in
  *       read() on it wakes (on a kernel that does not, the test's
  *       watchdog ends it)
+ *   data.bdev_direct_misaligned (035-bdev-unaligned-accepted): O_DIRECT on
+ *       the block device under the variant (a node made in the test's
+ *       directory; reads only) at an offset that is not a multiple of its
+ *       logical block is EINVAL (a misaligned buffer may be taken: newer
+ *       kernels accept what the device's DMA can do)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,8 +34,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -284,3 +293,51 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_resfd_wakes_reader, "notify.resfd_wakes_a_blocked_reader", 0)
+
+static int test_bdev_misaligned(struct tctx *t)
+{
+	struct iocb cb;
+	aio_context_t ctx = 0;
+	int ret = T_PASS, fd = -1, lbs = 0;
+	char *buf = NULL;
+	struct stat st;
+	long r;
+
+	if (!is_root())
+		SKIP("opening a block device needs root");
+	CHECK(!stat(".", &st), "stat: %s", errno_name(errno));
+	if (!major(st.st_dev))
+		SKIP("%s is not on a block device of its own",
+		     t->var ? t->var->name : "the directory");
+	CHECK(!mknod("bdev", S_IFBLK | 0600, st.st_dev), "mknod %u:%u: %s",
+	      major(st.st_dev), minor(st.st_dev), errno_name(errno));
+	fd = open("bdev", O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0 && (errno == EACCES || errno == EPERM))
+		SKIP("the block device %u:%u does not open here (nodev, or a "
+		     "policy): %s",
+		     major(st.st_dev), minor(st.st_dev), errno_name(errno));
+	CHECK_FDS(fd >= 0, "open the block device %u:%u: %s", major(st.st_dev),
+		  minor(st.st_dev), errno_name(errno));
+	CHECK(!ioctl(fd, BLKSSZGET, &lbs) && lbs > 0, "BLKSSZGET: %s",
+	      errno_name(errno));
+	buf = t_alloc(8192);
+	CHECK(buf, "out of memory");
+	if (t_setup(t, 4, &ctx))
+		return T_FAIL;
+	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, (size_t)lbs, 0);
+	CHECK_RET(t_result(ctx, &cb), lbs);
+	prep_rw(&cb, IOCB_CMD_PREAD, fd, buf, (size_t)lbs, 1);
+	r = t_result(ctx, &cb);
+	CHECK(r == -EINVAL,
+	      "read of %d at offset 1: expected EINVAL, got %ld%s%s", lbs, r,
+	      r < 0 ? " " : "", r < 0 ? errno_name((int)-r) : "");
+out:
+	if (ctx)
+		sys_io_destroy(ctx);
+	if (fd >= 0)
+		close(fd);
+	unlink("bdev");
+	free(buf);
+	return ret;
+}
+CONFORM_TEST(test_bdev_misaligned, "data.bdev_direct_misaligned", T_FILE)
