@@ -25,6 +25,11 @@
  *       directory; reads only) at an offset that is not a multiple of its
  *       logical block is EINVAL (a misaligned buffer may be taken: newer
  *       kernels accept what the device's DMA can do)
+ *   notify.poll_hup_unasked (028-poll-no-hup): a poll for POLLIN alone on a
+ *       pipe completes with POLLHUP when the write end closes
+ *   reap.timeout_is_waited (014-getevents-timeout-as-zero): io_getevents
+ *       with a timeout and nothing to reap returns no sooner than the
+ *       timeout (a lower bound: a slow machine only waits longer)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +47,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "harness.h"
 
 static int test_failed_iocbs_return_slots(struct tctx *t)
@@ -341,3 +347,60 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_bdev_misaligned, "data.bdev_direct_misaligned", T_FILE)
+
+static int test_poll_hup_unasked(struct tctx *t)
+{
+	int ret = T_PASS, p[2] = { -1, -1 };
+	aio_context_t ctx = 0;
+	struct io_event ev;
+	struct iocb cb;
+
+	if (t_setup(t, 8, &ctx))
+		return T_FAIL;
+	ret = t_pipe_poll(t, ctx, p, &cb); /* POLLIN only */
+	if (ret)
+		goto out;
+	close(p[1]);
+	p[1] = -1;
+	CHECK_RET(t_reap(ctx, 1, &ev), 1);
+	CHECK(ev.res & POLLHUP, "poll res 0x%llx: no POLLHUP",
+	      (unsigned long long)ev.res);
+out:
+	if (ctx)
+		sys_io_destroy(ctx);
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	return ret;
+}
+CONFORM_TEST(test_poll_hup_unasked, "notify.poll_hup_unasked", 0)
+
+static int test_timeout_is_waited(struct tctx *t)
+{
+	const long wait_ns = 200000000;
+	struct timespec ts = { 0, wait_ns };
+	int ret = T_PASS, p[2] = { -1, -1 };
+	aio_context_t ctx = 0;
+	struct io_event ev;
+	struct iocb cb;
+	uint64_t start, took;
+
+	if (t_setup(t, 8, &ctx))
+		return T_FAIL;
+	ret = t_pipe_poll(t, ctx, p, &cb); /* in flight, never completes */
+	if (ret)
+		goto out;
+	start = now_ns();
+	CHECK_RET(sys_io_getevents(ctx, 1, 1, &ev, &ts), 0);
+	took = now_ns() - start;
+	CHECK(took >= (uint64_t)wait_ns,
+	      "io_getevents with a timeout of %ld ms returned after %llu ms",
+	      wait_ns / 1000000, (unsigned long long)(took / 1000000));
+out:
+	if (ctx)
+		sys_io_destroy(ctx);
+	t_close_pipe(p);
+	return ret;
+}
+CONFORM_TEST(test_timeout_is_waited, "reap.timeout_is_waited", 0)
