@@ -30,6 +30,9 @@
  *   reap.timeout_is_waited (014-getevents-timeout-as-zero): io_getevents
  *       with a timeout and nothing to reap returns no sooner than the
  *       timeout (a lower bound: a slow machine only waits longer)
+ *   ring.user_reap_returns_slots (032-no-user-refill): a context filled
+ *       until EAGAIN and emptied from user space (the ring's head moved
+ *       to its tail) takes iocbs again, with nothing else completing
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -404,3 +407,52 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_timeout_is_waited, "reap.timeout_is_waited", 0)
+
+static int test_user_reap_returns_slots(struct tctx *t)
+{
+	struct iocb cb, *cbs[1] = { &cb };
+	int ret = T_PASS, zfd = -1, n = 0, limit;
+	struct aio_ring_hdr *ring;
+	aio_context_t ctx = 0;
+	unsigned int tail, in_ring;
+	struct io_event ev;
+	char buf[64];
+
+	if (t_setup(t, 1, &ctx))
+		return T_FAIL;
+	ring = aio_ring_of(ctx);
+	limit = 4 * (int)ring->nr;
+	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	CHECK_FDS(zfd >= 0, "open /dev/zero: %s", errno_name(errno));
+	/* reads of /dev/zero complete in io_submit: the ring fills up */
+	for (;;) {
+		prep_rw(&cb, IOCB_CMD_PREAD, zfd, buf, sizeof(buf), 0);
+		errno = 0;
+		if (sys_io_submit(ctx, 1, cbs) != 1)
+			break;
+		CHECK(++n < limit, "%d events in a ring of %u and no EAGAIN", n,
+		      ring->nr);
+	}
+	CHECK(errno == EAGAIN, "io_submit: expected EAGAIN, got %s",
+	      errno_name(errno));
+	/* every event reaped in user space: head moves to tail */
+	tail = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+	in_ring = (tail + ring->nr - ring->head) % ring->nr;
+	CHECK(in_ring == (unsigned int)n, "%u events in the ring, %d submitted",
+	      in_ring, n);
+	__atomic_store_n(&ring->head, tail, __ATOMIC_RELEASE);
+	prep_rw(&cb, IOCB_CMD_PREAD, zfd, buf, sizeof(buf), 0);
+	errno = 0;
+	CHECK(sys_io_submit(ctx, 1, cbs) == 1,
+	      "io_submit after %d events were reaped from the ring: %s", n,
+	      errno_name(errno));
+	CHECK_RET(t_reap(ctx, 1, &ev), 1);
+	CHECK_RES(ev, sizeof(buf));
+out:
+	if (zfd >= 0)
+		close(zfd);
+	if (ctx)
+		sys_io_destroy(ctx);
+	return ret;
+}
+CONFORM_TEST(test_user_reap_returns_slots, "ring.user_reap_returns_slots", 0)
