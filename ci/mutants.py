@@ -656,6 +656,7 @@ class Result:
     confirm_s: float = 0.0
     run_dir: str = ""
     note: str = ""              # the patch's Note: what would kill it
+    suite: str = ""             # git describe of the suite that judged it
 
 
 def killers(base: GuestRun, g: GuestRun) -> list[str]:
@@ -863,6 +864,7 @@ class Run:
         self.work = Path(tempfile.mkdtemp(prefix="aio-mutants."))
         self.guest = Guest(args.timeout, self.work, args.conform_args)
         self.applied: Mutant | None = None
+        self.commit = git_describe()
 
     # The source tree is clean before anything and after every mutant.
     def check_clean(self, files: list[str] | None = None) -> None:
@@ -936,7 +938,8 @@ class Run:
                                f"revert: {', '.join(left)}")
 
     def mutant(self, m: Mutant, base: GuestRun, out_dir: Path) -> Result:
-        r = Result(m.id, m.description, m.files, m.sha256, note=m.note)
+        r = Result(m.id, m.description, m.files, m.sha256, note=m.note,
+                   suite=self.commit)
         try:
             ok, why = self.apply(m)
             if not ok:
@@ -999,7 +1002,7 @@ class Run:
             "source": {"package": SOURCE_PKG,
                        "tarball": str(source_tarball(self.cache))},
             "config_fragment": str(CONFIG_FRAGMENT.relative_to(TOP)),
-            "suite": {"commit": git_describe(), "sha256": programs},
+            "suite": {"commit": self.commit, "sha256": programs},
             "accelerator": "", "emulated": True,
             "jobs": a.jobs, "guest_timeout_s": a.timeout,
             "confirm": a.confirm, "conform_args": a.conform_args,
