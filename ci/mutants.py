@@ -113,7 +113,7 @@ class Mutant:
     description: str
     files: list[str]       # paths in the kernel tree
     patch: Path
-    sha256: str            # of the patch file
+    sha256: str            # of the patch's diff (not its header)
     note: str = ""         # what would kill it, where the suite cannot yet
 
 
@@ -129,8 +129,10 @@ def read_mutants(d: Path = MUTANTS_DIR) -> list[Mutant]:
         if not files:
             raise MutantsError(f"{p.name}: changes no file")
         note = re.search(r"^Note: (.+)$", text, re.M)
+        # The verdict belongs to the change, not to its header's words.
+        body = text[text.find("\n--- ") + 1:]
         out.append(Mutant(p.stem, m.group(1).strip(), files, p,
-                          hashlib.sha256(text.encode()).hexdigest(),
+                          hashlib.sha256(body.encode()).hexdigest(),
                           note.group(1).strip() if note else ""))
     return out
 
