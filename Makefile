@@ -19,6 +19,9 @@
 #                   one scenario study, or all
 #   make report     compare the runs in results/ (Markdown, HTML, charts)
 #   make kernels    run the suite in qemu on Debian's kernels or KERNEL=
+#   make mutants    the mutation score: kernel bugs (ci/mutants/*.patch to
+#                   Debian's linux-source-6.1) the suite catches in qemu;
+#                   about an hour on 2 cores [MUTANTS="001 017"]; not in check
 #   make install    PREFIX=/usr/local DESTDIR=: the binaries and the commands
 #                   aio-study, aio-report, aio-bench (the Python package in
 #                   $(DATADIR)/python), job files, gnuplot templates, man pages
@@ -105,7 +108,8 @@ BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
 .SECONDARY:
 
 .PHONY: FORCE all deps check bench bench-overhead install uninstall format \
-	format-check lint clean unit study report kernels check-old-distro deb dist
+	format-check lint clean unit study report kernels check-old-distro deb dist \
+	mutants
 
 all: $(BINS) $(UNIT_BIN) $(TTOOLS_BIN)
 
@@ -188,6 +192,13 @@ kernels: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)python3 ci/kernels.py $(if $(KERNELS),--releases "$(KERNELS)") \
 		$(if $(KERNEL),--kernel $(KERNEL)) $(if $(MODULES),--modules $(MODULES))
+
+# make mutants [MUTANTS="001 017"]: build the mutants' kernel in the cache,
+# run each mutant in qemu, write results/mutants/<release>/summary.json
+mutants: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 ci/mutants.py $(if $(MUTANTS),--only "$(MUTANTS)")
+	$(Q)python3 tools/mutants_table.py
 
 # Man pages, written in roff (man(7)): man/NAME.1 and man/aio-suite.7.
 MAN1 := $(sort $(wildcard man/*.1))

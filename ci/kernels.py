@@ -317,6 +317,8 @@ class Runner:
         store.write_json(d / "qemu.json", {
             "schema": "aio-suite-qemu/1", "status": o.status,
             "reason": o.reason, "elapsed_s": o.elapsed_s,
+            # "results": killed once its results were home (no power-off)
+            "ended": b.ended,
             "accelerator": self.accel, "accelerator_reason": self.why,
             "kernel": kernel, "last_console_lines": o.last_lines,
             "steps_failed": o.steps_failed})

@@ -7,6 +7,13 @@ kernel runs with panic=-1 and qemu with -no-reboot, so a panic ends qemu
 at once; a guest that neither powers off nor panics is killed when its
 time is up.  Either way the caller gets the last lines of the console.
 
+The end of the guest's work is its complete results stream: once ttyS1
+holds one whose length and checksum match (or the probe's answer), the
+guest has nothing more to say, and qemu is killed if it has not ended by
+itself a few seconds later.  A minimal kernel without ACPI cannot power
+off; its guest reboots instead (-no-reboot ends qemu then), and if even
+that fails it halts ("reboot: System halted") and is killed at once.
+
 KVM is used only when a guest actually boots under it: a trial boot with
 aio.run=probe must answer on ttyS1 within a short time (on some hosts
 /dev/kvm exists but a guest hangs at boot).  Otherwise TCG, whose timings
@@ -29,11 +36,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's top
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import results_stream  # noqa: E402
 from aiosuite import interrupt  # noqa: E402
 
 PROG = "qemu"
 QEMU = "qemu-system-x86_64"
 PROBE_SECONDS = 20
+# How often the serial files are looked at, and how long a guest that has
+# sent its results may take to power off or reboot before it is killed.
+POLL_SECONDS = 0.5
+GRACE_SECONDS = 5.0
+# The console's last words when a kernel stops for good without ending qemu.
+HALTED = ("reboot: System halted", "System halted.")
 
 
 @dataclass
@@ -46,6 +61,9 @@ class Boot:
     stream: str
     accel: str
     last_lines: list[str] = field(default_factory=list)
+    # how qemu ended: "exit" (power-off, reboot or panic), "results" (killed
+    # after a complete results stream), "timeout"
+    ended: str = ""
 
 
 def qemu_version() -> str:
@@ -89,6 +107,63 @@ def _panic(console: Path) -> str:
     return ""
 
 
+def results_complete(stream: Path) -> bool:
+    """Whether the guest has sent all it will send: a results stream that
+    decodes with its length and checksum, or the KVM probe's answer."""
+    try:
+        raw = stream.read_bytes()
+    except OSError:
+        return False
+    if results_stream.PROBE in raw:
+        return True
+    if results_stream.END not in raw:
+        return False
+    try:
+        results_stream.decode(raw)
+    except results_stream.StreamError:
+        return False
+    return True
+
+
+def _halted(console: Path) -> bool:
+    return any(h in ln for ln in last_lines(console, 5) for h in HALTED)
+
+
+def wait_guest(proc: "subprocess.Popen[bytes]", console: Path, stream: Path,
+               timeout_s: float) -> tuple[bytes, str]:
+    """qemu's output once it ends, and how: "exit" by itself, "results"
+    (killed after the guest's complete results stream, when it did not
+    end within GRACE_SECONDS or its kernel halted), "timeout" (killed)."""
+    deadline = time.monotonic() + timeout_s
+    done_at = 0.0
+    seen = -1
+    while True:
+        try:
+            out, _ = proc.communicate(timeout=POLL_SECONDS)
+            return out, "exit"
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if not done_at:
+            try:
+                size = stream.stat().st_size
+            except OSError:
+                size = -1
+            if size != seen:  # decode again only when the stream grew
+                seen = size
+                if results_complete(stream):
+                    done_at = now
+        ended = ""
+        if done_at and (now - done_at >= GRACE_SECONDS or _halted(console)):
+            ended = "results"
+        elif now >= deadline:
+            ended = "timeout"
+        if ended:
+            proc.kill()
+            out, _ = proc.communicate()
+            return out, ended
+
+
 def boot(kernel: Path, initrd: Path, append: str, accel: str, workdir: Path,
          timeout_s: float, memory_mib: int = 2048) -> Boot:
     """One boot to power-off, panic or the watchdog."""
@@ -110,17 +185,13 @@ def boot(kernel: Path, initrd: Path, append: str, accel: str, workdir: Path,
         return Boot("error", f"cannot run {QEMU}: {err}", 0.0, str(console),
                     str(stream), accel)
     try:
-        out, _ = proc.communicate(timeout=timeout_s)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-        timed_out = True
+        out, ended = wait_guest(proc, console, stream, timeout_s)
     except BaseException:
         # Interrupted: no qemu is left running.
         proc.kill()
         proc.communicate()
         raise
+    timed_out = ended == "timeout"
     elapsed = time.monotonic() - start
     qemu_out = out.decode(errors="replace").strip()
     (workdir / "qemu.out").write_text(qemu_out + "\n")
@@ -136,7 +207,7 @@ def boot(kernel: Path, initrd: Path, append: str, accel: str, workdir: Path,
         status, reason = "panic", panic
     elif timed_out:
         status, reason = "timeout", f"no power-off within {timeout_s:.0f} s"
-    elif proc.returncode != 0:
+    elif proc.returncode != 0 and ended != "results":
         status = "error"
         reason = f"{QEMU} exited with {proc.returncode}: " + \
             " / ".join(qemu_out.splitlines()[-3:])
@@ -145,7 +216,7 @@ def boot(kernel: Path, initrd: Path, append: str, accel: str, workdir: Path,
     else:
         status, reason = "ok", ""
     return Boot(status, reason, round(elapsed, 2), str(console), str(stream),
-                accel, tail)
+                accel, tail, ended)
 
 
 def kvm_usable() -> str:

@@ -68,6 +68,8 @@ def floor(m):
         return 2
     if m == "aiosuite.fio_clients":  # on the store; read by study and report
         return 2.5
+    if m == "aiosuite.mutants_table":  # on the store; read by no one
+        return 3
     for wing, f in (("aiosuite.study", 3), ("aiosuite.report", 3), ("aiosuite.bench", 4)):
         if m == wing or m.startswith(wing + "."):
             return f
