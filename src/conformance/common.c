@@ -86,6 +86,18 @@ int t_submit_poll(struct tctx *t, struct iocb *cb)
 	return sys_io_submit(t->ctx, 1, cbs);
 }
 
+int t_pipe_poll(struct tctx *t, aio_context_t ctx, int p[2], struct iocb *cb)
+{
+	struct iocb *cbs[1] = { cb };
+	int ret = T_PASS;
+
+	CHECK_FDS(!pipe(p), "pipe: %s", errno_name(errno));
+	prep_poll(cb, p[0], POLLIN);
+	CHECK_RET(sys_io_submit(ctx, 1, cbs), 1);
+out:
+	return ret;
+}
+
 void t_close_pipe(int p[2])
 {
 	if (p[0] >= 0) {

@@ -437,6 +437,11 @@ long t_result(aio_context_t ctx, struct iocb *cb);
  * t->pipe[1] is written.
  */
 int t_submit_poll(struct tctx *t, struct iocb *cb);
+/*
+ * A new pipe p and a POLLIN poll (cb) on its read end, submitted to ctx
+ * (a context of the test's own): T_PASS or a recorded failure.
+ */
+int t_pipe_poll(struct tctx *t, aio_context_t ctx, int p[2], struct iocb *cb);
 /* Close both ends of pipe p, unless p[0] < 0 (none was made). */
 void t_close_pipe(int p[2]);
 
