@@ -309,7 +309,7 @@ boot_fake() {
 		--conform-args "-t reap.*"
 	assert_status 0
 	local s
-	s=$(find "$AIO_SUITE_RESULTS/mutants" -name summary.json)
+	s=$(find "$AIO_SUITE_RESULTS/mutants" -mindepth 2 -maxdepth 2 -name summary.json)
 	[[ -f $s ]]
 	run python3 "$TOP/ci/mutants.py" --validate "$s"
 	assert_status 0
@@ -353,6 +353,6 @@ boot_fake() {
 	assert_eq 143 "$rc" "exit status"
 	run python3 "$TOP/ci/mutants.py" --check-tree
 	assert_status 0
-	json_true "$(find "$AIO_SUITE_RESULTS/mutants" -name summary.json)" \
+	json_true "$(find "$AIO_SUITE_RESULTS/mutants" -mindepth 2 -maxdepth 2 -name summary.json)" \
 		'd["complete"] is False' 'd["interrupted"] == "SIGTERM"'
 }
