@@ -102,7 +102,7 @@ run_bats() {
 		return
 	fi
 	echo "# bats: tests/bats"
-	bats --tap tests/bats >"$log" 2>&1
+	bats --tap --timing tests/bats >"$log" 2>&1
 	rc=$?
 	grep -E '^(not ok|ok .*# skip)' "$log" | sed 's/^/  /'
 	grep -E '^#' "$log" | head -80 | sed 's/^/  /'
