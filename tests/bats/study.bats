@@ -224,6 +224,13 @@ EOF
 		backing_blocks_ok write_cpu_ns_per_io read_cpu_ns_per_io
 	json_true "$(run_dir)/loop.json" \
 		'[p["labels"]["direct_io"] for p in d["points"] if p["status"] == "ok" and p["samples"]["backing_blocks_bad"] == [0.0]] == ["off", "on"]'
+	# loop_dio is what aio-stress read back from the loop device's sysfs
+	# (targets[].loop_direct_io), never just what was asked.
+	local raw
+	raw=$(grep -l '"loop_direct_io": true' "$(run_dir)"/aio-stress-loop-*.json 2>/dev/null | head -1)
+	[[ -n $raw ]] || skip "no aio-stress run of the loop study read back direct I/O on"
+	json_true "$(run_dir)/loop.json" \
+		'all(p["samples"]["loop_dio"] == [1.0 if p["labels"]["direct_io"] == "on" else 0.0] for p in d["points"] if p["status"] == "ok")'
 }
 
 @test "the buffered study records every repeat as a sample" {

@@ -76,7 +76,10 @@ def run(study: Study) -> Scenario:
                    "cached_growth_bytes": float(cached1 - cached0),
                    "backing_blocks_ok": ok,
                    "backing_blocks_bad": float(check.get("blocks", 0)) - ok,
-                   "loop_dio": 1.0 if data["targets"][0].get("loop_dio", dio == "on") else 0.0}
+                   # The kernel's answer (aio-stress reads it back from
+                   # sysfs), not what was asked: loop falls back to
+                   # buffered I/O where the backing file takes no O_DIRECT.
+                   "loop_dio": 1.0 if data["targets"][0].get("loop_direct_io") else 0.0}
             backing.unlink(missing_ok=True)
             if out["backing_blocks_bad"]:
                 bad = check.get("first_bad", {})
