@@ -194,9 +194,10 @@ static void record(const char *name, const char *verdict, const char *fmt, ...)
 	va_end(ap);
 	if (nresults < MAX_RESULTS)
 		nresults++;
+	/* A failure's reason goes on the diagnostic line below it. */
 	printf("%s %d %s%s%s\n", strcmp(verdict, "fail") ? "ok" : "not ok",
 	       nresults, name, strcmp(verdict, "skip") ? "" : " # SKIP ",
-	       strcmp(verdict, "pass") ? r->reason : "");
+	       strcmp(verdict, "skip") ? "" : r->reason);
 	if (!strcmp(verdict, "fail"))
 		printf("# %s: %s\n", name, r->reason);
 	fflush(stdout);
@@ -580,7 +581,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!S_ISBLK(st.st_mode)) {
-		msg("%s is not a block device: aio-ioerr needs a scratch block device it may overwrite (such as brd's /dev/ram0)",
+		msg("%s is not a block device: aio-ioerr needs a scratch block device it may overwrite (such as brd's /dev/ram3)",
 		    backing);
 		return 2;
 	}
