@@ -573,6 +573,20 @@ static int probe_engine(struct run *r)
 	return r->skipped ? 77 : 1;
 }
 
+/* The loop devices' paths (run.c) and their direct-I/O answers. */
+static void free_paths(struct options *o)
+{
+	int i;
+
+	for (i = 0; o->io_paths && i < o->nr_files; i++)
+		if (o->io_paths[i] != o->files[i])
+			free(o->io_paths[i]);
+	free(o->io_paths);
+	free(o->loop_dio);
+	o->io_paths = NULL;
+	o->loop_dio = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -587,5 +601,6 @@ int main(int argc, char **argv)
 		return ret;
 	ret = run_all(&g_run);
 	target_cleanup_all();
+	free_paths(&o);
 	return ret;
 }
