@@ -90,8 +90,11 @@ fi
 
 echo "$prog: installing $m"
 export DEBIAN_FRONTEND=noninteractive
-if ! apt-get install -y -q --no-install-recommends $m; then
-	apt-get update -q && apt-get install -y -q --no-install-recommends $m || {
+# Another apt-get (unattended-upgrades on a fresh machine, a second make)
+# holds dpkg's lock for a while: wait for it rather than fail.
+lock="-o DPkg::Lock::Timeout=600"
+if ! apt-get install $lock -y -q --no-install-recommends $m; then
+	apt-get $lock update -q && apt-get install $lock -y -q --no-install-recommends $m || {
 		echo "$prog: apt-get install failed for: $m" >&2
 		exit 1
 	}
