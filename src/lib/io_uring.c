@@ -314,6 +314,25 @@ static inline void ur_fill(struct uring *ur, struct io_uring_sqe *sqe,
 }
 
 /*
+ * Wake the SQPOLL thread if it went to sleep with SQEs in the ring.  The
+ * thread sets IORING_SQ_NEED_WAKEUP and then looks at the SQ tail once
+ * more; the tail's writer must look at the flag only after a full barrier,
+ * or both miss each other and the SQEs wait for ever.  liburing before 2.0
+ * (Debian 11's 0.7) reads the flag without that barrier: io_uring_submit
+ * may leave the thread asleep ("nothing within 10 s, 3 in flight"), so
+ * look again here, after one.
+ */
+static void ur_sqpoll_kick(struct uring *ur)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (io_uring_sq_ready(&ur->ring) &&
+	    (__atomic_load_n(ur->ring.sq.kflags, __ATOMIC_RELAXED) &
+	     IORING_SQ_NEED_WAKEUP))
+		io_uring_enter((unsigned int)ur->ring.ring_fd, 0, 0,
+			       IORING_ENTER_SQ_WAKEUP, NULL);
+}
+
+/*
  * Turn queued requests into SQEs up to the depth, then one
  * io_uring_submit.  With SQPOLL every SQE in the ring is the kernel
  * thread's, so all count as accepted; without it, io_uring_enter says how
@@ -341,6 +360,7 @@ static int ur_submit(struct engine *e)
 
 	ret = io_uring_submit(&ur->ring);
 	if (ur->sqpoll) {
+		ur_sqpoll_kick(ur);
 		e->queued -= i;
 		e->inflight += i;
 		return (int)i;
