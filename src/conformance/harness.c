@@ -556,10 +556,28 @@ static void child_run(const struct conform_test *ct, const struct variant *v,
 
 enum watch { W_EXITED, W_TIMEOUT, W_SIGNAL, W_DEADLINE };
 
+/*
+ * A test that is slow, not stuck, gets more time: at the end of each
+ * timeout_s window in which its child still took iocbs or reaped events,
+ * the watchdog waits one more window, up to WATCH_CAP windows in all.  A
+ * child in a system call that never returns moves nothing and is killed
+ * after one window, as before; a busy machine does not make a TIMEOUT.
+ */
+#define WATCH_CAP 4
+
+struct watched {
+	unsigned int waited_s; /* how long the child had */
+	bool moving; /* it still moved in its last window */
+};
+
 /* Wait for the child for up to timeout_s, watching for a stop. */
-static enum watch watch_child(pid_t pid, int *status, unsigned int timeout_s)
+static enum watch watch_child(pid_t pid, int *status, unsigned int timeout_s,
+			      struct wd_table *tab, struct watched *wt)
 {
-	uint64_t end = now_ns() + (uint64_t)timeout_s * 1000000000ull;
+	uint64_t start = now_ns(), win = (uint64_t)timeout_s * 1000000000ull;
+	uint64_t end = start + win, now;
+	unsigned long seen = wd_progress(tab), p;
+	unsigned int windows = 1;
 
 	for (;;) {
 		if (wait_child(pid, status, 100))
@@ -568,8 +586,17 @@ static enum watch watch_child(pid_t pid, int *status, unsigned int timeout_s)
 			return W_SIGNAL;
 		if (deadline_passed())
 			return W_DEADLINE;
-		if (now_ns() >= end)
+		now = now_ns();
+		if (now < end)
+			continue;
+		p = wd_progress(tab);
+		wt->moving = p != seen;
+		wt->waited_s = (unsigned int)((now - start) / 1000000000ull);
+		if (!wt->moving || windows >= WATCH_CAP)
 			return W_TIMEOUT;
+		seen = p;
+		windows++;
+		end = now + win;
 	}
 }
 
@@ -681,6 +708,7 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 	struct wd_table *tab;
 	char dir[PATH_MAX];
 	pid_t pid, self = getpid(), left[WD_SHOW];
+	struct watched wt = { 0, false };
 	enum watch w;
 	uint64_t start;
 	int status, nleft, i;
@@ -724,7 +752,7 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 	if (pid == 0)
 		child_run(ct, v, dir, tab, self);
 	setpgid(pid, pid);
-	w = watch_child(pid, &status, timeout);
+	w = watch_child(pid, &status, timeout, tab, &wt);
 	if (w == W_EXITED) {
 		if (WIFEXITED(status)) {
 			switch (WEXITSTATUS(status)) {
@@ -767,10 +795,18 @@ static void run_one(const struct conform_test *ct, const struct variant *v,
 		kill(pid, SIGKILL);
 		if (wait_child(pid, &status, conform_opts.kill_wait_s * 1000)) {
 			r->kind = w == W_TIMEOUT ? R_TIMEOUT : R_INTERRUPTED;
-			if (w == W_TIMEOUT)
+			if (w == W_TIMEOUT && wt.moving)
 				snprintf(r->reason, sizeof(r->reason),
-					 "no verdict within %u s: killed",
-					 timeout);
+					 "no verdict within %u s, still taking "
+					 "or reaping iocbs at the cap of %u x "
+					 "%u s: killed",
+					 wt.waited_s, WATCH_CAP, timeout);
+			else if (w == W_TIMEOUT)
+				snprintf(
+					r->reason, sizeof(r->reason),
+					"no verdict within %u s, no iocb taken "
+					"or reaped in the last %u s: killed",
+					wt.waited_s, timeout);
 			else if (w == W_SIGNAL)
 				snprintf(r->reason, sizeof(r->reason),
 					 "interrupted by %s",

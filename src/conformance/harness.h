@@ -607,6 +607,8 @@ char *wd_reason(struct wd_table *tab);
 size_t wd_reason_len(void);
 /* In the child: make the wrappers record into tab. */
 void wd_attach(struct wd_table *tab);
+/* iocbs taken and events reaped so far by the child of tab. */
+unsigned long wd_progress(struct wd_table *tab);
 /* In the runner: describe the test whose child is pid. */
 void wd_collect(struct wd_table *tab, pid_t pid, struct wd_report *rep);
 /* One process's state, wchan and (as root) kernel stack. */

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "harness.h"
 #include "proc.h"
 #include "target.h"
@@ -188,6 +189,45 @@ out:
 }
 CONFORM_TEST_FULL(raw_watchdog, "meta.raw.watchdog", T_META_RAW | T_AIO, 1,
 		  .ctx = 8, .ctx2 = 8, .dev_zero = true, .pipe = true)
+
+/*
+ * One read of /dev/zero submitted and reaped every 50 ms, for ms in all
+ * (0: for ever): a test that is slow but moving.
+ */
+static int read_zero_for(struct tctx *t, unsigned int ms)
+{
+	static char buf[512];
+	struct iocb cb, *cbs[1] = { &cb };
+	struct timespec nap = { 0, 50000000 };
+	struct io_event ev;
+	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
+	int ret = T_PASS;
+
+	while (!ms || now_ns() < end) {
+		prep_rw(&cb, IOCB_CMD_PREAD, t->zfd, buf, sizeof(buf), 0);
+		CHECK_RET(sys_io_submit(t->ctx, 1, cbs), 1);
+		CHECK_RET(sys_io_getevents(t->ctx, 1, 1, &ev, NULL), 1);
+		nanosleep(&nap, NULL);
+	}
+out:
+	return ret;
+}
+
+/* 2.5 s with a 1 s watchdog, reading all along: it runs to its end. */
+static int raw_slow_moving(struct tctx *t)
+{
+	return read_zero_for(t, 2500);
+}
+CONFORM_TEST_FULL(raw_slow_moving, "meta.raw.slow_but_moving",
+		  T_META_RAW | T_AIO, 1, .ctx = 8, .dev_zero = true)
+
+/* Reads for ever: more time only up to the cap. */
+static int raw_moving_forever(struct tctx *t)
+{
+	return read_zero_for(t, 0);
+}
+CONFORM_TEST_FULL(raw_moving_forever, "meta.raw.moving_forever",
+		  T_META_RAW | T_AIO, 1, .ctx = 8, .dev_zero = true)
 
 /*
  * A new kernel taint, simulated: the host kernel cannot be tainted safely,
@@ -1103,6 +1143,42 @@ out:
 	return ret;
 }
 CONFORM_TEST(meta_watchdog, "meta.watchdog_reports_what_was_in_flight", T_META)
+
+/*
+ * The watchdog tells slow from stuck: a test still taking and reaping
+ * iocbs gets more windows (it passes after 2.5 windows), up to the cap of
+ * 4 (a test that reads for ever is killed there, and says so); a test
+ * that moves nothing is killed after one, and says that.
+ */
+static int meta_slow_moving(struct tctx *t)
+{
+	char reason[512];
+
+	if (no_aio_skip("meta.raw.slow_but_moving", reason, sizeof(reason)))
+		return t_skip(t, "%s", reason);
+	return expect_inner(t, "meta.raw.slow_but_moving", "pass", NULL);
+}
+CONFORM_TEST(meta_slow_moving, "meta.slow_but_moving_is_not_a_timeout", T_META)
+
+static int meta_moving_forever(struct tctx *t)
+{
+	char reason[512];
+
+	if (no_aio_skip("meta.raw.moving_forever", reason, sizeof(reason)))
+		return t_skip(t, "%s", reason);
+	return expect_inner(
+		t, "meta.raw.moving_forever", "timeout",
+		"still taking or reaping iocbs at the cap of 4 x 1 s");
+}
+CONFORM_TEST(meta_moving_forever, "meta.moving_forever_stops_at_the_cap",
+	     T_META)
+
+static int meta_still(struct tctx *t)
+{
+	return expect_inner(t, "meta.raw.timeout", "timeout",
+			    "no iocb taken or reaped in the last 1 s: killed");
+}
+CONFORM_TEST(meta_still, "meta.still_test_is_killed_after_one_window", T_META)
 
 static int meta_taint(struct tctx *t)
 {

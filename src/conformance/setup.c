@@ -123,15 +123,28 @@ CONFORM_TEST(test_ctxp_kernel, "setup.ctxp_kernel", 0)
  */
 static int test_ctxp_readonly(struct tctx *t)
 {
-	long before = 0, after = 0;
-	int ret = T_PASS, tries;
+	long before = 0, after = 0, r;
+	int ret = T_PASS, tries, err;
 	void *p;
 
 	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(p != MAP_FAILED, "mmap: %s", errno_name(errno));
 	for (tries = 0; tries < AIO_NR_TRIES; tries++) {
 		CHECK(!read_proc_long(AIO_NR, &before), "read %s", AIO_NR);
-		CHECK_ERR(sys_io_setup(64, (aio_context_t *)p), EFAULT);
+		/*
+		 * The context is made before put_user(): with aio-max-nr
+		 * full, EAGAIN comes first, and nothing about *ctxp is seen.
+		 */
+		errno = 0;
+		r = sys_io_setup(64, (aio_context_t *)p);
+		err = errno;
+		if (r == -1 && err == EAGAIN && t_aio_limit(t, 64)) {
+			ret = T_SKIP;
+			goto out;
+		}
+		CHECK(r == -1 && err == EFAULT,
+		      "io_setup(64, read-only ctxp): expected -1 EFAULT, got %ld %s",
+		      r, r == -1 ? errno_name(err) : "");
 		CHECK(!read_proc_long(AIO_NR, &after), "read %s", AIO_NR);
 		if (after == before)
 			break;
