@@ -18,6 +18,11 @@
 #   make study S=NAME [QUICK=1] [REPEAT=N] [FIO_CLIENTS=FILE]
 #                   one scenario study, or all
 #   make report     compare the runs in results/ (Markdown, HTML, charts)
+#   make calibrate [QUICK=1]
+#                   what this machine can detect: A/A pairs and slowdowns the
+#                   kernel imposes (a cpu cgroup quota, block throttling of a
+#                   loop device), as the report judges them; about 10 minutes
+#                   (root; results/calibrate/<run id>/)
 #   make kernels    run the suite in qemu on Debian's kernels or KERNEL=
 #   make mutants    the mutation score: kernel bugs (ci/mutants/*.patch to
 #                   Debian's linux-source-6.1) the suite catches in qemu;
@@ -109,7 +114,7 @@ BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
 
 .PHONY: FORCE all deps check bench bench-overhead install uninstall format \
 	format-check lint clean unit study report kernels check-old-distro deb dist \
-	mutants
+	mutants calibrate
 
 all: $(BINS) $(UNIT_BIN) $(TTOOLS_BIN)
 
@@ -186,6 +191,13 @@ study: deps
 # make report [BASELINE=release]: compare every run in results/
 report:
 	$(Q)python3 -m aiosuite.report $(if $(BASELINE),--baseline $(BASELINE))
+
+# make calibrate [QUICK=1]: the detection rates and false alarms on this
+# machine (aiosuite/calibrate; TRIALS=N ROUNDS=N change the defaults)
+calibrate: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 -m aiosuite.calibrate $(if $(QUICK),--quick) $(if $(TRIALS),--trials $(TRIALS)) \
+		$(if $(ROUNDS),--rounds $(ROUNDS))
 
 # make kernels [KERNELS="6.1 6.12"] [KERNEL=bzImage MODULES=dir]
 kernels: deps

@@ -48,6 +48,7 @@ AIO_STRESS = "aio-stress/1"
 MACHINE = "aio-suite-machine/2"
 MACHINE_1 = "aio-suite-machine/1"  # the same probes without "control": still read
 CONFORM = "aio-conform/1"
+CALIBRATE = "aio-suite-calibrate/1"  # make calibrate's calibrate.json (aiosuite/calibrate)
 
 
 # ---- the documents ----
@@ -630,6 +631,40 @@ def check_summary(d: dict[str, Any]) -> None:
     string(d.get("interrupted"), "interrupted")
 
 
+CALIBRATE_COUNTS = ("comparisons", "called_point_level", "called_composite_level")
+CALIBRATE_PCTS = ("slowdown_imposed_pct", "rate_point_level_pct", "rate_composite_level_pct",
+                  "iops_composite_change_median_pct", "iops_composite_change_min_pct",
+                  "iops_composite_change_max_pct", "cpu_share_change_median_pct")
+
+
+def check_calibrate(d: dict[str, Any]) -> None:
+    """calibrate.json: the figures its table and chart are drawn from."""
+    if d.get("schema") != CALIBRATE:
+        raise BadFile(f"schema: {_type(d.get('schema'))} where {CALIBRATE!r} belongs")
+    boolean(d.get("complete"), "complete")
+    string(d.get("interrupted"), "interrupted")
+    for k in ("trials", "rounds", "sample_runtime_s"):
+        number(obj(d.get("params"), "params", null=False).get(k), where("params", k), null=False)
+    for i, t in enumerate(array(d.get("trials"), "trials", null=False)):
+        t = obj(t, where("trials", i), null=False)
+        number(t.get("trial"), where("trials", i, "trial"), null=False)
+        for j, c in enumerate(array(t.get("comparisons"), where("trials", i, "comparisons"))):
+            c = obj(c, where("trials", i, "comparisons", j), null=False)
+            for k in ("set", "condition", "role", "baseline_run", "run"):
+                string(c.get(k), where("trials", i, "comparisons", j, k), null=False)
+    for i, s in enumerate(array(d.get("summary"), "summary", null=False)):
+        s = obj(s, where("summary", i), null=False)
+        for k in ("set", "condition", "role"):
+            string(s.get(k), where("summary", i, k), null=False)
+        for k in CALIBRATE_COUNTS:
+            number(s.get(k), where("summary", i, k), null=False)
+        for k in CALIBRATE_PCTS:
+            number(s.get(k), where("summary", i, k))
+        if s["called_point_level"] > s["comparisons"] or \
+                s["called_composite_level"] > s["comparisons"]:
+            raise BadFile(f"{where('summary', i)}: more called than compared")
+
+
 def kind(d: Any) -> str:
     """What a parsed result file is: "scenario", "aio-stress", "fio",
     "aio-bare", "conform", "machine", or "" for a file the report does not
@@ -656,7 +691,7 @@ def kind(d: Any) -> str:
 
 CHECKS = {"scenario": check_scenario, "aio-stress": check_aio_stress, "fio": check_fio,
           "aio-bare": check_bare, "conform": check_conform, "machine": check_machine,
-          "env": check_env, "summary": check_summary}
+          "env": check_env, "summary": check_summary, "calibrate": check_calibrate}
 
 
 def check(what: str, d: Any) -> dict[str, Any]:
@@ -679,7 +714,8 @@ def main(argv: list[str]) -> int:
         try:
             d = read_json(Path(a))
             name = Path(a).name
-            k = "env" if name == "env.json" else "summary" if name == "summary.json" else kind(d)
+            k = {"env.json": "env", "summary.json": "summary",
+                 "calibrate.json": "calibrate"}.get(name) or kind(d)
             if k:
                 check(k, d)
             print(f"{a}: {k or 'not read by the report'}: ok")

@@ -5,15 +5,19 @@ as `aio-report --by run` compares two runs (aiosuite/report/compare.py for
 the points, composite.py for the composites, with their defaults), then
 counted over the trials:
 
-  A/A ("aa" against "base"): a false alarm at point level when any metric
+  A/A ("aa" and "aa2" against "base"): a false alarm at point level when any metric
       of any point is called a regression or an improvement; at composite
       level when any composite is;
   a slowdown: detected at point level when the IOPS of at least one point
       is called a regression; at composite level when the IOPS composite
       of the set (the geometric mean over its points) is.
 
-The measured change is the IOPS composite's change; the change the kernel
-imposed is the limit (10% or 20% less CPU, 90% or 80% of the IOPS).
+The measured change is the IOPS composite's change, and for the CPU-bound
+set also the change of the CPU share the program got (its CPU time over its
+wall time, cpu_per_wall); the change the kernel imposed is the limit (10%
+or 20% less CPU than the share in the base run, 90% or 80% of its IOPS).
+On a machine that others share, the share of the base run is not that of
+the runs that follow, so the measured change is the figure to read.
 Writes calibrate.md (the table) and calibrate.dat with calibrate.png and
 .svg (plots/calibrate.gp through the report's Drawer: the data in a file,
 the titles as arguments gnuplot never parses).
@@ -54,6 +58,7 @@ def compare_pair(base_dir: Path, cand_dir: Path, host: str, release: str) -> dic
     col = runs[1].run_id
     flagged: list[dict[str, Any]] = []
     iops: list[dict[str, Any]] = []
+    share: list[float] = []
     compared = 0
     for row in cmp.rows:
         cell = row.cells.get(col)
@@ -63,6 +68,8 @@ def compare_pair(base_dir: Path, cand_dir: Path, host: str, release: str) -> dic
         if cell.verdict in CALLED:
             flagged.append({"point": row.title, "metric": row.metric, "verdict": cell.verdict,
                             "change_pct": _num(cell.cmp.change_pct), "p": _num(cell.cmp.p)})
+        if row.metric == "cpu_per_wall" and not math.isnan(cell.cmp.change_pct):
+            share.append(cell.cmp.change_pct)
         if row.metric == HEADLINE:
             iops.append({"point": row.title, "verdict": cell.verdict,
                          "change_pct": _num(cell.cmp.change_pct),
@@ -79,6 +86,7 @@ def compare_pair(base_dir: Path, cand_dir: Path, host: str, release: str) -> dic
         "iops_points": iops,
         "iops_points_regressed": sum(1 for x in iops if x["verdict"] == stats.REGRESSION),
         "composites_flagged": cflagged,
+        "cpu_share_change_pct": _num(statistics.mean(share)) if share else None,
         "iops_composite": None if head is None else {
             "verdict": head.verdict, "points": len(head.keys),
             "change_pct": _num(res.change_pct) if res else None,
@@ -121,15 +129,24 @@ def called(c: dict[str, Any], level: str) -> bool:
     return head is not None and head["verdict"] == stats.REGRESSION
 
 
+def _median(xs: list[float]) -> float | None:
+    return round(statistics.median(xs), 2) if xs else None
+
+
 def summarize(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One line per set and condition: counts over the trials."""
+    """One line per set and condition (the A/A pairs of a set in one):
+    counts over the trials."""
     out = []
     for kind, conds in CONDITIONS.items():
+        seen = set()
         for cond in conds:
-            if cond.role == "baseline":
+            name = "aa" if cond.role == "aa" else cond.name
+            if cond.role == "baseline" or name in seen:
                 continue
+            seen.add(name)
             cs = [c for t in trials for c in t.get("comparisons", [])
-                  if c["set"] == kind and c["condition"] == cond.name]
+                  if c["set"] == kind and (c["role"] == "aa" if name == "aa"
+                                           else c["condition"] == name)]
             if not cs:
                 continue
             n = len(cs)
@@ -137,14 +154,16 @@ def summarize(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
                        if c["iops_composite"] and c["iops_composite"]["change_pct"] is not None]
             pt = sum(1 for c in cs if called(c, "point"))
             co = sum(1 for c in cs if called(c, "composite"))
+            shares = [c["cpu_share_change_pct"] for c in cs
+                      if c.get("cpu_share_change_pct") is not None]
             out.append({
-                "set": kind, "condition": cond.name, "role": cond.role,
+                "set": kind, "condition": name, "role": cond.role,
                 "slowdown_imposed_pct": cond.slowdown_pct, "comparisons": n,
                 "called_point_level": pt, "called_composite_level": co,
                 "rate_point_level_pct": round(100.0 * pt / n, 1),
                 "rate_composite_level_pct": round(100.0 * co / n, 1),
-                "iops_composite_change_median_pct":
-                    round(statistics.median(changes), 2) if changes else None,
+                "iops_composite_change_median_pct": _median(changes),
+                "cpu_share_change_median_pct": _median(shares) if kind == "cpu" else None,
                 "iops_composite_change_min_pct": round(min(changes), 2) if changes else None,
                 "iops_composite_change_max_pct": round(max(changes), 2) if changes else None,
             })
@@ -161,8 +180,8 @@ def table(doc: dict[str, Any]) -> str:
         "# Calibration: what this machine can detect",
         "",
         f"Host {doc['host']}, kernel {doc['kernel']}: {len(doc['trials'])} trials of "
-        f"{p['rounds']} rounds, samples of {p['sample_runtime_s']} s, "
-        f"{p['schedule']} schedule ({doc['time_utc_start']} to {doc.get('time_utc_end') or '-'}"
+        f"{p['rounds']} rounds, samples of {p['sample_runtime_s']} s "
+        f"({doc['time_utc_start']} to {doc.get('time_utc_end') or '-'}"
         f"{', incomplete' if not doc['complete'] else ''}).",
         "",
         "Each run is compared with its trial's base run by the report's rules "
@@ -172,7 +191,7 @@ def table(doc: dict[str, Any]) -> str:
         "was called a regression.",
         "",
         "| set | condition | comparisons | point level | composite level | "
-        "IOPS composite change, median (range) |",
+        "measured: IOPS composite change, median (range) |",
         "|---|---|---:|---:|---:|---|",
     ]
     for s in doc["summary"]:
@@ -188,6 +207,8 @@ def table(doc: dict[str, Any]) -> str:
             rng = (f"{_pct(s['iops_composite_change_median_pct'])} "
                    f"({_pct(s['iops_composite_change_min_pct'])} .. "
                    f"{_pct(s['iops_composite_change_max_pct'])})")
+        if s.get("cpu_share_change_median_pct") is not None:
+            rng += f"; CPU share {_pct(s['cpu_share_change_median_pct'])}"
         lines.append(f"| {SET_TITLE[s['set']]} | {COND_TITLE[s['condition']]} | {n} | {pt} | "
                      f"{co} | {rng} |")
     aa = [s for s in doc["summary"] if s["role"] == "aa"]

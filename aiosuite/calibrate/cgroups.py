@@ -29,7 +29,10 @@ from pathlib import Path
 from aiosuite import scratch
 
 PREFIX = "aio-suite-calibrate-"
-CPU_PERIOD_US = 10_000  # short periods: the quota is spread evenly over a sample
+# A period short enough for several in every sample, long enough that the
+# kernel's runtime slices (sched_cfs_bandwidth_slice_us, 5 ms) are small
+# against the quota.
+CPU_PERIOD_US = 50_000
 MIN_QUOTA_US = 1_000  # the kernel refuses less
 ENV_PROCS = "AIO_CALIBRATE_PROCS"
 ENV_EXEC = "AIO_CALIBRATE_EXEC"

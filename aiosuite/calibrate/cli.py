@@ -2,15 +2,15 @@
 """calibrate: measure what this machine can detect, with A/A pairs and with slowdowns the kernel imposes.
 
   python3 -m aiosuite.calibrate [--quick] [--trials N] [--rounds N] [--runtime S]
-                                [--schedule sequential|interleaved] [--sets cpu,device]
-                                [--results DIR] [--scratch DIR]
+                                [--sets cpu,device] [--results DIR] [--scratch DIR]
 
 A short subset of the batching study runs as trials (aiosuite/calibrate/
 measure.py): in each, its CPU-bound points (/dev/null) run unthrottled
-twice (an A/A pair) and under a CPU quota of the cpu cgroup giving 10% and
-20% less CPU; its device-bound points (a loop device with direct I/O) run
-unthrottled twice and with the loop device's read IOPS limited to 90% and
-80% of what they reached unthrottled in the same trial.  Only the measured
+three times (a base run and two A/A runs) and under a CPU quota of the cpu
+cgroup giving 10% and 20% less CPU than they used in the base run; its
+device-bound points (a loop device with direct I/O) run unthrottled three
+times and with the loop device's read IOPS limited to 90% and 80% of what
+they reached in the base run.  Only the measured
 program is in the cgroup; the machine probe is not.  Each run is compared
 with the trial's base run by the report's own rules (analyse.py), and the
 false alarms of the A/A pairs and the detection rate of each slowdown, at
@@ -50,8 +50,8 @@ from aiosuite.study.targets import Cleanup, Targets  # noqa: E402
 
 PROG = "calibrate"
 SKIP_STATUS = 77
-FULL = {"trials": 10, "rounds": 4, "runtime": 0.3, "device_bytes": 256 << 20}
-QUICK = {"trials": 2, "rounds": 3, "runtime": 0.1, "device_bytes": 32 << 20}
+FULL = {"trials": 5, "rounds": 8, "runtime": 0.25, "device_bytes": 256 << 20}
+QUICK = {"trials": 1, "rounds": 3, "runtime": 0.1, "device_bytes": 32 << 20}
 MAX_TRIALS = 100
 MAX_ROUNDS = 50
 
@@ -80,10 +80,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
                          f"3 to {MAX_ROUNDS})")
     ap.add_argument("--runtime", metavar="SECONDS",
                     help=f"seconds of one sample (default {FULL['runtime']}; 0.05 to 10)")
-    ap.add_argument("--schedule", default="sequential", metavar="ORDER",
-                    help="sequential: each run's rounds one after the other, as two "
-                         "benchmark runs are (default); interleaved: each round measures "
-                         "every run of the trial once")
     ap.add_argument("--sets", default="cpu,device", metavar="LIST",
                     help="the sets of points to calibrate, comma-separated: cpu (CPU-bound, "
                          "under a CPU quota), device (device-bound, under an IOPS limit)")
@@ -134,10 +130,6 @@ def main(argv: list[str]) -> int:
     trials = int(number(args, "trials", 1, MAX_TRIALS, d["trials"], True))
     rounds = int(number(args, "rounds", 3, MAX_ROUNDS, d["rounds"], True))
     runtime = number(args, "runtime", 0.05, 10, d["runtime"], False)
-    if args.schedule not in ("sequential", "interleaved"):
-        print(f"{PROG}: --schedule must be sequential or interleaved, not '{args.schedule}'",
-              file=sys.stderr)
-        return 2
     sets = [s for s in args.sets.split(",") if s]
     bad = [s for s in sets if s not in SETS]
     if bad or not sets:
@@ -169,7 +161,7 @@ def main(argv: list[str]) -> int:
               file=sys.stderr)
         return SKIP_STATUS
     run_sets = [s for s in sets if not missing[s]]
-    params = Params(trials, rounds, runtime, args.schedule, run_sets, args.quick,
+    params = Params(trials, rounds, runtime, run_sets, args.quick,
                     int(d["device_bytes"]))
     return calibrate(params, parent, lay, {s: missing[s] for s in sets if missing[s]})
 
@@ -221,7 +213,7 @@ def calibrate(params: Params, parent: Path, lay: cgroups.Layout, skipped: dict[s
         for t in range(1, params.trials + 1):
             t0 = time.monotonic()
             print(f"{PROG}: trial {t} of {params.trials}", flush=True)
-            rec = m.trial(t, lambda what, how: print(f"{PROG}:   {what}: {how}", flush=True))
+            rec = m.trial(t, lambda name: print(f"{PROG}:   {name}", flush=True))
             rec["comparisons"] = analyse.trial_comparisons(out, rec, host, release)
             rec["duration_s"] = round(time.monotonic() - t0, 1)
             rec["cpu_stat"] = group.cpu_stat()

@@ -15,21 +15,25 @@ Two sets of points:
           slowed by block-layer throttling of the loop device's read IOPS
           at 90% and 80% of the point's unthrottled IOPS.
 
-Each trial first measures every point once unthrottled (the premeasure:
-the CPU share and the IOPS the limits are taken from), then, for each set,
-four run directories: "base" and "aa" (both unthrottled: the A/A pair)
-and the two slowdowns.  Every measured program runs in the calibration
-cgroup (limited or not, so that the group itself is no difference); the
-machine probe (build/aio-machine) runs outside it, as a kernel regression
-would not slow it either.  With the sequential schedule each run's rounds
-follow each other, as two runs of a benchmark do; with interleaved, every
-round measures each run once.  The order of the runs is rotated from one
-trial to the next.
+In each trial, for each set, five run directories one after the other, as
+two runs of a benchmark follow each other: "base" first (unthrottled: the
+CPU share and the IOPS the limits are taken from, the median of its
+samples of each point), then in an order rotated from one trial to the
+next "aa" and "aa2" (unthrottled: two A/A pairs with the base run) and the
+two slowdowns.  Every measured program runs in the calibration cgroup
+(limited or not, so that the group itself is no difference); the machine
+probe (build/aio-machine) runs outside it, as a kernel regression would
+not slow it either.  A sample that fails is tried again twice (another
+test's contexts can fill fs.aio-max-nr for a moment) before its point is
+given up.
 """
 from __future__ import annotations
 
+import json
 import os
 import platform
+import statistics
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -37,7 +41,8 @@ from typing import Any, Callable
 from aiosuite import machine, store
 from aiosuite.calibrate.cgroups import CPU_PERIOD_US, Group, device_of, wrapper_env
 from aiosuite.features import Features
-from aiosuite.study.core import Scenario, Study, first_stage, stage_metrics
+from aiosuite.study.core import (PointFailed, PointSkipped, Scenario, Study, first_stage,
+                                 stage_metrics)
 from aiosuite.study.scenarios import batching
 from aiosuite.study.targets import Cleanup, Targets, loop_attach
 
@@ -55,6 +60,8 @@ METRICS = {
     "cpu_per_wall": {"unit": "ratio", "better": ""},
 }
 SETS = ("cpu", "device")
+PROBE_EVERY = 2
+ATTEMPTS = 3
 
 
 @dataclass
@@ -80,9 +87,11 @@ class Condition:
 
 CONDITIONS = {
     "cpu": [Condition("base", "cpu", "baseline"), Condition("aa", "cpu", "aa"),
+            Condition("aa2", "cpu", "aa"),
             Condition("cpu-10", "cpu", "slowdown", 0.90),
             Condition("cpu-20", "cpu", "slowdown", 0.80)],
     "device": [Condition("base", "device", "baseline"), Condition("aa", "device", "aa"),
+               Condition("aa2", "device", "aa"),
                Condition("iops-90", "device", "slowdown", 0.90),
                Condition("iops-80", "device", "slowdown", 0.80)],
 }
@@ -120,14 +129,13 @@ class Params:
     trials: int
     rounds: int
     runtime_s: float
-    schedule: str  # "sequential" or "interleaved"
     sets: list[str]
     quick: bool
     device_bytes: int
 
     def describe(self) -> dict[str, Any]:
         return {"trials": self.trials, "rounds": self.rounds,
-                "sample_runtime_s": self.runtime_s, "schedule": self.schedule,
+                "sample_runtime_s": self.runtime_s,
                 "sets": list(self.sets), "quick": self.quick,
                 "device_file_bytes": self.device_bytes}
 
@@ -140,6 +148,7 @@ class RunState:
     study: Study
     points: list[PointSpec]
     limits: dict[str, int | None] = field(default_factory=dict)  # point -> quota us or IOPS
+    retries: list[str] = field(default_factory=list)  # samples tried again, and why
 
 
 class Measurer:
@@ -209,42 +218,29 @@ class Measurer:
     def measure_point(self, scen: Scenario, rs: RunState, p: PointSpec,
                       tag: str) -> Callable[[int], tuple[dict[str, float], list[str]]]:
         def one(r: int) -> tuple[dict[str, float], list[str]]:
-            data, raw = rs.study.aio_stress(
-                scen, f"{p.name}-{tag}{r}",
-                [*p.args, "--runtime", str(self.params.runtime_s), self.path_of(p)])
-            return sample_metrics(data), [raw]
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    data, raw = rs.study.aio_stress(
+                        scen, f"{p.name}-{tag}{r}",
+                        [*p.args, "--runtime", str(self.params.runtime_s), self.path_of(p)])
+                    return sample_metrics(data), [raw]
+                except (PointSkipped, PointFailed) as e:
+                    if attempt == ATTEMPTS:
+                        raise
+                    rs.retries.append(f"{p.name} round {r + 1}: {e}")
+                    time.sleep(0.5)
+            raise PointFailed("unreachable")
         return one
-
-    def premeasure(self, trial: int) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
-        """Every point once, unthrottled (in the group): point -> its
-        figures; and set -> why it cannot be calibrated this trial."""
-        cond = Condition("premeasure", "all", "premeasure")
-        pts = [p for ps in self.points.values() for p in ps]
-        rs = self.new_run(f"t{trial:02d}-premeasure", cond, pts)
-        rs.study.round = 0
-        scen = Scenario(rs.study, "calibrate-premeasure", SEED,
-                        "unthrottled figures the limits are taken from", {}, METRICS)
-        got: dict[str, dict[str, float]] = {}
-        why: dict[str, str] = {}
-        for p in pts:
-            self.limit(rs, p, {})
-            pt = scen.measure(p.target, p.labels, self.measure_point(scen, rs, p, "pre"))
-            if pt["status"] != "ok":
-                why.setdefault(p.kind, f"{p.name}: {pt['status']}: {pt['reason']}")
-                continue
-            got[p.name] = {k: v[0] for k, v in pt["samples"].items()}
-            if got[p.name].get("iops", 0.0) <= 0:
-                why.setdefault(p.kind, f"{p.name}: no I/O in the premeasure")
-        scen.write()
-        self.finish_run(rs)
-        return got, why
 
     def measure_round(self, rs: RunState, rnd: int, base: dict[str, dict[str, float]]) -> None:
         st = rs.study
         st.round = rnd
-        # The control right beside the points, outside the group.
-        st.control_probe = machine.record(rs.directory, f"calibrate round {rnd + 1}",
-                                          rnd + 1)["index"]
+        # The control right beside the points, outside the group; every
+        # PROBE_EVERY rounds (a probe takes longer than a sample), the
+        # samples between naming the latest.
+        if rnd % PROBE_EVERY == 0:
+            st.control_probe = machine.record(rs.directory, f"calibrate round {rnd + 1}",
+                                              rnd + 1)["index"]
         kind = rs.cond.kind
         scen = Scenario(st, f"calibrate-{kind}", SEED,
                         f"batching's {'/dev/null' if kind == 'cpu' else 'loop device'} points "
@@ -268,38 +264,48 @@ class Measurer:
                          {"schema": RUN_SCHEMA, "complete": True, "interrupted": None,
                           "condition": rs.cond.name, "limits": rs.limits})
 
-    def trial(self, t: int, on_run: Callable[[str, str], None]) -> dict[str, Any]:
+    def base_figures(self, rs: RunState) -> tuple[dict[str, dict[str, float]], str]:
+        """The median of each point's samples in the base run rs; and why
+        the set cannot be calibrated in this trial ("" when it can)."""
+        got: dict[str, dict[str, float]] = {}
+        data = rs.study.carry.get(f"calibrate-{rs.cond.kind}", {})
+        by_key = {json.dumps([p["target"], p["labels"]], sort_keys=True): p
+                  for p in data.get("points", [])}
+        for p in rs.points:
+            pt = by_key.get(json.dumps([p.target, p.labels], sort_keys=True))
+            if pt is None or pt["status"] != "ok":
+                why = f"{pt['status']}: {pt['reason']}" if pt else "not measured"
+                return got, f"{p.name} in the base run: {why}"
+            got[p.name] = {k: statistics.median(v) for k, v in pt["samples"].items() if v}
+            if got[p.name].get("iops", 0.0) <= 0:
+                return got, f"{p.name}: no I/O in the base run"
+        return got, ""
+
+    def trial(self, t: int, on_run: Callable[[str], None]) -> dict[str, Any]:
         """Measure trial t (from 1); return its record (without the
         comparisons, which the caller adds)."""
-        base, why = self.premeasure(t)
-        rec: dict[str, Any] = {"trial": t, "premeasure": base, "skipped": dict(why),
-                               "runs": {}}
-        runs: list[RunState] = []
+        rec: dict[str, Any] = {"trial": t, "base_figures": {}, "skipped": {}, "runs": {},
+                               "order": [], "limits": {}, "retries": {}}
         for kind, pts in self.points.items():
-            if kind in why:
-                continue
             conds = CONDITIONS[kind]
-            k = (t - 1) % len(conds)
-            for cond in conds[k:] + conds[:k]:
+            rest = conds[1:]
+            k = (t - 1) % len(rest)
+            base: dict[str, dict[str, float]] = {}
+            for cond in [conds[0]] + rest[k:] + rest[:k]:
                 rs = self.new_run(f"t{t:02d}-{kind}-{cond.name}", cond, pts)
-                runs.append(rs)
                 rec["runs"].setdefault(kind, {})[cond.name] = rs.directory.name
-        rec["order"] = [rs.directory.name for rs in runs]
-        if self.params.schedule == "sequential":
-            for rs in runs:
-                on_run(rs.directory.name, "measuring")
+                rec["order"].append(rs.directory.name)
+                on_run(rs.directory.name)
                 for rnd in range(self.params.rounds):
                     self.measure_round(rs, rnd, base)
                 self.finish_run(rs)
-        else:
-            for rnd in range(self.params.rounds):
-                on_run(f"round {rnd + 1}", "measuring every run")
-                # Each round in another order: no run always goes first.
-                k = rnd % max(1, len(runs))
-                for rs in runs[k:] + runs[:k]:
-                    self.measure_round(rs, rnd, base)
-            for rs in runs:
-                self.finish_run(rs)
-        rec["limits"] = {rs.directory.name: rs.limits for rs in runs}
+                rec["limits"][rs.directory.name] = rs.limits
+                if rs.retries:
+                    rec["retries"][rs.directory.name] = rs.retries
+                if cond.role == "baseline":
+                    base, why = self.base_figures(rs)
+                    rec["base_figures"][kind] = base
+                    if why:
+                        rec["skipped"][kind] = why
+                        break
         return rec
-
