@@ -220,7 +220,7 @@ MAN7 := $(sort $(wildcard man/*.7))
 # where aiosuite/installed.json tells the package where the binaries, job
 # files and templates are (aiosuite/store.py); results go to the user's
 # data directory, never here.
-PY_COMMANDS := aio-study aio-report aio-bench
+PY_COMMANDS := aio-study aio-report aio-bench aio-calibrate
 PY_PKG := $(sort $(shell find aiosuite -name '*.py'))
 PLOTS := $(sort $(wildcard plots/*.gp))
 

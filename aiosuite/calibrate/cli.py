@@ -70,10 +70,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap = Parser(prog=PROG, description=__doc__.split("\n\n")[0],
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help=f"the short mode: {QUICK['trials']} trials of {QUICK['rounds']} rounds, "
-                         f"samples of {QUICK['runtime']} s (what the tests use; about a minute)")
+                    help=f"the short mode: {QUICK['trials']} trial of {QUICK['rounds']} rounds, "
+                         f"samples of {QUICK['runtime']} s (what the tests use; under a minute)")
     ap.add_argument("--trials", metavar="N",
-                    help=f"trials, each an A/A pair and every slowdown per set (default "
+                    help=f"trials, each two A/A pairs and both slowdowns of every set (default "
                          f"{FULL['trials']}; 1 to {MAX_TRIALS})")
     ap.add_argument("--rounds", metavar="N",
                     help=f"samples of every point in every run (default {FULL['rounds']}; "
