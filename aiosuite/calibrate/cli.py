@@ -141,6 +141,10 @@ def main(argv: list[str]) -> int:
             print(f"{PROG}: --results needs a directory, not ''", file=sys.stderr)
             return 2
         os.environ["AIO_SUITE_RESULTS"] = os.path.abspath(args.results)
+    if os.geteuid() != 0:
+        print(f"{PROG}: skipped: needs root (it makes cgroups and a loop device)",
+              file=sys.stderr)
+        return SKIP_STATUS
     parent = Path(args.scratch) if args.scratch else store.default_scratch()
     why = scratch.parent_problem(parent)
     if why:
@@ -150,10 +154,6 @@ def main(argv: list[str]) -> int:
         if not (store.BUILD / prog).exists():
             print(f"{PROG}: {store.not_built(store.BUILD / prog)}", file=sys.stderr)
             return 1
-    if os.geteuid() != 0:
-        print(f"{PROG}: skipped: needs root (it makes cgroups and a loop device)",
-              file=sys.stderr)
-        return SKIP_STATUS
     lay = cgroups.detect()
     missing = needs(sets, lay)
     if all(missing[s] for s in sets):
