@@ -284,6 +284,43 @@ class EnvDoc(TypedDict, total=False):
     guest: dict[str, str]
 
 
+class CalibrateSummaryRow(TypedDict, total=False):
+    """One line of calibrate.json's "summary": a set and condition over
+    the trials (the A/A pairs of a set in one line)."""
+    set: str  # "cpu" or "device"
+    condition: str  # "aa", "cpu-10", "cpu-20", "iops-90", "iops-80"
+    role: str  # "aa" or "slowdown"
+    slowdown_imposed_pct: float
+    comparisons: int
+    called_point_level: int  # A/A: false alarms; slowdown: detections
+    called_composite_level: int
+    rate_point_level_pct: float
+    rate_composite_level_pct: float
+    iops_composite_change_median_pct: float | None
+    iops_composite_change_min_pct: float | None
+    iops_composite_change_max_pct: float | None
+    cpu_share_change_median_pct: float | None
+
+
+class CalibrateDoc(TypedDict, total=False):
+    """calibrate.json of make calibrate (schema aio-suite-calibrate/1)."""
+    schema: str
+    host: str
+    kernel: str
+    time_utc_start: str
+    time_utc_end: str | None
+    complete: bool
+    interrupted: str | None
+    exit_status: int
+    duration_s: float
+    params: dict[str, Any]  # trials, rounds, sample_runtime_s, sets, quick, device_file_bytes
+    cgroup: dict[str, Any]  # version, cpu, io, cpu_period_us, group
+    skipped: dict[str, str | None]  # set -> why it was not calibrated
+    trials: list[dict[str, Any]]  # each with its comparisons, limits and base figures
+    summary: list[CalibrateSummaryRow]
+    notes: list[str]
+
+
 class BadFile(ValueError):
     """A result file the report cannot use; str() says why, in a few words."""
 

@@ -34,6 +34,7 @@ from aiosuite.calibrate.measure import CONDITIONS
 from aiosuite.report import collect, composite
 from aiosuite.report.charts import Drawer, chart_text
 from aiosuite.report.compare import compare_runs
+from aiosuite.schemas import CalibrateSummaryRow
 
 SCHEMA = "aio-suite-calibrate/1"
 HEADLINE = "iops"
@@ -133,10 +134,10 @@ def _median(xs: list[float]) -> float | None:
     return round(statistics.median(xs), 2) if xs else None
 
 
-def summarize(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def summarize(trials: list[dict[str, Any]]) -> list[CalibrateSummaryRow]:
     """One line per set and condition (the A/A pairs of a set in one):
     counts over the trials."""
-    out = []
+    out: list[CalibrateSummaryRow] = []
     for kind, conds in CONDITIONS.items():
         seen = set()
         for cond in conds:
