@@ -12,12 +12,11 @@ counted over the trials:
       is called a regression; at composite level when the IOPS composite
       of the set (the geometric mean over its points) is.
 
-The measured change is the IOPS composite's change, and for the CPU-bound
-set also the change of the CPU share the program got (its CPU time over its
-wall time, cpu_per_wall); the change the kernel imposed is the limit (10%
-or 20% less CPU than the share in the base run, 90% or 80% of its IOPS).
-On a machine that others share, the share of the base run is not that of
-the runs that follow, so the measured change is the figure to read.
+The measured change is the IOPS composite's change against the base run,
+and for the CPU-bound set also the change of the CPU share the program got
+(its CPU time over its wall time, cpu_per_wall); the change the kernel
+imposed is the median change of each throttled sample against the
+unthrottled reference sample right before it (measure.py).
 Writes calibrate.md (the table) and calibrate.dat with calibrate.png and
 .svg (plots/calibrate.gp through the report's Drawer: the data in a file,
 the titles as arguments gnuplot never parses).
@@ -113,7 +112,8 @@ def trial_comparisons(out: Path, rec: dict[str, Any], host: str,
                 continue
             c = compare_pair(out / "runs" / base, out / "runs" / names[cond.name], host, release)
             c.update(set=kind, condition=cond.name, role=cond.role,
-                     slowdown_imposed_pct=cond.slowdown_pct)
+                     slowdown_imposed_pct=cond.slowdown_pct,
+                     paired_change_pct=rec.get("paired_change_pct", {}).get(names[cond.name]))
             found.append(c)
     return found
 
@@ -157,6 +157,9 @@ def summarize(trials: list[dict[str, Any]]) -> list[CalibrateSummaryRow]:
             co = sum(1 for c in cs if called(c, "composite"))
             shares = [c["cpu_share_change_pct"] for c in cs
                       if c.get("cpu_share_change_pct") is not None]
+            paired = [c["paired_change_pct"] for c in cs if c.get("paired_change_pct")]
+            p_iops = [x["iops_pct"] for x in paired if x.get("iops_pct") is not None]
+            p_share = [x["cpu_share_pct"] for x in paired if x.get("cpu_share_pct") is not None]
             out.append({
                 "set": kind, "condition": name, "role": cond.role,
                 "slowdown_imposed_pct": cond.slowdown_pct, "comparisons": n,
@@ -165,6 +168,8 @@ def summarize(trials: list[dict[str, Any]]) -> list[CalibrateSummaryRow]:
                 "rate_composite_level_pct": round(100.0 * co / n, 1),
                 "iops_composite_change_median_pct": _median(changes),
                 "cpu_share_change_median_pct": _median(shares) if kind == "cpu" else None,
+                "paired_iops_change_median_pct": _median(p_iops),
+                "paired_cpu_share_change_median_pct": _median(p_share) if kind == "cpu" else None,
                 "iops_composite_change_min_pct": round(min(changes), 2) if changes else None,
                 "iops_composite_change_max_pct": round(max(changes), 2) if changes else None,
             })
@@ -192,8 +197,9 @@ def table(doc: dict[str, Any]) -> str:
         "was called a regression.",
         "",
         "| set | condition | comparisons | point level | composite level | "
+        "imposed: throttled against reference samples, median | "
         "measured: IOPS composite change, median (range) |",
-        "|---|---|---:|---:|---:|---|",
+        "|---|---|---:|---:|---:|---|---|",
     ]
     for s in doc["summary"]:
         n = s["comparisons"]
@@ -210,8 +216,13 @@ def table(doc: dict[str, Any]) -> str:
                    f"{_pct(s['iops_composite_change_max_pct'])})")
         if s.get("cpu_share_change_median_pct") is not None:
             rng += f"; CPU share {_pct(s['cpu_share_change_median_pct'])}"
+        imp = ""
+        if s.get("paired_iops_change_median_pct") is not None:
+            imp = f"IOPS {_pct(s['paired_iops_change_median_pct'])}"
+            if s.get("paired_cpu_share_change_median_pct") is not None:
+                imp += f", CPU share {_pct(s['paired_cpu_share_change_median_pct'])}"
         lines.append(f"| {SET_TITLE[s['set']]} | {COND_TITLE[s['condition']]} | {n} | {pt} | "
-                     f"{co} | {rng} |")
+                     f"{co} | {imp} | {rng} |")
     aa = [s for s in doc["summary"] if s["role"] == "aa"]
     if aa:
         n = sum(s["comparisons"] for s in aa)

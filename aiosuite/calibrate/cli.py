@@ -7,10 +7,10 @@
 A short subset of the batching study runs as trials (aiosuite/calibrate/
 measure.py): in each, its CPU-bound points (/dev/null) run unthrottled
 three times (a base run and two A/A runs) and under a CPU quota of the cpu
-cgroup giving 10% and 20% less CPU than they used in the base run; its
-device-bound points (a loop device with direct I/O) run unthrottled three
-times and with the loop device's read IOPS limited to 90% and 80% of what
-they reached in the base run.  Only the measured
+cgroup giving 10% and 20% less CPU than they got in an unthrottled
+reference sample right before each throttled one; its device-bound points
+(a loop device with direct I/O) run unthrottled three times and with the
+loop device's read IOPS limited to 90% and 80% of the reference's.  Only the measured
 program is in the cgroup; the machine probe is not.  Each run is compared
 with the trial's base run by the report's own rules (analyse.py), and the
 false alarms of the A/A pairs and the detection rate of each slowdown, at
@@ -50,7 +50,7 @@ from aiosuite.study.targets import Cleanup, Targets  # noqa: E402
 
 PROG = "calibrate"
 SKIP_STATUS = 77
-FULL = {"trials": 5, "rounds": 8, "runtime": 0.25, "device_bytes": 256 << 20}
+FULL = {"trials": 5, "rounds": 6, "runtime": 0.2, "device_bytes": 256 << 20}
 QUICK = {"trials": 1, "rounds": 3, "runtime": 0.1, "device_bytes": 32 << 20}
 MAX_TRIALS = 100
 MAX_ROUNDS = 50

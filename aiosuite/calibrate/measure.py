@@ -9,27 +9,34 @@ Two sets of points:
 
   cpu     batching's /dev/null points (libaio, 4 KiB, depth 128, batches of
           1, 8 and 32 iocbs): CPU-bound; slowed by a CPU quota of the cpu
-          cgroup giving 10% and 20% less CPU than the point used unthrottled;
+          cgroup giving 10% and 20% less CPU than the point got unthrottled;
   device  batching's 4 KiB O_DIRECT random reads, on a loop device with
           direct I/O over a scratch file (depths 1, 8 and 32): device-bound;
           slowed by block-layer throttling of the loop device's read IOPS
           at 90% and 80% of the point's unthrottled IOPS.
 
 In each trial, for each set, five run directories one after the other, as
-two runs of a benchmark follow each other: "base" first (unthrottled: the
-CPU share and the IOPS the limits are taken from, the median of its
-samples of each point), then in an order rotated from one trial to the
-next "aa" and "aa2" (unthrottled: two A/A pairs with the base run) and the
-two slowdowns.  Every measured program runs in the calibration cgroup
-(limited or not, so that the group itself is no difference); the machine
-probe (build/aio-machine) runs outside it, as a kernel regression would
-not slow it either.  A sample that fails is tried again twice (another
-test's contexts can fill fs.aio-max-nr for a moment) before its point is
-given up.
+two runs of a benchmark follow each other, in an order rotated from one
+trial to the next: "base", "aa" and "aa2" (unthrottled: two A/A pairs with
+the base run) and the two slowdowns.  On a machine that others share, what
+a program gets unthrottled changes from one second to the next, so a limit
+taken from another run would impose another slowdown than it says: each
+throttled sample is preceded by an unthrottled reference sample of the
+same point, and its limit is that fraction of the reference's CPU share
+(CPU time over wall time) or IOPS.  The references go to the run's
+reference/ directory, which the report does not read as the run's; the
+median change of the throttled samples against their references is
+recorded as the slowdown really imposed (paired_change_pct).
+
+Every measured program runs in the calibration cgroup (limited or not, so
+that the group itself is no difference); the machine probe
+(build/aio-machine) runs outside it, as a kernel regression would not slow
+it either.  A sample that fails is tried again twice (another test's
+contexts can fill fs.aio-max-nr for a moment) before its point is given
+up.
 """
 from __future__ import annotations
 
-import json
 import os
 import platform
 import statistics
@@ -39,7 +46,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from aiosuite import machine, store
-from aiosuite.calibrate.cgroups import CPU_PERIOD_US, Group, device_of, wrapper_env
+from aiosuite.calibrate.cgroups import CPU_PERIOD_US, MIN_QUOTA_US, Group, device_of, wrapper_env
 from aiosuite.features import Features
 from aiosuite.study.core import (PointFailed, PointSkipped, Scenario, Study, first_stage,
                                  stage_metrics)
@@ -147,7 +154,14 @@ class RunState:
     directory: Path
     study: Study
     points: list[PointSpec]
-    limits: dict[str, int | None] = field(default_factory=dict)  # point -> quota us or IOPS
+    # Slowdowns: the unthrottled sample taken right before each throttled
+    # one (in reference/, which the report does not read as the run's)
+    ref_study: Study | None = None
+    # point -> each round's limit: the quota in us a period, or the IOPS
+    limits: dict[str, list[int | None]] = field(default_factory=dict)
+    # point -> each round's [reference IOPS, throttled IOPS, reference CPU
+    # share, throttled CPU share]
+    pairs: dict[str, list[list[float]]] = field(default_factory=dict)
     retries: list[str] = field(default_factory=list)  # samples tried again, and why
 
 
@@ -194,45 +208,67 @@ class Measurer:
         study = Study(d, self.targets, self.cleanup, self.params.quick, self.params.rounds,
                       self.features)
         study.aio_stress_bin = self.wrapper
-        return RunState(cond, d, study, points)
+        rs = RunState(cond, d, study, points)
+        if cond.fraction is not None:
+            (d / "reference").mkdir()
+            rs.ref_study = Study(d / "reference", self.targets, self.cleanup, self.params.quick,
+                                 self.params.rounds, self.features)
+            rs.ref_study.aio_stress_bin = self.wrapper
+        return rs
 
-    def limit(self, rs: RunState, p: PointSpec, base: dict[str, dict[str, float]]) -> None:
-        """Set the group's limits for point p of run rs."""
-        cond = rs.cond
+    def unlimit(self) -> None:
         if "cpu" in self.points:
-            quota: int | None = None
-            if p.kind == "cpu" and cond.fraction is not None:
-                share = min(max(base[p.name]["cpu_per_wall"], 0.05), float(os.cpu_count() or 1))
-                quota = round(cond.fraction * share * CPU_PERIOD_US)
-            self.group.set_cpu(quota)
-            if p.kind == "cpu":
-                rs.limits[p.name] = quota
+            self.group.set_cpu(None)
         if self.devno:
-            iops: int | None = None
-            if p.kind == "device" and cond.fraction is not None:
-                iops = max(1, round(cond.fraction * base[p.name]["iops"]))
-            self.group.set_read_iops(self.devno, iops)
-            if p.kind == "device":
-                rs.limits[p.name] = iops
+            self.group.set_read_iops(self.devno, None)
 
-    def measure_point(self, scen: Scenario, rs: RunState, p: PointSpec,
-                      tag: str) -> Callable[[int], tuple[dict[str, float], list[str]]]:
+    def sample(self, study: Study, scen: Scenario, rs: RunState, p: PointSpec,
+               tag: str) -> tuple[dict[str, float], str]:
+        """One aio-stress run of point p; a failure is tried again
+        (ATTEMPTS in all) before it counts."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                data, raw = study.aio_stress(
+                    scen, f"{p.name}-{tag}",
+                    [*p.args, "--runtime", str(self.params.runtime_s), self.path_of(p)])
+                return sample_metrics(data), raw
+            except (PointSkipped, PointFailed) as e:
+                if attempt == ATTEMPTS:
+                    raise
+                rs.retries.append(f"{p.name} {tag}: {e}")
+                time.sleep(0.5)
+        raise PointFailed("unreachable")
+
+    def measure_point(self, scen: Scenario, rs: RunState,
+                      p: PointSpec) -> Callable[[int], tuple[dict[str, float], list[str]]]:
+        """The point's measure() function: for a slowdown, an unthrottled
+        reference sample first, the limit taken from it, then the sample."""
         def one(r: int) -> tuple[dict[str, float], list[str]]:
-            for attempt in range(1, ATTEMPTS + 1):
-                try:
-                    data, raw = rs.study.aio_stress(
-                        scen, f"{p.name}-{tag}{r}",
-                        [*p.args, "--runtime", str(self.params.runtime_s), self.path_of(p)])
-                    return sample_metrics(data), [raw]
-                except (PointSkipped, PointFailed) as e:
-                    if attempt == ATTEMPTS:
-                        raise
-                    rs.retries.append(f"{p.name} round {r + 1}: {e}")
-                    time.sleep(0.5)
-            raise PointFailed("unreachable")
+            self.unlimit()
+            fraction = rs.cond.fraction
+            if fraction is None or rs.ref_study is None:
+                m, raw = self.sample(rs.study, scen, rs, p, f"r{r}")
+                return m, [raw]
+            ref, _ = self.sample(rs.ref_study, scen, rs, p, f"ref{r}")
+            limit: int
+            if p.kind == "cpu":
+                share = min(max(ref["cpu_per_wall"], 0.02), float(os.cpu_count() or 1))
+                limit = max(MIN_QUOTA_US, round(fraction * share * CPU_PERIOD_US))
+                self.group.set_cpu(limit)
+            else:
+                limit = max(1, round(fraction * ref["iops"]))
+                self.group.set_read_iops(self.devno, limit)
+            rs.limits.setdefault(p.name, []).append(limit)
+            try:
+                m, raw = self.sample(rs.study, scen, rs, p, f"r{r}")
+            finally:
+                self.unlimit()
+            rs.pairs.setdefault(p.name, []).append(
+                [ref["iops"], m["iops"], ref["cpu_per_wall"], m["cpu_per_wall"]])
+            return m, [raw]
         return one
 
-    def measure_round(self, rs: RunState, rnd: int, base: dict[str, dict[str, float]]) -> None:
+    def measure_round(self, rs: RunState, rnd: int) -> None:
         st = rs.study
         st.round = rnd
         # The control right beside the points, outside the group; every
@@ -252,8 +288,7 @@ class Measurer:
         scen.data["calibrate"] = {"condition": rs.cond.name, "role": rs.cond.role,
                                   "slowdown_pct": rs.cond.slowdown_pct}
         for p in rs.points:
-            self.limit(rs, p, base)
-            scen.measure(p.target, p.labels, self.measure_point(scen, rs, p, "r"),
+            scen.measure(p.target, p.labels, self.measure_point(scen, rs, p),
                          bound=p.kind == "cpu")
         scen.data["calibrate"]["limits"] = dict(rs.limits)
         scen.write()
@@ -264,48 +299,36 @@ class Measurer:
                          {"schema": RUN_SCHEMA, "complete": True, "interrupted": None,
                           "condition": rs.cond.name, "limits": rs.limits})
 
-    def base_figures(self, rs: RunState) -> tuple[dict[str, dict[str, float]], str]:
-        """The median of each point's samples in the base run rs; and why
-        the set cannot be calibrated in this trial ("" when it can)."""
-        got: dict[str, dict[str, float]] = {}
-        data = rs.study.carry.get(f"calibrate-{rs.cond.kind}", {})
-        by_key = {json.dumps([p["target"], p["labels"]], sort_keys=True): p
-                  for p in data.get("points", [])}
-        for p in rs.points:
-            pt = by_key.get(json.dumps([p.target, p.labels], sort_keys=True))
-            if pt is None or pt["status"] != "ok":
-                why = f"{pt['status']}: {pt['reason']}" if pt else "not measured"
-                return got, f"{p.name} in the base run: {why}"
-            got[p.name] = {k: statistics.median(v) for k, v in pt["samples"].items() if v}
-            if got[p.name].get("iops", 0.0) <= 0:
-                return got, f"{p.name}: no I/O in the base run"
-        return got, ""
-
     def trial(self, t: int, on_run: Callable[[str], None]) -> dict[str, Any]:
         """Measure trial t (from 1); return its record (without the
         comparisons, which the caller adds)."""
-        rec: dict[str, Any] = {"trial": t, "base_figures": {}, "skipped": {}, "runs": {},
-                               "order": [], "limits": {}, "retries": {}}
+        rec: dict[str, Any] = {"trial": t, "runs": {}, "order": [], "limits": {},
+                               "paired_change_pct": {}, "retries": {}}
         for kind, pts in self.points.items():
             conds = CONDITIONS[kind]
-            rest = conds[1:]
-            k = (t - 1) % len(rest)
-            base: dict[str, dict[str, float]] = {}
-            for cond in [conds[0]] + rest[k:] + rest[:k]:
+            k = (t - 1) % len(conds)
+            for cond in conds[k:] + conds[:k]:
                 rs = self.new_run(f"t{t:02d}-{kind}-{cond.name}", cond, pts)
                 rec["runs"].setdefault(kind, {})[cond.name] = rs.directory.name
                 rec["order"].append(rs.directory.name)
                 on_run(rs.directory.name)
                 for rnd in range(self.params.rounds):
-                    self.measure_round(rs, rnd, base)
+                    self.measure_round(rs, rnd)
                 self.finish_run(rs)
-                rec["limits"][rs.directory.name] = rs.limits
+                if rs.limits:
+                    rec["limits"][rs.directory.name] = rs.limits
+                    rec["paired_change_pct"][rs.directory.name] = paired_change(rs.pairs)
                 if rs.retries:
                     rec["retries"][rs.directory.name] = rs.retries
-                if cond.role == "baseline":
-                    base, why = self.base_figures(rs)
-                    rec["base_figures"][kind] = base
-                    if why:
-                        rec["skipped"][kind] = why
-                        break
         return rec
+
+
+def paired_change(pairs: dict[str, list[list[float]]]) -> dict[str, float | None]:
+    """The median change, in percent, of the throttled samples against the
+    reference sample right before each: IOPS and CPU share (what the limit
+    really took away)."""
+    out: dict[str, float | None] = {}
+    for name, i, j in (("iops", 0, 1), ("cpu_share", 2, 3)):
+        xs = [100.0 * (q[j] / q[i] - 1.0) for ps in pairs.values() for q in ps if q[i] > 0]
+        out[f"{name}_pct"] = round(statistics.median(xs), 2) if xs else None
+    return out

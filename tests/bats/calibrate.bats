@@ -237,9 +237,12 @@ EOF
 	# Both sets: two A/A comparisons and two slowdowns each, in one trial.
 	assert_eq 8 "$(json_get "$f" 'len(d["trials"][0]["comparisons"])')"
 	assert_eq 4 "$(json_get "$f" 'sum(s["comparisons"] for s in d["summary"] if s["role"] == "aa")')"
-	# A slowdown was really imposed: the quota and the IOPS limit were set.
-	assert_eq true "$(json_get "$f" 'all(v for k, v in d["trials"][0]["limits"]["t01-cpu-cpu-10"].items())')"
-	assert_eq true "$(json_get "$f" 'all(v for k, v in d["trials"][0]["limits"]["t01-device-iops-80"].items())')"
+	# A slowdown was really imposed: a quota and an IOPS limit were set
+	# for every sample of every point, each from its reference sample.
+	assert_eq '[3, 3, 3]' "$(json_get "$f" '[len(v) for v in d["trials"][0]["limits"]["t01-cpu-cpu-10"].values()]')"
+	assert_eq '[3, 3, 3]' "$(json_get "$f" '[len(v) for v in d["trials"][0]["limits"]["t01-device-iops-80"].values()]')"
+	[[ $(json_get "$f" 'd["trials"][0]["paired_change_pct"]["t01-cpu-cpu-20"]["cpu_share_pct"] < 0') == true ]]
+	[[ -n $(ls "$dir/runs/t01-cpu-cpu-20/reference") ]]
 	grep -q "false alarms of 2" "$dir/calibrate.md"
 	grep -q "CPU quota: 10% less CPU" "$dir/calibrate.md"
 	if command -v gnuplot >/dev/null; then
