@@ -42,7 +42,7 @@ SET_TITLE = {"cpu": "CPU-bound (/dev/null)", "device": "device-bound (loop devic
 COND_TITLE = {"aa": "A/A (no slowdown)", "cpu-10": "CPU quota: 10% less CPU",
               "cpu-20": "CPU quota: 20% less CPU", "iops-90": "read IOPS limit: 90%",
               "iops-80": "read IOPS limit: 80%"}
-SHORT = {"aa": "A/A", "cpu-10": "CPU -10%", "cpu-20": "CPU -20%", "iops-90": "IOPS 90%",
+SHORT = {"aa": "A/A", "cpu-10": "quota -10%", "cpu-20": "quota -20%", "iops-90": "IOPS 90%",
          "iops-80": "IOPS 80%"}
 
 
@@ -176,6 +176,10 @@ def summarize(trials: list[dict[str, Any]]) -> list[CalibrateSummaryRow]:
     return out
 
 
+def trials_text(n: int) -> str:
+    return f"{n} trial{'' if n == 1 else 's'}"
+
+
 def _pct(x: Any) -> str:
     return "" if x is None else f"{x:+.1f}%"
 
@@ -185,7 +189,7 @@ def table(doc: dict[str, Any]) -> str:
     lines = [
         "# Calibration: what this machine can detect",
         "",
-        f"Host {doc['host']}, kernel {doc['kernel']}: {len(doc['trials'])} trials of "
+        f"Host {doc['host']}, kernel {doc['kernel']}: {trials_text(len(doc['trials']))} of "
         f"{p['rounds']} rounds, samples of {p['sample_runtime_s']} s "
         f"({doc['time_utc_start']} to {doc.get('time_utc_end') or '-'}"
         f"{', incomplete' if not doc['complete'] else ''}).",
@@ -249,6 +253,6 @@ def chart(out: Path, doc: dict[str, Any]) -> list[str]:
             f.write(f"{chart_text(label)}\t{s['rate_point_level_pct']:g}\t"
                     f"{s['rate_composite_level_pct']:g}\n")
     d.draw("calibrate", "calibrate.gp",
-           f"What this machine detects ({doc['host']}, {len(doc['trials'])} trials)",
+           f"What this machine detects ({doc['host']}, {trials_text(len(doc['trials']))})",
            "A/A: false alarms; slowdowns: detections", {"data": dat, "n": len(rows)})
     return d.result.notes
