@@ -42,7 +42,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 
-from aiosuite import scratch, store  # noqa: E402
+from aiosuite import schemas, scratch, store  # noqa: E402
 from aiosuite.calibrate import analyse, cgroups  # noqa: E402
 from aiosuite.calibrate.measure import SETS, Measurer, Params  # noqa: E402
 from aiosuite.features import probe  # noqa: E402
@@ -86,6 +86,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--results", metavar="DIR",
                     help="the results store (default: $AIO_SUITE_RESULTS, else results/ in "
                          "the checkout); the run goes to DIR/calibrate/<run id>/")
+    ap.add_argument("--analyse", metavar="DIR",
+                    help="measure nothing: judge the runs of the calibration in DIR (a "
+                         "results/calibrate/<run id>/ directory) again with this report's "
+                         "rules, and rewrite its calibrate.json, table and chart")
     ap.add_argument("--scratch", metavar="DIR",
                     help="directory for the loop device's backing file (default: the checkout)")
     return ap.parse_args(argv)
@@ -126,6 +130,8 @@ def needs(sets: list[str], lay: cgroups.Layout) -> dict[str, str]:
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
+    if args.analyse is not None:
+        return reanalyse(Path(args.analyse))
     d = QUICK if args.quick else FULL
     trials = int(number(args, "trials", 1, MAX_TRIALS, d["trials"], True))
     rounds = int(number(args, "rounds", 3, MAX_ROUNDS, d["rounds"], True))
@@ -164,6 +170,37 @@ def main(argv: list[str]) -> int:
     params = Params(trials, rounds, runtime, run_sets, args.quick,
                     int(d["device_bytes"]))
     return calibrate(params, parent, lay, {s: missing[s] for s in sets if missing[s]})
+
+
+def write_outputs(out: Path, doc: dict[str, Any]) -> None:
+    doc["summary"] = analyse.summarize(doc["trials"])
+    doc["notes"] = [n for n in doc.get("notes", []) if not n.startswith("chart calibrate:")]
+    doc["notes"] += analyse.chart(out, doc) if doc["summary"] else []
+    (out / "calibrate.md").write_text(analyse.table(doc))
+    store.write_json(out / "calibrate.json", doc)
+
+
+def reanalyse(out: Path) -> int:
+    """--analyse DIR: the comparisons of every trial in DIR made again."""
+    try:
+        doc = schemas.check("calibrate", schemas.read_json(out / "calibrate.json"))
+    except (schemas.BadFile, OSError) as e:
+        print(f"{PROG}: --analyse {out}: no calibration there ({e})", file=sys.stderr)
+        return 2
+    for rec in doc["trials"]:
+        try:
+            rec["comparisons"] = analyse.trial_comparisons(out, rec, doc["host"], doc["kernel"])
+        except (OSError, KeyError, TypeError) as e:
+            print(f"{PROG}: --analyse {out}: trial {rec.get('trial')}: {e}", file=sys.stderr)
+            return 1
+    doc["analysed_utc"] = now()
+    try:
+        write_outputs(out, doc)
+    except OSError as e:
+        print(f"{PROG}: cannot write {out}: {e.strerror}", file=sys.stderr)
+        return 1
+    print((out / "calibrate.md").read_text(), flush=True)
+    return 0
 
 
 def calibrate(params: Params, parent: Path, lay: cgroups.Layout, skipped: dict[str, str]) -> int:
@@ -242,11 +279,8 @@ def calibrate(params: Params, parent: Path, lay: cgroups.Layout, skipped: dict[s
                        exit_status=status, duration_s=round(time.monotonic() - t_all, 1))
             if doc["interrupted"]:
                 doc["complete"] = False
-            doc["summary"] = analyse.summarize(doc["trials"])
             try:
-                doc["notes"] += analyse.chart(out, doc) if doc["summary"] else []
-                (out / "calibrate.md").write_text(analyse.table(doc))
-                store.write_json(out / "calibrate.json", doc)
+                write_outputs(out, doc)
             except OSError as e:
                 print(f"{PROG}: cannot write {out}: {e.strerror}", file=sys.stderr)
                 status = status or 1

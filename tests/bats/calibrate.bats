@@ -208,6 +208,12 @@ finally:
 	assert_eq false "$(json_get "$f" 'd["complete"]')"
 }
 
+@test "calibrate --analyse refuses a directory without a calibration in one line" {
+	run timeout 60 python3 "$CALIBRATE" --analyse "$SCRATCH"
+	assert_one_line_error calibrate
+	assert_output_has "no calibration there"
+}
+
 @test "schema.py refuses a calibrate.json that calls more than it compared" {
 	cat >"$SCRATCH/calibrate.json" <<'EOF'
 {"schema": "aio-suite-calibrate/1", "complete": true, "interrupted": null,
@@ -248,6 +254,11 @@ EOF
 	if command -v gnuplot >/dev/null; then
 		[[ -s $dir/calibrate.png && -s $dir/calibrate.svg ]]
 	fi
+	# Judged again from its runs, the calibration says the same.
+	cp "$f" "$SCRATCH/first.json"
+	run timeout 300 python3 "$CALIBRATE" --analyse "$dir"
+	assert_status 0
+	assert_eq "$(json_get "$SCRATCH/first.json" 'd["summary"]')" "$(json_get "$f" 'd["summary"]')"
 	# The store's report does not take the calibration's runs for a host.
 	run python3 "$TOP/tools/report.py" --results "$SCRATCH/res" list
 	refute_line calibrate "$output"
