@@ -18,15 +18,15 @@
 #   make study S=NAME [QUICK=1] [REPEAT=N] [FIO_CLIENTS=FILE]
 #                   one scenario study, or all
 #   make report     compare the runs in results/ (Markdown, HTML, charts)
+#   make kernels    run the suite in qemu on Debian's kernels or KERNEL=
+#   make mutants    the mutation score: kernel bugs (ci/mutants/*.patch to
+#                   Debian's linux-source-6.1) the suite catches in qemu;
+#                   about an hour on 2 cores [MUTANTS="001 017"]; not in check
 #   make calibrate [QUICK=1]
 #                   what this machine can detect: A/A pairs and slowdowns the
 #                   kernel imposes (a cpu cgroup quota, block throttling of a
 #                   loop device), as the report judges them; about 10 minutes
 #                   (root; results/calibrate/<run id>/)
-#   make kernels    run the suite in qemu on Debian's kernels or KERNEL=
-#   make mutants    the mutation score: kernel bugs (ci/mutants/*.patch to
-#                   Debian's linux-source-6.1) the suite catches in qemu;
-#                   about an hour on 2 cores [MUTANTS="001 017"]; not in check
 #   make install    PREFIX=/usr/local DESTDIR=: the binaries and the commands
 #                   aio-study, aio-report, aio-bench (the Python package in
 #                   $(DATADIR)/python), job files, gnuplot templates, man pages

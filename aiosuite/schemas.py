@@ -527,6 +527,41 @@ def _type(v: Any) -> str:
         type(v).__name__
 
 
+CALIBRATE_COUNTS = ("comparisons", "called_point_level", "called_composite_level")
+CALIBRATE_PCTS = ("slowdown_imposed_pct", "rate_point_level_pct", "rate_composite_level_pct",
+                  "iops_composite_change_median_pct", "iops_composite_change_min_pct",
+                  "iops_composite_change_max_pct", "cpu_share_change_median_pct",
+                  "paired_iops_change_median_pct", "paired_cpu_share_change_median_pct")
+
+
+def check_calibrate(d: dict[str, Any]) -> None:
+    """calibrate.json: the figures its table and chart are drawn from."""
+    if d.get("schema") != CALIBRATE:
+        raise BadFile(f"schema: {_type(d.get('schema'))} where {CALIBRATE!r} belongs")
+    boolean(d.get("complete"), "complete")
+    string(d.get("interrupted"), "interrupted")
+    for k in ("trials", "rounds", "sample_runtime_s"):
+        number(obj(d.get("params"), "params", null=False).get(k), where("params", k), null=False)
+    for i, t in enumerate(array(d.get("trials"), "trials", null=False)):
+        t = obj(t, where("trials", i), null=False)
+        number(t.get("trial"), where("trials", i, "trial"), null=False)
+        for j, c in enumerate(array(t.get("comparisons"), where("trials", i, "comparisons"))):
+            c = obj(c, where("trials", i, "comparisons", j), null=False)
+            for k in ("set", "condition", "role", "baseline_run", "run"):
+                string(c.get(k), where("trials", i, "comparisons", j, k), null=False)
+    for i, s in enumerate(array(d.get("summary"), "summary", null=False)):
+        s = obj(s, where("summary", i), null=False)
+        for k in ("set", "condition", "role"):
+            string(s.get(k), where("summary", i, k), null=False)
+        for k in CALIBRATE_COUNTS:
+            number(s.get(k), where("summary", i, k), null=False)
+        for k in CALIBRATE_PCTS:
+            number(s.get(k), where("summary", i, k))
+        if s["called_point_level"] > s["comparisons"] or \
+                s["called_composite_level"] > s["comparisons"]:
+            raise BadFile(f"{where('summary', i)}: more called than compared")
+
+
 def check_scenario(d: dict[str, Any]) -> None:
     string(d.get("scenario"), "scenario")
     obj(d.get("params"), "params")
@@ -669,41 +704,6 @@ def check_summary(d: dict[str, Any]) -> None:
     if "complete" in d:
         boolean(d["complete"], "complete")
     string(d.get("interrupted"), "interrupted")
-
-
-CALIBRATE_COUNTS = ("comparisons", "called_point_level", "called_composite_level")
-CALIBRATE_PCTS = ("slowdown_imposed_pct", "rate_point_level_pct", "rate_composite_level_pct",
-                  "iops_composite_change_median_pct", "iops_composite_change_min_pct",
-                  "iops_composite_change_max_pct", "cpu_share_change_median_pct",
-                  "paired_iops_change_median_pct", "paired_cpu_share_change_median_pct")
-
-
-def check_calibrate(d: dict[str, Any]) -> None:
-    """calibrate.json: the figures its table and chart are drawn from."""
-    if d.get("schema") != CALIBRATE:
-        raise BadFile(f"schema: {_type(d.get('schema'))} where {CALIBRATE!r} belongs")
-    boolean(d.get("complete"), "complete")
-    string(d.get("interrupted"), "interrupted")
-    for k in ("trials", "rounds", "sample_runtime_s"):
-        number(obj(d.get("params"), "params", null=False).get(k), where("params", k), null=False)
-    for i, t in enumerate(array(d.get("trials"), "trials", null=False)):
-        t = obj(t, where("trials", i), null=False)
-        number(t.get("trial"), where("trials", i, "trial"), null=False)
-        for j, c in enumerate(array(t.get("comparisons"), where("trials", i, "comparisons"))):
-            c = obj(c, where("trials", i, "comparisons", j), null=False)
-            for k in ("set", "condition", "role", "baseline_run", "run"):
-                string(c.get(k), where("trials", i, "comparisons", j, k), null=False)
-    for i, s in enumerate(array(d.get("summary"), "summary", null=False)):
-        s = obj(s, where("summary", i), null=False)
-        for k in ("set", "condition", "role"):
-            string(s.get(k), where("summary", i, k), null=False)
-        for k in CALIBRATE_COUNTS:
-            number(s.get(k), where("summary", i, k), null=False)
-        for k in CALIBRATE_PCTS:
-            number(s.get(k), where("summary", i, k))
-        if s["called_point_level"] > s["comparisons"] or \
-                s["called_composite_level"] > s["comparisons"]:
-            raise BadFile(f"{where('summary', i)}: more called than compared")
 
 
 def kind(d: Any) -> str:
