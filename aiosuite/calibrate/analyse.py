@@ -191,6 +191,7 @@ def table(doc: dict[str, Any]) -> str:
         "",
         f"Host {doc['host']}, kernel {doc['kernel']}: {trials_text(len(doc['trials']))} of "
         f"{p['rounds']} rounds, samples of {p['sample_runtime_s']} s "
+        f"(device-bound: {p.get('device_sample_runtime_s', p['sample_runtime_s'])} s) "
         f"({doc['time_utc_start']} to {doc.get('time_utc_end') or '-'}"
         f"{', incomplete' if not doc['complete'] else ''}).",
         "",

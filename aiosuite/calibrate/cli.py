@@ -44,13 +44,14 @@ from typing import Any, NoReturn  # noqa: E402
 
 from aiosuite import schemas, scratch, store  # noqa: E402
 from aiosuite.calibrate import analyse, cgroups  # noqa: E402
-from aiosuite.calibrate.measure import SETS, Measurer, Params  # noqa: E402
+from aiosuite.calibrate.measure import (DEVICE_RUNTIME_FACTOR, SETS, Measurer,  # noqa: E402
+                                        Params)
 from aiosuite.features import probe  # noqa: E402
 from aiosuite.study.targets import Cleanup, Targets  # noqa: E402
 
 PROG = "calibrate"
 SKIP_STATUS = 77
-FULL = {"trials": 5, "rounds": 6, "runtime": 0.2, "device_bytes": 256 << 20}
+FULL = {"trials": 5, "rounds": 5, "runtime": 0.2, "device_bytes": 256 << 20}
 QUICK = {"trials": 1, "rounds": 3, "runtime": 0.1, "device_bytes": 32 << 20}
 MAX_TRIALS = 100
 MAX_ROUNDS = 50
@@ -79,7 +80,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
                     help=f"samples of every point in every run (default {FULL['rounds']}; "
                          f"3 to {MAX_ROUNDS})")
     ap.add_argument("--runtime", metavar="SECONDS",
-                    help=f"seconds of one sample (default {FULL['runtime']}; 0.05 to 10)")
+                    help=f"seconds of a CPU-bound sample; a device-bound one takes "
+                         f"{DEVICE_RUNTIME_FACTOR} times as long (default {FULL['runtime']}; "
+                         "0.05 to 10)")
     ap.add_argument("--sets", default="cpu,device", metavar="LIST",
                     help="the sets of points to calibrate, comma-separated: cpu (CPU-bound, "
                          "under a CPU quota), device (device-bound, under an IOPS limit)")
