@@ -300,6 +300,7 @@ class CalibrateSummaryRow(TypedDict, total=False):
     iops_composite_change_min_pct: float | None
     iops_composite_change_max_pct: float | None
     cpu_share_change_median_pct: float | None
+    iops_composite_detectable_median_pct: float | None
     # throttled samples against the unthrottled reference right before each
     paired_iops_change_median_pct: float | None
     paired_cpu_share_change_median_pct: float | None
@@ -531,7 +532,8 @@ CALIBRATE_COUNTS = ("comparisons", "called_point_level", "called_composite_level
 CALIBRATE_PCTS = ("slowdown_imposed_pct", "rate_point_level_pct", "rate_composite_level_pct",
                   "iops_composite_change_median_pct", "iops_composite_change_min_pct",
                   "iops_composite_change_max_pct", "cpu_share_change_median_pct",
-                  "paired_iops_change_median_pct", "paired_cpu_share_change_median_pct")
+                  "paired_iops_change_median_pct", "paired_cpu_share_change_median_pct",
+                  "iops_composite_detectable_median_pct")
 
 
 def check_calibrate(d: dict[str, Any]) -> None:

@@ -157,6 +157,8 @@ def summarize(trials: list[dict[str, Any]]) -> list[CalibrateSummaryRow]:
             co = sum(1 for c in cs if called(c, "composite"))
             shares = [c["cpu_share_change_pct"] for c in cs
                       if c.get("cpu_share_change_pct") is not None]
+            detectable = [c["iops_composite"]["detectable_pct"] for c in cs
+                          if c["iops_composite"] and c["iops_composite"]["detectable_pct"] is not None]
             paired = [c["paired_change_pct"] for c in cs if c.get("paired_change_pct")]
             p_iops = [x["iops_pct"] for x in paired if x.get("iops_pct") is not None]
             p_share = [x["cpu_share_pct"] for x in paired if x.get("cpu_share_pct") is not None]
@@ -167,6 +169,8 @@ def summarize(trials: list[dict[str, Any]]) -> list[CalibrateSummaryRow]:
                 "rate_point_level_pct": round(100.0 * pt / n, 1),
                 "rate_composite_level_pct": round(100.0 * co / n, 1),
                 "iops_composite_change_median_pct": _median(changes),
+                # What the report says it could have called, per comparison
+                "iops_composite_detectable_median_pct": _median(detectable),
                 "cpu_share_change_median_pct": _median(shares) if kind == "cpu" else None,
                 "paired_iops_change_median_pct": _median(p_iops),
                 "paired_cpu_share_change_median_pct": _median(p_share) if kind == "cpu" else None,
@@ -178,6 +182,10 @@ def summarize(trials: list[dict[str, Any]]) -> list[CalibrateSummaryRow]:
 
 def trials_text(n: int) -> str:
     return f"{n} trial{'' if n == 1 else 's'}"
+
+
+def _abs_pct(x: Any) -> str:
+    return "" if x is None else f"{x:.1f}%"
 
 
 def _pct(x: Any) -> str:
@@ -199,12 +207,13 @@ def table(doc: dict[str, Any]) -> str:
         "(aio-report --by run). A/A: the count of comparisons in which anything "
         "was called (a false alarm). Slowdowns: the count in which the IOPS of a "
         "point (point level) or the IOPS composite of the set (composite level) "
-        "was called a regression.",
+        "was called a regression. Detectable: the smallest change of the IOPS "
+        "composite the report says each comparison could call.",
         "",
         "| set | condition | comparisons | point level | composite level | "
         "imposed: throttled against reference samples, median | "
-        "measured: IOPS composite change, median (range) |",
-        "|---|---|---:|---:|---:|---|---|",
+        "measured: IOPS composite change, median (range) | detectable, median |",
+        "|---|---|---:|---:|---:|---|---|---:|",
     ]
     for s in doc["summary"]:
         n = s["comparisons"]
@@ -227,7 +236,8 @@ def table(doc: dict[str, Any]) -> str:
             if s.get("paired_cpu_share_change_median_pct") is not None:
                 imp += f", CPU share {_pct(s['paired_cpu_share_change_median_pct'])}"
         lines.append(f"| {SET_TITLE[s['set']]} | {COND_TITLE[s['condition']]} | {n} | {pt} | "
-                     f"{co} | {imp} | {rng} |")
+                     f"{co} | {imp} | {rng} | "
+                     f"{_abs_pct(s.get('iops_composite_detectable_median_pct'))} |")
     aa = [s for s in doc["summary"] if s["role"] == "aa"]
     if aa:
         n = sum(s["comparisons"] for s in aa)
