@@ -256,7 +256,7 @@ def chart(out: Path, doc: dict[str, Any]) -> list[str]:
     if not rows:
         return ["chart calibrate: not drawn: no comparisons"]
     d = Drawer(out, ("png", "svg"))
-    dat = out / "calibrate.dat"
+    dat = d.dir / "calibrate.dat"  # in the directory gnuplot runs in, resolved
     with dat.open("w", encoding="utf-8") as f:
         f.write("# condition\tpoint level %\tcomposite level %\n")
         for s in rows:

@@ -134,7 +134,7 @@ def needs(sets: list[str], lay: cgroups.Layout) -> dict[str, str]:
 def main(argv: list[str]) -> int:
     args = parse(argv)
     if args.analyse is not None:
-        return reanalyse(Path(args.analyse))
+        return reanalyse(Path(args.analyse).resolve())
     d = QUICK if args.quick else FULL
     trials = int(number(args, "trials", 1, MAX_TRIALS, d["trials"], True))
     rounds = int(number(args, "rounds", 3, MAX_ROUNDS, d["rounds"], True))

@@ -254,9 +254,12 @@ EOF
 	if command -v gnuplot >/dev/null; then
 		[[ -s $dir/calibrate.png && -s $dir/calibrate.svg ]]
 	fi
-	# Judged again from its runs, the calibration says the same.
+	# Judged again from its runs (named relative to the working directory),
+	# the calibration says the same.
 	cp "$f" "$SCRATCH/first.json"
-	run timeout 300 python3 "$CALIBRATE" --analyse "$dir"
+	cd "$dir/.."
+	run timeout 300 python3 "$CALIBRATE" --analyse "${dir##*/}"
+	cd - >/dev/null
 	assert_status 0
 	assert_eq "$(json_get "$SCRATCH/first.json" 'd["summary"]')" "$(json_get "$f" 'd["summary"]')"
 	# The store's report does not take the calibration's runs for a host.
