@@ -25,7 +25,7 @@
 #   make calibrate [QUICK=1]
 #                   what this machine can detect: A/A pairs and slowdowns the
 #                   kernel imposes (a cpu cgroup quota, block throttling of a
-#                   loop device), as the report judges them; about 10 minutes
+#                   loop device), as the report judges them; about 11 minutes
 #                   (root; results/calibrate/<run id>/)
 #   make install    PREFIX=/usr/local DESTDIR=: the binaries and the commands
 #                   aio-study, aio-report, aio-bench (the Python package in

@@ -72,7 +72,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
                     help=f"the short mode: {QUICK['trials']} trial of {QUICK['rounds']} rounds, "
-                         f"samples of {QUICK['runtime']} s (what the tests use; under a minute)")
+                         f"samples of {QUICK['runtime']} s (what the tests use; about a minute)")
     ap.add_argument("--trials", metavar="N",
                     help=f"trials, each two A/A pairs and both slowdowns of every set (default "
                          f"{FULL['trials']}; 1 to {MAX_TRIALS})")
