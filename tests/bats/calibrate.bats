@@ -266,3 +266,30 @@ EOF
 	run python3 "$TOP/tools/report.py" --results "$SCRATCH/res" list
 	refute_line calibrate "$output"
 }
+
+@test "on cgroup v2 the quota and the IOPS limit are written to cpu.max and io.max" {
+	# A directory standing for a v2 root with cpu and io enabled: the
+	# files the kernel would have are plain files here.
+	mkdir -p "$SCRATCH/v2"
+	echo "cpu io memory" >"$SCRATCH/v2/cgroup.subtree_control"
+	run env AIO_SUITE_CGROUP_ROOT="$SCRATCH/v2" PYTHONPATH="$TOP" python3 -c '
+from aiosuite.calibrate import cgroups
+lay = cgroups.detect()
+g = cgroups.Group(lay, "aio-suite-calibrate-1-1")
+g.make()
+g.set_cpu(22500)
+print("cpu.max", open(g.dirs[0] / "cpu.max").read())
+g.set_read_iops("7:3", 900)
+print("io.max", open(g.dirs[0] / "io.max").read())
+g.set_cpu(None)
+g.set_read_iops("7:3", None)
+print("cpu.max", open(g.dirs[0] / "cpu.max").read())
+print("io.max", open(g.dirs[0] / "io.max").read())
+print("version", lay.version, "dirs", len(g.dirs), [p.name for p in g.procs_files()])'
+	assert_status 0
+	assert_output_line "^cpu.max 22500 50000$"
+	assert_output_line "^io.max 7:3 riops=900$"
+	assert_output_line "^cpu.max max 50000$"
+	assert_output_line "^io.max 7:3 riops=max$"
+	assert_output_line "^version 2 dirs 1 \['cgroup.procs'\]$"
+}
