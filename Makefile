@@ -22,6 +22,11 @@
 #   make mutants    the mutation score: kernel bugs (ci/mutants/*.patch to
 #                   Debian's linux-source-6.1) the suite catches in qemu;
 #                   about an hour on 2 cores [MUTANTS="001 017"]; not in check
+#   make calibrate [QUICK=1]
+#                   what this machine can detect: A/A pairs and slowdowns the
+#                   kernel imposes (a cpu cgroup quota, block throttling of a
+#                   loop device), as the report judges them; about 11 minutes
+#                   (root; results/calibrate/<run id>/)
 #   make install    PREFIX=/usr/local DESTDIR=: the binaries and the commands
 #                   aio-study, aio-report, aio-bench (the Python package in
 #                   $(DATADIR)/python), job files, gnuplot templates, man pages
@@ -109,7 +114,7 @@ BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
 
 .PHONY: FORCE all deps check bench bench-overhead install uninstall format \
 	format-check lint clean unit study report kernels check-old-distro deb dist \
-	mutants
+	mutants calibrate
 
 all: $(BINS) $(UNIT_BIN) $(TTOOLS_BIN)
 
@@ -187,6 +192,13 @@ study: deps
 report:
 	$(Q)python3 -m aiosuite.report $(if $(BASELINE),--baseline $(BASELINE))
 
+# make calibrate [QUICK=1]: the detection rates and false alarms on this
+# machine (aiosuite/calibrate; TRIALS=N ROUNDS=N change the defaults)
+calibrate: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 -m aiosuite.calibrate $(if $(QUICK),--quick) $(if $(TRIALS),--trials $(TRIALS)) \
+		$(if $(ROUNDS),--rounds $(ROUNDS))
+
 # make kernels [KERNELS="6.1 6.12"] [KERNEL=bzImage MODULES=dir]
 kernels: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -208,7 +220,7 @@ MAN7 := $(sort $(wildcard man/*.7))
 # where aiosuite/installed.json tells the package where the binaries, job
 # files and templates are (aiosuite/store.py); results go to the user's
 # data directory, never here.
-PY_COMMANDS := aio-study aio-report aio-bench
+PY_COMMANDS := aio-study aio-report aio-bench aio-calibrate
 PY_PKG := $(sort $(shell find aiosuite -name '*.py'))
 PLOTS := $(sort $(wildcard plots/*.gp))
 

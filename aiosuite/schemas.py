@@ -48,6 +48,7 @@ AIO_STRESS = "aio-stress/1"
 MACHINE = "aio-suite-machine/2"
 MACHINE_1 = "aio-suite-machine/1"  # the same probes without "control": still read
 CONFORM = "aio-conform/1"
+CALIBRATE = "aio-suite-calibrate/1"  # make calibrate's calibrate.json (aiosuite/calibrate)
 
 
 # ---- the documents ----
@@ -283,6 +284,47 @@ class EnvDoc(TypedDict, total=False):
     guest: dict[str, str]
 
 
+class CalibrateSummaryRow(TypedDict, total=False):
+    """One line of calibrate.json's "summary": a set and condition over
+    the trials (the A/A pairs of a set in one line)."""
+    set: str  # "cpu" or "device"
+    condition: str  # "aa", "cpu-10", "cpu-20", "iops-90", "iops-80"
+    role: str  # "aa" or "slowdown"
+    slowdown_imposed_pct: float
+    comparisons: int
+    called_point_level: int  # A/A: false alarms; slowdown: detections
+    called_composite_level: int
+    rate_point_level_pct: float
+    rate_composite_level_pct: float
+    iops_composite_change_median_pct: float | None
+    iops_composite_change_min_pct: float | None
+    iops_composite_change_max_pct: float | None
+    cpu_share_change_median_pct: float | None
+    iops_composite_detectable_median_pct: float | None
+    # throttled samples against the unthrottled reference right before each
+    paired_iops_change_median_pct: float | None
+    paired_cpu_share_change_median_pct: float | None
+
+
+class CalibrateDoc(TypedDict, total=False):
+    """calibrate.json of make calibrate (schema aio-suite-calibrate/1)."""
+    schema: str
+    host: str
+    kernel: str
+    time_utc_start: str
+    time_utc_end: str | None
+    complete: bool
+    interrupted: str | None
+    exit_status: int
+    duration_s: float
+    params: dict[str, Any]  # trials, rounds, sample_runtime_s, sets, quick, device_file_bytes
+    cgroup: dict[str, Any]  # version, cpu, io, cpu_period_us, group
+    skipped: dict[str, str | None]  # set -> why it was not calibrated
+    trials: list[dict[str, Any]]  # each with its comparisons, limits and base figures
+    summary: list[CalibrateSummaryRow]
+    notes: list[str]
+
+
 class BadFile(ValueError):
     """A result file the report cannot use; str() says why, in a few words."""
 
@@ -486,6 +528,42 @@ def _type(v: Any) -> str:
         type(v).__name__
 
 
+CALIBRATE_COUNTS = ("comparisons", "called_point_level", "called_composite_level")
+CALIBRATE_PCTS = ("slowdown_imposed_pct", "rate_point_level_pct", "rate_composite_level_pct",
+                  "iops_composite_change_median_pct", "iops_composite_change_min_pct",
+                  "iops_composite_change_max_pct", "cpu_share_change_median_pct",
+                  "paired_iops_change_median_pct", "paired_cpu_share_change_median_pct",
+                  "iops_composite_detectable_median_pct")
+
+
+def check_calibrate(d: dict[str, Any]) -> None:
+    """calibrate.json: the figures its table and chart are drawn from."""
+    if d.get("schema") != CALIBRATE:
+        raise BadFile(f"schema: {_type(d.get('schema'))} where {CALIBRATE!r} belongs")
+    boolean(d.get("complete"), "complete")
+    string(d.get("interrupted"), "interrupted")
+    for k in ("trials", "rounds", "sample_runtime_s"):
+        number(obj(d.get("params"), "params", null=False).get(k), where("params", k), null=False)
+    for i, t in enumerate(array(d.get("trials"), "trials", null=False)):
+        t = obj(t, where("trials", i), null=False)
+        number(t.get("trial"), where("trials", i, "trial"), null=False)
+        for j, c in enumerate(array(t.get("comparisons"), where("trials", i, "comparisons"))):
+            c = obj(c, where("trials", i, "comparisons", j), null=False)
+            for k in ("set", "condition", "role", "baseline_run", "run"):
+                string(c.get(k), where("trials", i, "comparisons", j, k), null=False)
+    for i, s in enumerate(array(d.get("summary"), "summary", null=False)):
+        s = obj(s, where("summary", i), null=False)
+        for k in ("set", "condition", "role"):
+            string(s.get(k), where("summary", i, k), null=False)
+        for k in CALIBRATE_COUNTS:
+            number(s.get(k), where("summary", i, k), null=False)
+        for k in CALIBRATE_PCTS:
+            number(s.get(k), where("summary", i, k))
+        if s["called_point_level"] > s["comparisons"] or \
+                s["called_composite_level"] > s["comparisons"]:
+            raise BadFile(f"{where('summary', i)}: more called than compared")
+
+
 def check_scenario(d: dict[str, Any]) -> None:
     string(d.get("scenario"), "scenario")
     obj(d.get("params"), "params")
@@ -656,7 +734,7 @@ def kind(d: Any) -> str:
 
 CHECKS = {"scenario": check_scenario, "aio-stress": check_aio_stress, "fio": check_fio,
           "aio-bare": check_bare, "conform": check_conform, "machine": check_machine,
-          "env": check_env, "summary": check_summary}
+          "env": check_env, "summary": check_summary, "calibrate": check_calibrate}
 
 
 def check(what: str, d: Any) -> dict[str, Any]:
@@ -679,7 +757,8 @@ def main(argv: list[str]) -> int:
         try:
             d = read_json(Path(a))
             name = Path(a).name
-            k = "env" if name == "env.json" else "summary" if name == "summary.json" else kind(d)
+            k = {"env.json": "env", "summary.json": "summary",
+                 "calibrate.json": "calibrate"}.get(name) or kind(d)
             if k:
                 check(k, d)
             print(f"{a}: {k or 'not read by the report'}: ok")

@@ -60,7 +60,8 @@ AIO_STRESS_SCHEMA = schemas.AIO_STRESS
 MACHINE_SCHEMA = schemas.MACHINE
 FAILING = ("fail", "timeout", "crash", "stuck")
 # Top-level directories of the store that are not hosts.
-NOT_HOSTS = {"report", "check", "mutants"}  # mutants: ci/mutants.py
+NOT_HOSTS = {"report", "check", "mutants", "calibrate"}  # mutants: ci/mutants.py;
+# calibrate: aiosuite/calibrate (its runs are compared by it alone)
 
 
 @dataclass

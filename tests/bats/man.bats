@@ -29,7 +29,7 @@ c_commands() {
 
 # The Python commands and the script each one runs.
 py_commands() {
-	printf '%s\n' aio-bench aio-report aio-study
+	printf '%s\n' aio-bench aio-report aio-study aio-calibrate
 }
 
 py_script() {
@@ -37,6 +37,7 @@ py_script() {
 	aio-bench) echo tools/bench.py ;;
 	aio-report) echo tools/report.py ;;
 	aio-study) echo tools/study.py ;;
+	aio-calibrate) echo tools/calibrate.py ;;
 	*) return 1 ;;
 	esac
 }
