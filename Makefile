@@ -25,6 +25,11 @@
 #   make install    PREFIX=/usr/local DESTDIR=: the binaries and the commands
 #                   aio-study, aio-report, aio-bench (the Python package in
 #                   $(DATADIR)/python), job files, gnuplot templates, man pages
+#   make fleet      INVENTORY=FILE [JOB=check|bench|conform]: the suite on
+#                   the hosts of an Ansible inventory (ci/fleet/), their
+#                   runs into results/<host>/<release>/<run id>/
+#                   [QUICK=1] [REPEAT=N] [CONFORM_TESTS="PATTERN ..."]
+#                   [FLEET_ARGS="ansible-playbook options"]
 #   make deb        a Debian package (debian/, dpkg-buildpackage) in build/deb/
 #   make dist       the release tarball build/dist/aio-suite-VERSION.tar.gz
 #   make format | format-check | lint | clean
@@ -109,7 +114,7 @@ BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
 
 .PHONY: FORCE all deps check bench bench-overhead install uninstall format \
 	format-check lint clean unit study report kernels check-old-distro deb dist \
-	mutants
+	mutants fleet
 
 all: $(BINS) $(UNIT_BIN) $(TTOOLS_BIN)
 
@@ -199,6 +204,12 @@ mutants: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)python3 ci/mutants.py $(if $(MUTANTS),--only "$(MUTANTS)")
 	$(Q)python3 tools/mutants_table.py
+
+# make fleet INVENTORY=FILE [JOB=check|bench|conform]: ci/fleet/fleet.yml
+# (Ansible) on the inventory's hosts; docs/FLEET.md
+fleet:
+	$(Q)QUICK='$(QUICK)' REPEAT='$(REPEAT)' CONFORM_TESTS='$(CONFORM_TESTS)' \
+		./ci/fleet/run.sh '$(INVENTORY)' '$(or $(JOB),check)' $(FLEET_ARGS)
 
 # Man pages, written in roff (man(7)): man/NAME.1 and man/aio-suite.7.
 MAN1 := $(sort $(wildcard man/*.1))
