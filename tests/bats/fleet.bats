@@ -69,11 +69,14 @@ start_sshd() {
 	local sshd i made=
 	sshd=$(command -v sshd || echo /usr/sbin/sshd)
 	[[ -x $sshd ]] || skip "sshd is not installed (apt-get install openssh-server)"
-	command -v ssh >/dev/null && command -v ssh-keygen >/dev/null ||
+	if ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
 		skip "ssh is not installed (apt-get install openssh-client)"
+	fi
 	mkdir -p "$SSHD"
-	ssh-keygen -q -t ed25519 -N '' -C fleet-host -f "$SSHD/host_key" &&
-		ssh-keygen -q -t ed25519 -N '' -C fleet-client -f "$SSHD/client_key" || skip "ssh-keygen failed"
+	if ! ssh-keygen -q -t ed25519 -N '' -C fleet-host -f "$SSHD/host_key" ||
+		! ssh-keygen -q -t ed25519 -N '' -C fleet-client -f "$SSHD/client_key"; then
+		skip "ssh-keygen failed"
+	fi
 	cp "$SSHD/client_key.pub" "$SSHD/authorized_keys"
 	PORT=$(free_port) || skip "no free port on 127.0.0.1"
 	cat >"$SSHD/sshd_config" <<-EOF
@@ -136,7 +139,9 @@ stop_sshd() {
 # local connection), ssh (the test's sshd) or gone (SSH to a port where
 # nothing listens); each host has a work directory of its own.
 inventory_line() {
-	local common="ansible_python_interpreter=$(command -v python3) fleet_dir=$BATS_TEST_TMPDIR/hosts/$1 fleet_install=tarball fleet_deps=false"
+	local py common
+	py=$(command -v python3)
+	common="ansible_python_interpreter=$py fleet_dir=$BATS_TEST_TMPDIR/hosts/$1 fleet_install=tarball fleet_deps=false"
 	local ssh_args="-F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile=$SSHD/known_hosts -o StrictHostKeyChecking=no -o ConnectTimeout=5"
 	case $1 in
 	local) echo "local ansible_connection=local $common" ;;
