@@ -24,6 +24,9 @@ import sys
 import tarfile
 from pathlib import Path, PurePosixPath
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
+from aiosuite import store  # noqa: E402
+
 PROG = "import_runs"
 # Top-level directories of a store that are not hosts (report/collect.py).
 NOT_HOSTS = {"report", "check", "mutants"}
@@ -36,7 +39,12 @@ class Usage(argparse.ArgumentParser):
 
 
 def safe_name(part: str) -> bool:
-    return part not in ("", ".", "..") and "/" not in part and not part.startswith(".")
+    """One plain name (store.check_name), and not a hidden one."""
+    try:
+        store.check_name(part)
+    except store.OutsideRoot:
+        return False
+    return not part.startswith(".")
 
 
 def member_parts(name: str) -> list[str] | None:
@@ -48,12 +56,19 @@ def member_parts(name: str) -> list[str] | None:
     return parts if all(safe_name(x) for x in parts) else None
 
 
-def unique(base: Path) -> Path:
-    d, n = base, 1
-    while d.exists():
-        n += 1
-        d = base.with_name(f"{base.name}.{n}")
-    return d
+def extract(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: Path) -> None:
+    """The members, below their run directory, into dest."""
+    for m in members:
+        out = dest.joinpath(*(member_parts(m.name) or [])[3:])
+        if m.isdir():
+            out.mkdir(parents=True, exist_ok=True)
+            continue
+        out.parent.mkdir(parents=True, exist_ok=True)
+        src = tar.extractfile(m)
+        if src is None:
+            continue
+        with src, open(out, "wb") as f:
+            shutil.copyfileobj(src, f)
 
 
 def main(argv: list[str]) -> int:
@@ -65,7 +80,7 @@ def main(argv: list[str]) -> int:
     if not safe_name(args.host):
         print(f"{PROG}: bad host name '{args.host}' (one path component)", file=sys.stderr)
         return 2
-    store = Path(args.results)
+    root = Path(args.results)
     runs: dict[tuple[str, str, str], list[tarfile.TarInfo]] = {}
     try:
         with tarfile.open(args.tarball, "r:*") as tar:
@@ -83,23 +98,12 @@ def main(argv: list[str]) -> int:
                     runs[key].append(m)
             made: list[str] = []
             for (_node, release, run_id), members in sorted(runs.items()):
-                dest = unique(store / args.host / release / run_id)
-                tmp = dest.with_name(f".{dest.name}.importing")
-                shutil.rmtree(tmp, ignore_errors=True)
-                tmp.mkdir(parents=True)
-                for m in members:
-                    rel = Path(*(member_parts(m.name) or [])[3:])
-                    out = tmp / rel
-                    if m.isdir():
-                        out.mkdir(parents=True, exist_ok=True)
-                        continue
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    src = tar.extractfile(m)
-                    if src is None:
-                        continue
-                    with src, open(out, "wb") as f:
-                        shutil.copyfileobj(src, f)
-                tmp.rename(dest)
+                dest = store.make_unique_dir(store.inside(root, args.host, release, run_id))
+                try:
+                    extract(tar, members, dest)
+                except BaseException:
+                    shutil.rmtree(dest, ignore_errors=True)
+                    raise
                 made.append(f"{args.host}/{release}/{dest.name}")
     except (OSError, tarfile.TarError) as e:
         why = getattr(e, "strerror", None) or str(e)

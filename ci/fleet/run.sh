@@ -46,6 +46,8 @@ results=$(cd "$results" && pwd)
 run=$(date -u +%Y%m%dT%H%M%SZ)-fleet
 state=$(mktemp -d "${TMPDIR:-/tmp}/aio-suite-fleet.XXXXXX") || exit 1
 trap 'rm -rf "$state"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 extra=$(
 	python3 - "$job" "$results" "$state" "$run" "${QUICK:-}" "${REPEAT:-}" \

@@ -295,4 +295,12 @@ listed() {
 	run python3 "$TOP/ci/fleet/import_runs.py" --host h1 --results "$RESULTS" "$SCRATCH/evil.tar"
 	[[ $output == *"left out: '../runs.tar.gz'"* ]]
 	[ ! -e "$RESULTS/../runs.tar.gz" ]
+	# A host directory that leads out of the store is not written through.
+	mkdir -p "$SCRATCH/outside"
+	ln -s "$SCRATCH/outside" "$RESULTS/h2"
+	run python3 "$TOP/ci/fleet/import_runs.py" --host h2 --results "$RESULTS" "$SCRATCH/runs.tar.gz"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"leads outside"* ]]
+	[ -z "$(ls -A "$SCRATCH/outside")" ]
 }
