@@ -238,6 +238,17 @@ listed() {
 	json_true "$d/summary.json" '[p["status"] for p in d["parts"]] == ["failed"]'
 }
 
+@test "the fleet leaves alone a work directory whose src/ it did not make" {
+	requires_fleet
+	mkdir -p "$BATS_TEST_TMPDIR/hosts/local/src"
+	echo mine >"$BATS_TEST_TMPDIR/hosts/local/src/file"
+	run fleet conform local
+	echo "$output" | tail -20
+	[ "$status" -eq 1 ]
+	[[ $output == *"fleet: local: failed (a fresh work directory and results store on the host: fleet_dir $BATS_TEST_TMPDIR/hosts/local has a src/ that the fleet did not make"* ]]
+	[ "$(cat "$BATS_TEST_TMPDIR/hosts/local/src/file")" = mine ]
+}
+
 @test "the fleet over loopback SSH and the local connection brings both hosts' runs into the store" {
 	requires_fleet
 	start_sshd
