@@ -70,6 +70,7 @@ echo "$prog: ci/fleet/fleet.yml, job $job, on the hosts of $inventory; runs into
 ANSIBLE_RETRY_FILES_ENABLED=0 ansible-playbook -i "$inventory" -e "$extra" "$@" \
 	"$top/ci/fleet/fleet.yml"
 rc=$?
+[ -s "$state/summary.txt" ] && cat "$state/summary.txt"
 if [ $rc -eq 0 ]; then
 	echo "$prog: every host ok; make report compares the runs"
 	exit 0
