@@ -10,8 +10,8 @@
 # the system's sshd or of ~/.ssh is used or changed), and one to a port
 # where nothing listens.  Each host gets the `make dist` tarball of HEAD
 # (made once into the test's directory) built in place in a directory of
-# its own and runs a tiny job: aio-bench's conform part on the submit and
-# setup tests.
+# its own and runs a tiny job: aio-bench's conform part on the submit
+# tests and a few of setup's.
 
 load helpers
 
@@ -153,7 +153,9 @@ inventory_line() {
 }
 
 # fleet JOB HOST...: ci/fleet/run.sh (make fleet) on those hosts, the job's
-# aio-conform tests limited to CONFORM_TESTS (default submit.* setup.*).
+# aio-conform tests limited to CONFORM_TESTS: by default the submit tests
+# and a few of setup's, none that counts machine-wide aio-nr (the hosts are
+# one kernel here, and run at once).
 fleet() {
 	local job=$1 h
 	shift
@@ -161,9 +163,15 @@ fleet() {
 		echo "[fleet]"
 		for h in "$@"; do inventory_line "$h"; done
 	} >"$INV"
-	AIO_SUITE_RESULTS=$RESULTS CONFORM_TESTS=${CONFORM_TESTS:-"submit.* setup.*"} \
+	AIO_SUITE_RESULTS=$RESULTS CONFORM_TESTS=${CONFORM_TESTS:-"submit.* setup.basic setup.nr_zero setup.nr_negative"} \
 		timeout -k 10 "$FLEET_TIMEOUT" "$TOP/ci/fleet/run.sh" "$INV" "$job" \
 		-e fleet_tarball="$TARBALL"
+}
+
+# failures: the tests that failed in the store's conformance runs (shown
+# when a test fails).
+failures() {
+	grep -H "not ok" "$RESULTS"/*/*/*/conform.ktap 2>/dev/null | grep -v "# SKIP" || true
 }
 
 # run_dir HOST: the one run directory of HOST in the store.
@@ -218,6 +226,7 @@ listed() {
 	requires_fleet
 	run fleet conform local
 	echo "$output" | tail -20
+	failures
 	[ "$status" -eq 0 ]
 	[[ $output == *"fleet: local: ok, 1 run(s): local/$(uname -r)/"*"-fleet-conform"* ]]
 	run_arrived local
@@ -232,7 +241,7 @@ listed() {
 	CONFORM_TESTS="no.such.test" run fleet conform local
 	echo "$output" | tail -20
 	[ "$status" -eq 1 ]
-	[[ $output == *"fleet: local: failed (the job exited with status 1"* ]]
+	[[ $output == *"fleet: local: failed (the job exited with status 1: bench: conform: failed (exit status 2))"* ]]
 	[[ $output == *"fleet: not ok: local"* ]]
 	d=$(run_dir local)
 	json_true "$d/summary.json" '[p["status"] for p in d["parts"]] == ["failed"]'
@@ -256,6 +265,7 @@ listed() {
 	run fleet conform local ssh
 	echo "# $((SECONDS - t0)) s" >&3
 	echo "$output" | tail -25
+	failures
 	[ "$status" -eq 0 ]
 	[[ $output == *"fleet: local: ok"* && $output == *"fleet: ssh: ok"* ]]
 	run_arrived local
