@@ -152,17 +152,23 @@ inventory_line() {
 	esac
 }
 
+# write_inventory HOST...: $INV with those hosts (inventory_line).
+write_inventory() {
+	local h
+	{
+		echo "[fleet]"
+		for h in "$@"; do inventory_line "$h"; done
+	} >"$INV"
+}
+
 # fleet JOB HOST...: ci/fleet/run.sh (make fleet) on those hosts, the job's
 # aio-conform tests limited to CONFORM_TESTS: by default the submit tests
 # and a few of setup's, none that counts machine-wide aio-nr (the hosts are
 # one kernel here, and run at once).
 fleet() {
-	local job=$1 h
+	local job=$1
 	shift
-	{
-		echo "[fleet]"
-		for h in "$@"; do inventory_line "$h"; done
-	} >"$INV"
+	write_inventory "$@"
 	AIO_SUITE_RESULTS=$RESULTS CONFORM_TESTS=${CONFORM_TESTS:-"submit.* setup.basic setup.nr_zero setup.nr_negative"} \
 		timeout -k 10 "$FLEET_TIMEOUT" "$TOP/ci/fleet/run.sh" "$INV" "$job" \
 		-e fleet_tarball="$TARBALL"
@@ -276,6 +282,36 @@ listed() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	listed local && listed ssh
+}
+
+@test "make fleet stopped by Ctrl-C stops a local host's job, which records the interruption, and exits 130" {
+	requires_fleet
+	local pid i
+	# The whole conformance run: long enough to be stopped in its middle.
+	write_inventory local
+	AIO_SUITE_RESULTS=$RESULTS CONFORM_TESTS="*" setsid env --default-signal=INT \
+		timeout -k 10 "$FLEET_TIMEOUT" "$TOP/ci/fleet/run.sh" "$INV" conform -e fleet_tarball="$TARBALL" \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 240; i++)); do
+		pgrep -f "$BATS_TEST_TMPDIR/hosts/local/src/build/aio-conform" >/dev/null && break
+		sleep 0.5
+	done
+	sleep 2
+	kill -INT -- -"$pid"
+	wait_status "$pid"
+	tail -5 "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 130 ]
+	json_true "$(ls "$BATS_TEST_TMPDIR"/hosts/local/results/*/*/*/*/summary.json)" \
+		'd["complete"] is False' 'd["interrupted"] == "SIGINT"'
+	for ((i = 0; i < 50; i++)); do
+		pgrep -f "$BATS_TEST_TMPDIR/hosts/local" >/dev/null || break
+		sleep 0.2
+	done
+	run pgrep -af "$BATS_TEST_TMPDIR/hosts/local"
+	[ -z "$output" ]
+	run scratch_leftovers "$BATS_TEST_TMPDIR/hosts/local/src"
+	[ -z "$output" ]
 }
 
 @test "an unreachable host is reported as such, the other's run still arrives and the fleet fails" {
