@@ -276,7 +276,7 @@ lint: format-check
 	$(Q)for f in $(PY_FILES); do python3 -c 'import ast,sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' $$f || exit 1; done
 	$(Q)for f in $(SH_FILES); do bash -n $$f || exit 1; done
 	$(Q)if command -v mypy >/dev/null; then \
-		mypy --strict --ignore-missing-imports --no-error-summary aiosuite tools/*.py ci/*.py; \
+		mypy --strict --ignore-missing-imports --no-error-summary aiosuite tools/*.py ci/*.py ci/fleet/*.py; \
 	else echo "lint: mypy is not installed (apt-get install mypy): types not checked"; fi
 	$(Q)echo "lint: $(words $(C_FILES)) C, $(words $(PY_FILES)) Python, $(words $(SH_FILES)) shell files clean"
 
