@@ -121,15 +121,13 @@ ssh_host() {
 # stop_sshd: the test's sshd, its whole process group, and /run/sshd if
 # the test made it.
 stop_sshd() {
-	local pid i
+	local pid
 	[[ -f ${SSHD:-}/group ]] || return 0
 	pid=$(cat "$SSHD/group")
-	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL -- "-$pid" 2>/dev/null || true
+	# SIGTERM to the group, 5 s to go (tail --pid waits), then SIGKILL.
+	kill -TERM -- "-$pid" 2>/dev/null
+	timeout 5 tail --pid="$pid" -f /dev/null 2>/dev/null
+	kill -KILL -- "-$pid" 2>/dev/null
 	rm -f "$SSHD/group"
 	[[ $(cat "$SSHD/made-run-sshd" 2>/dev/null) == 1 ]] && rmdir /run/sshd 2>/dev/null
 	return 0
