@@ -30,6 +30,11 @@
 #   make install    PREFIX=/usr/local DESTDIR=: the binaries and the commands
 #                   aio-study, aio-report, aio-bench (the Python package in
 #                   $(DATADIR)/python), job files, gnuplot templates, man pages
+#   make fleet      INVENTORY=FILE [JOB=check|bench|conform]: the suite on
+#                   the hosts of an Ansible inventory (ci/fleet/), their
+#                   runs into results/<host>/<release>/<run id>/
+#                   [QUICK=1] [REPEAT=N] [CONFORM_TESTS="PATTERN ..."]
+#                   [FLEET_ARGS="ansible-playbook options"]
 #   make deb        a Debian package (debian/, dpkg-buildpackage) in build/deb/
 #   make dist       the release tarball build/dist/aio-suite-VERSION.tar.gz
 #   make format | format-check | lint | clean
@@ -114,7 +119,7 @@ BINS := $(BUILD)/aio-stress $(BUILD)/aio-conform $(TOOLS_BIN)
 
 .PHONY: FORCE all deps check bench bench-overhead install uninstall format \
 	format-check lint clean unit study report kernels check-old-distro deb dist \
-	mutants calibrate
+	mutants calibrate fleet
 
 all: $(BINS) $(UNIT_BIN) $(TTOOLS_BIN)
 
@@ -212,6 +217,12 @@ mutants: deps
 	$(Q)python3 ci/mutants.py $(if $(MUTANTS),--only "$(MUTANTS)")
 	$(Q)python3 tools/mutants_table.py
 
+# make fleet INVENTORY=FILE [JOB=check|bench|conform]: ci/fleet/fleet.yml
+# (Ansible) on the inventory's hosts; docs/FLEET.md
+fleet:
+	$(Q)QUICK='$(QUICK)' REPEAT='$(REPEAT)' CONFORM_TESTS='$(CONFORM_TESTS)' \
+		./ci/fleet/run.sh '$(INVENTORY)' '$(or $(JOB),check)' $(FLEET_ARGS)
+
 # Man pages, written in roff (man(7)): man/NAME.1 and man/aio-suite.7.
 MAN1 := $(sort $(wildcard man/*.1))
 MAN7 := $(sort $(wildcard man/*.7))
@@ -277,7 +288,7 @@ lint: format-check
 	$(Q)for f in $(PY_FILES); do python3 -c 'import ast,sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' $$f || exit 1; done
 	$(Q)for f in $(SH_FILES); do bash -n $$f || exit 1; done
 	$(Q)if command -v mypy >/dev/null; then \
-		mypy --strict --ignore-missing-imports --no-error-summary aiosuite tools/*.py ci/*.py; \
+		mypy --strict --ignore-missing-imports --no-error-summary aiosuite tools/*.py ci/*.py ci/fleet/*.py; \
 	else echo "lint: mypy is not installed (apt-get install mypy): types not checked"; fi
 	$(Q)echo "lint: $(words $(C_FILES)) C, $(words $(PY_FILES)) Python, $(words $(SH_FILES)) shell files clean"
 

@@ -45,6 +45,9 @@ dh-python       make deb: byte-compiles the package's Python at install
 lintian         make deb: checks the package
 procps          ps, in the tests
 strace          fault injection in the tests (-e inject=)
+ansible-core    make fleet: the playbook ci/fleet/fleet.yml
+openssh-server  the fleet test: an sshd on the loopback
+openssh-client  the fleet test: Ansible's SSH connection
 "
 
 names() { printf '%s\n' "$packages" | awk 'NF { print $1 }'; }

@@ -240,6 +240,9 @@ def main(argv: list[str]) -> int:
                     help="the studies run their fio parts on the hosts of FILE, fio's host list, "
                          "through fio's client mode (tools/study.py --fio-clients; default: "
                          "$FIO_CLIENTS)")
+    ap.add_argument("--conform-test", metavar="PATTERN", action="append", default=[],
+                    help="the conform part runs only the aio-conform tests matching PATTERN "
+                         "(aio-conform -t; repeatable; default all)")
     args = ap.parse_args(argv)
     if args.quick and args.size == "128m":
         args.size = "16m"
@@ -306,8 +309,9 @@ def main(argv: list[str]) -> int:
         complete = True
         if "conform" in parts:
             conform = store.BUILD / "aio-conform"
+            only = [a for p in args.conform_test for a in ("-t", p)]
             r = run_part("conform", [str(conform), "--json", str(results / "conform.json"),
-                                     "-d", str(work)],
+                                     "-d", str(work), *only],
                          results, log=results / "conform.ktap", timeout=1800)
             done.append(r)
             status |= r["status"] not in ("ok", "skipped")
