@@ -196,6 +196,9 @@ class ScenarioPoint(TypedDict, total=False):
     reason: str
     samples: dict[str, list[float]]  # every round's figure of each metric
     raw: list[str]  # the files behind the point, in the run's directory
+    control_probe: list[int | None]  # machine.json's probe of each sample's round
+    cpu_bound: bool
+
 
 
 class ScenarioDoc(TypedDict, total=False):
@@ -223,6 +226,9 @@ class MachineProbe(TypedDict, total=False):
     steal_jiffies: int
     total_jiffies: int
     steal_pct_since_previous: float
+    index: int  # its place in "probes": what a point's control_probe names
+    round: int
+    control: dict[str, Any]  # aio-machine/1's figures, and "source"
 
 
 class MachineDoc(TypedDict, total=False):
@@ -616,6 +622,11 @@ def check_machine(d: dict[str, Any]) -> None:
             number(p.get(k), where("probes", i, k))
         c = obj(p.get("control"), where("probes", i, "control"))
         string(c.get("source"), where("probes", i, "control", "source"))
+        # The loops whose medians normalize a point (aiosuite/report/normalize.py).
+        for loop in ("user_loop", "getppid", "read_dev_zero"):
+            lp = obj(c.get(loop), where("probes", i, "control", loop))
+            for k in ("median_ns", "cpu_median_ns"):
+                number(lp.get(k), where("probes", i, "control", loop, k))
 
 
 def check_env(d: dict[str, Any]) -> None:
