@@ -7,23 +7,26 @@ compares that way.
 Every scenario point names, for each sample, the machine probe of its
 round (control_probe, an index into machine.json's probes;
 aiosuite/machine.py).  The probe's C control (build/aio-machine) times
-fixed work that does not enter the AIO code: a user-space loop, getppid()
-and small reads of /dev/zero.  Two figures of a probe, each the sum of
-those three loops' medians:
+fixed work that does not enter the AIO code.  Its user-space loop gives
+two figures (the median of its timings):
 
-  wall  their wall time: how much CPU this process got that minute and
-        how fast that CPU was (another process, the hypervisor and the
-        clock all slow it);
-  cpu   their thread CPU time: how fast the CPU was when it ran (clock,
+  wall  its wall time: how much CPU this process got that minute and how
+        fast that CPU ran (another process, the hypervisor, the clock all
+        slow it);
+  cpu   its thread CPU time: how fast the CPU was while it ran (clock,
         caches), without the time others ran.
 
-The factor of a sample is its probe's figure over the run's median figure
-(the median over every probe of the run with the same kind of control),
-so a run's level is kept and only the minute-to-minute moves of the
-machine inside the run cancel: a kernel that makes every system call
-slower also slows the control, and normalizing against another run's
-probes would cancel that change; the machine's level between runs stays
-the machine probe's rule (compare.machine_cmp()).  What cancels what:
+The factor of a sample is its probe's figure over a reference: the
+median figure over every probe of every run compared on that host (with
+the same kind of control).  One reference for all the runs: the
+machine's moves inside a run and between runs both cancel.  Normalizing
+by each run's own median would keep each run's level as its rounds
+happened to fall, while the spread that covered it shrinks: on synthetic
+data with 10% round noise such a pair called a 5% slowdown an
+improvement of 7%.  Only the user-space loop: getppid() and the
+/dev/zero reads run through the kernel under test, and a kernel that
+makes every system call slower would slow them too and cancel its own
+regression.  What cancels what:
 
   IO/s, B/s                  x * f_wall   (a slower minute: fewer I/Os)
   wall times (ns, lower)     x / f_wall   (latency, submit cost)
@@ -52,11 +55,10 @@ from typing import Any
 
 from aiosuite.report.collect import MetricDef, Point, Run
 
-# The loops of aio-machine that make a probe's figure (the copy is left
-# out: memory bandwidth is shared with the other CPUs, 9% CV even in CPU
-# time on the VM the suite was built on; RESULTS.md).
-C_LOOPS = ("user_loop", "getppid", "read_dev_zero")
-PY_LOOPS = ("user_loop",)
+# The loop of a probe's control that makes its figure: user space only
+# (aio-machine's or, without it, the Python loop: another kind of figure,
+# with a reference of its own).
+LOOP = "user_loop"
 SPREAD_RATIO_MAX = 0.9  # normalized spread at most 90% of the raw one
 MIN_POINT_RUNS = 3
 MIN_SAMPLES = 3
@@ -83,44 +85,52 @@ def probe_figures(p: dict[str, Any]) -> tuple[str, float, float] | None:
     """(the control's source, wall ns, CPU ns) of a machine probe, or None
     when it has no usable control."""
     c = p.get("control")
-    if not isinstance(c, dict):
+    if not isinstance(c, dict) or c.get("source") not in ("aio-machine", "python"):
         return None
-    src = c.get("source")
-    loops = C_LOOPS if src == "aio-machine" else PY_LOOPS if src == "python" else ()
-    if not loops:
+    lp = c.get(LOOP)
+    if not isinstance(lp, dict):
         return None
-    wall = cpu = 0.0
-    for name in loops:
-        lp = c.get(name)
-        if not isinstance(lp, dict):
-            return None
-        w, u = lp.get("median_ns"), lp.get("cpu_median_ns")
-        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0
-                   for x in (w, u)):
-            return None
-        wall += float(w)  # type: ignore[arg-type]
-        cpu += float(u)  # type: ignore[arg-type]
-    return str(src), wall, cpu
+    w, u = lp.get("median_ns"), lp.get("cpu_median_ns")
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0
+               for x in (w, u)):
+        return None
+    return str(c["source"]), float(w), float(u)  # type: ignore[arg-type]
 
 
-def run_factors(run: Run) -> dict[int, tuple[float, float]]:
-    """Probe index -> (f_wall, f_cpu): the probe's figures over the run's
-    medians, for the probes whose control is of the run's usual kind."""
-    figs: dict[int, tuple[str, float, float]] = {}
+def probes(run: Run) -> dict[int, tuple[str, float, float]]:
+    """Probe index -> probe_figures() of the run's probes with a control."""
+    out: dict[int, tuple[str, float, float]] = {}
     for i, p in enumerate(run.machine):
         f = probe_figures(dict(p))
-        if f is None:
-            continue
-        idx = p.get("index")
-        figs[int(idx) if isinstance(idx, (int, float)) else i] = f
-    if not figs:
-        return {}
-    sources = [f[0] for f in figs.values()]
-    src = max(set(sources), key=sources.count)
-    use = {i: f for i, f in figs.items() if f[0] == src}
-    mw = statistics.median(f[1] for f in use.values())
-    mc = statistics.median(f[2] for f in use.values())
-    return {i: (f[1] / mw, f[2] / mc) for i, f in use.items()}
+        if f is not None:
+            idx = p.get("index")
+            out[int(idx) if isinstance(idx, (int, float)) else i] = f
+    return out
+
+
+Reference = dict[tuple[str, str], tuple[float, float]]
+
+
+def references(runs: list[Run]) -> Reference:
+    """(host, control source) -> the median wall and CPU figures over every
+    probe of the runs: what a factor of 1 means."""
+    figs: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for r in runs:
+        for src, w, c in probes(r).values():
+            figs.setdefault((r.host, src), []).append((w, c))
+    return {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v))
+            for k, v in figs.items()}
+
+
+def run_factors(run: Run, ref: Reference) -> dict[int, tuple[float, float]]:
+    """Probe index -> (f_wall, f_cpu): the probe's figures over the
+    reference of its host and kind of control."""
+    out = {}
+    for i, (src, w, c) in probes(run).items():
+        rw, rc = ref.get((run.host, src), (0.0, 0.0))
+        if rw > 0 and rc > 0:
+            out[i] = (w / rw, c / rc)
+    return out
 
 
 def normalized(p: Point, metric: str, factors: dict[int, tuple[float, float]]) -> \
@@ -202,7 +212,8 @@ def choose(base_runs: list[Run], runs: list[Run], enabled: bool = True,
     run in runs that has it can be normalized."""
     out = Normalization(enabled, baseline=baseline)
     ratios: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
-    factors = {id(r): run_factors(r) for r in runs}
+    ref = references(runs)
+    factors = {id(r): run_factors(r, ref) for r in runs}
     for r in runs:
         for p in r.points.values():
             if not p.control:
@@ -266,8 +277,9 @@ def apply(runs: list[Run], norm: Normalization) -> int:
     n = 0
     if not norm.enabled:
         return 0
+    ref = references(runs)
     for r in runs:
-        fac = run_factors(r)
+        fac = run_factors(r, ref)
         for p in r.points.values():
             for m in list(p.samples):
                 if not norm.is_normalized(p.source, m):
