@@ -245,6 +245,36 @@ class SummaryDoc(TypedDict, total=False):
     complete: bool
     interrupted: str | None  # the signal's name
     exit_status: int
+    repeat: int | str  # rounds asked for, or "auto"
+    sample_scale: float  # make bench: a study sample against the scenario's own
+    auto: "AutoState"  # --repeat auto: what was reached and why it stopped
+
+
+class AutoPoint(TypedDict, total=False):
+    """One point of summary.json's auto.per_point (aiosuite/study/auto.py)."""
+    source: str
+    target: str
+    labels: dict[str, Label]
+    metric: str
+    detectable_pct: float | None
+    samples: int
+    waited_for: bool
+    note: str
+
+
+class AutoState(TypedDict, total=False):
+    """summary.json's "auto" (--repeat auto)."""
+    target_pct: float
+    budget_s: float
+    max_rounds: int
+    rounds: int
+    stopped: str | None  # target, budget, max_rounds, interrupted
+    elapsed_s: float
+    round_s: list[float]
+    points_total: int
+    points_reached: int
+    worst_detectable_pct: float | None
+    per_point: list[AutoPoint]
 
 
 class ConformResult(TypedDict, total=False):
@@ -639,6 +669,10 @@ def check_summary(d: dict[str, Any]) -> None:
     if "complete" in d:
         boolean(d["complete"], "complete")
     string(d.get("interrupted"), "interrupted")
+    a = obj(d.get("auto"), "auto")
+    for k in ("target_pct", "budget_s", "rounds", "elapsed_s", "worst_detectable_pct"):
+        number(a.get(k), where("auto", k))
+    string(a.get("stopped"), where("auto", "stopped"))
 
 
 def kind(d: Any) -> str:
