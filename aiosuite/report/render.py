@@ -239,11 +239,11 @@ def normalization_block(B: list[Any], cmp: Comparison) -> None:
     if not nz.families:
         return
     B.append(("h", 2, "Normalized figures"))
-    B.append(("p", "Every study sample names the machine probe of its round (aio-machine: a "
-                   "user-space loop, getppid() and /dev/zero reads). Normalized, a rate is "
-                   "multiplied and a wall time divided by the probe's wall time over the "
-                   "run's median probe, a CPU time by its CPU time: relative to the machine "
-                   "of that minute, the run's level kept. A metric family (scenario, metric) "
+    B.append(("p", "Every study sample names the machine probe of its round (aio-machine). "
+                   "Normalized, a rate is multiplied and a wall time divided by the wall time "
+                   "of the probe's user-space loop over the median of every probe compared on "
+                   "the host, a CPU time by its CPU time: relative to the machine of that "
+                   "minute. A metric family (scenario, metric) "
                    "is compared normalized when that reduces the spread of its samples by "
                    f"{100 * (1 - SPREAD_RATIO_MAX):.0f}% or more in the baseline's own runs "
                    "(A/A data: one kernel); the tables mark it \"(normalized)\". "
