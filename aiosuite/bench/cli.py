@@ -9,7 +9,7 @@
             a scratch file (O_DIRECT where the filesystem allows it) and, as
             root, a loop device with direct I/O;
 3. study    every scenario study (tools/study.py --repeat N --round I all);
-   engines and study run --repeat times (default 5, 3 with --quick), in
+   engines and study run --repeat times (default 4, 3 with --quick), in
    rounds: round I measures every point once, so a point's samples
    spread over the whole run; each sample is --sample-scale (default
    0.5) of a scenario's own run time or I/O amount: more, shorter samples
@@ -164,7 +164,7 @@ class Parser(argparse.ArgumentParser):
 MAX_REPEAT = 1000
 # More, shorter samples (study --sample-scale, half-size engine runs) in
 # the time three long ones took (docs/REPORT.md, "Rounds and samples").
-DEFAULT_REPEAT = 5
+DEFAULT_REPEAT = 4
 DEFAULT_REPEAT_QUICK = 3
 DEFAULT_SIZE = "64m"
 DEFAULT_SIZE_QUICK = "8m"
