@@ -23,7 +23,10 @@ than the pair compared; --no-drift-floor keeps it at --noise), and for a
 column to the change of its machine probes when the machine itself was
 significantly slower or faster than the baseline's (machine.json, written
 by make bench and tools/study.py; --no-machine-floor); it is a regression
-or an improvement by the metric's direction.  Composites (the geometric
+or an improvement by the metric's direction.  A study metric (per
+scenario and metric) whose samples spread less relative to the machine
+probe of their round, in the baseline's own runs, is compared normalized
+(docs/REPORT.md; --no-normalize: raw figures only).  Composites (the geometric
 mean of the per-point ratios per scenario, per engine and over all points,
 with a bootstrap interval) are judged the same way and count as
 regressions; so does a point that became synchronous (inline ratio >= 0.95
