@@ -107,3 +107,30 @@ pair() {
 	assert_status 0
 	[[ $(csvq 'sum(r["normalized"] == "true" for r in R)') == 0 ]]
 }
+
+@test "KCIDB exports the raw figures of a family the report compares normalized" {
+	pair round
+	run timeout -k 5 300 python3 "$REPORT" --no-charts --no-history --formats csv,kcidb \
+		--out "$OUT"
+	assert_status 0
+	[[ $(csvq 'any(r["normalized"] == "true" and r["metric"] == "iops" for r in R)') == True ]]
+	run python3 - "$OUT/kcidb" "$(run_dir 6.1)/synth-engines.json" <<'PYEOF'
+import glob
+import json
+import sys
+
+raw = {(p["labels"]["engine"], p["labels"]["qd"]): p["samples"]["iops"]
+       for p in json.load(open(sys.argv[2]))["points"]}
+seen = 0
+for f in glob.glob(sys.argv[1] + "/*-6.1-*.json"):
+    for t in json.load(open(f)).get("tests", []):
+        m = t.get("misc", {})
+        if m.get("metric") == "iops" and m.get("point", {}).get("source") == "synth-engines":
+            lab = m["point"]["labels"]
+            assert m["samples"] == raw[(lab["engine"], lab["qd"])], t["path"]
+            seen += 1
+print(seen)
+PYEOF
+	assert_status 0
+	[[ $output == 10 ]]
+}
