@@ -49,7 +49,8 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 
-from aiosuite import fio_clients, machine, scratch, store  # noqa: E402
+from aiosuite import control, fio_clients, machine, scratch, store  # noqa: E402
+from aiosuite.report import collect, normalize  # noqa: E402
 from aiosuite.features import probe  # noqa: E402
 from aiosuite.schemas import AioStressDoc  # noqa: E402
 from aiosuite.study import auto  # noqa: E402
@@ -227,6 +228,16 @@ def check_args(args: argparse.Namespace) -> str:
     return ""
 
 
+def run_points(results: Path) -> tuple[list[auto.Sampled], control.Factors]:
+    """The run's points so far as the report reads them (the studies' and
+    the engine runs'), and its probes' factors: what --repeat auto judges."""
+    run = collect.load_run(results, "", "")
+    pts = [auto.Sampled(p.source, p.target, p.labels, p.samples,
+                        {m: (d.unit, d.better) for m, d in p.metrics.items()}, p.control)
+           for p in run.points.values() if p.status == "ok"]
+    return pts, normalize.run_factors(run, normalize.references([run]))
+
+
 def write_summary(results: Path, summ: dict[str, Any]) -> None:
     try:
         store.write_json(results / "summary.json", summ)
@@ -402,7 +413,7 @@ def main(argv: list[str]) -> int:
                 complete &= r["status"] != "timeout"
                 stop_if_interrupted(r)
             if autorun is not None:
-                stop = autorun.done_round(results, time.monotonic() - t_round)
+                stop = autorun.done_round(*run_points(results), time.monotonic() - t_round)
                 summ["auto"] = autorun.summary()
                 write_summary(results, summ)
                 print(f"{PROG}: auto: {autorun.line()}", flush=True)

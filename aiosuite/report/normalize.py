@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Normalized figures: a study point's samples relative to the machine of
-the minute each was measured in, and which metric families the report
-compares that way.
+the minute each was measured in (the arithmetic: aiosuite/control.py),
+and which metric families the report compares that way.
 
 Every scenario point names, for each sample, the machine probe of its
 round (control_probe, an index into machine.json's probes;
@@ -51,106 +51,38 @@ import math
 import statistics
 import sys
 from dataclasses import dataclass, field
-from typing import Any
 
+from aiosuite import control
 from aiosuite.report.collect import MetricDef, Point, Run
 
-# The loop of a probe's control that makes its figure: user space only
-# (aio-machine's or, without it, the Python loop: another kind of figure,
-# with a reference of its own).
-LOOP = "user_loop"
 SPREAD_RATIO_MAX = 0.9  # normalized spread at most 90% of the raw one
 MIN_POINT_RUNS = 3
 MIN_SAMPLES = 3
 
-RATE_UNITS = ("IO/s", "B/s")
-TIME_UNITS = ("ns", "us", "ms", "s")
-
 
 def kind(metric: str, mdef: MetricDef) -> str:
-    """How a metric is normalized: "rate" (times f_wall), "time" (over
-    f_wall), "cpu" (over f_cpu), "cpu_rate" (times f_cpu), or ""."""
-    if "cpu_ns" in metric:
-        return "cpu"
-    if mdef.unit == "IO per CPU-second" or metric.endswith("_per_cpu_s"):
-        return "cpu_rate"
-    if mdef.unit in RATE_UNITS:
-        return "rate"
-    if mdef.unit in TIME_UNITS and mdef.better == "lower":
-        return "time"
-    return ""
+    """How a metric is normalized (control.kind()): "rate", "time", "cpu",
+    "cpu_rate", or ""."""
+    return control.kind(metric, mdef.unit, mdef.better)
 
 
-def probe_figures(p: dict[str, Any]) -> tuple[str, float, float] | None:
-    """(the control's source, wall ns, CPU ns) of a machine probe, or None
-    when it has no usable control."""
-    c = p.get("control")
-    if not isinstance(c, dict) or c.get("source") not in ("aio-machine", "python"):
-        return None
-    lp = c.get(LOOP)
-    if not isinstance(lp, dict):
-        return None
-    w, u = lp.get("median_ns"), lp.get("cpu_median_ns")
-    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0
-               for x in (w, u)):
-        return None
-    return str(c["source"]), float(w), float(u)  # type: ignore[arg-type]
+def references(runs: list[Run]) -> control.Reference:
+    """(host, kind of control) -> the median figures over every probe of
+    the runs: what a factor of 1 means."""
+    return control.references((r.host, control.figures(r.machine)) for r in runs)
 
 
-def probes(run: Run) -> dict[int, tuple[str, float, float]]:
-    """Probe index -> probe_figures() of the run's probes with a control."""
-    out: dict[int, tuple[str, float, float]] = {}
-    for i, p in enumerate(run.machine):
-        f = probe_figures(dict(p))
-        if f is not None:
-            idx = p.get("index")
-            out[int(idx) if isinstance(idx, (int, float)) else i] = f
-    return out
+def run_factors(run: Run, ref: control.Reference) -> control.Factors:
+    """Probe index -> (f_wall, f_cpu): the run's probes over the reference."""
+    return control.factors(run.host, control.figures(run.machine), ref)
 
 
-Reference = dict[tuple[str, str], tuple[float, float]]
-
-
-def references(runs: list[Run]) -> Reference:
-    """(host, control source) -> the median wall and CPU figures over every
-    probe of the runs: what a factor of 1 means."""
-    figs: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for r in runs:
-        for src, w, c in probes(r).values():
-            figs.setdefault((r.host, src), []).append((w, c))
-    return {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v))
-            for k, v in figs.items()}
-
-
-def run_factors(run: Run, ref: Reference) -> dict[int, tuple[float, float]]:
-    """Probe index -> (f_wall, f_cpu): the probe's figures over the
-    reference of its host and kind of control."""
-    out = {}
-    for i, (src, w, c) in probes(run).items():
-        rw, rc = ref.get((run.host, src), (0.0, 0.0))
-        if rw > 0 and rc > 0:
-            out[i] = (w / rw, c / rc)
-    return out
-
-
-def normalized(p: Point, metric: str, factors: dict[int, tuple[float, float]]) -> \
-        list[float] | None:
+def normalized(p: Point, metric: str, factors: control.Factors) -> list[float] | None:
     """The point's samples of metric relative to the machine of their
     rounds; None when the metric is not normalized or a sample has no
     usable probe."""
-    k = kind(metric, p.metrics.get(metric, MetricDef()))
-    xs = p.samples.get(metric, [])
-    if not k or not xs or len(p.control) != len(xs):
-        return None
-    out = []
-    for x, c in zip(xs, p.control):
-        f = factors.get(c) if c is not None else None
-        if f is None:
-            return None
-        fw, fc = f
-        out.append(x * fw if k == "rate" else x / fw if k == "time" else
-                   x / fc if k == "cpu" else x * fc)
-    return out
+    return control.normalize(p.samples.get(metric, []), p.control,
+                             kind(metric, p.metrics.get(metric, MetricDef())), factors)
 
 
 def cv(xs: list[float]) -> float:

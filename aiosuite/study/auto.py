@@ -3,15 +3,16 @@
 """--repeat auto: how far a run's samples are from the precision asked for,
 and when to stop adding rounds.
 
-After each round, every ok point of the run directory (its scenarios and
-make bench's aio-stress runs, read as the report reads them) gets the
+After each round, every ok point of the run directory (tools/study.py:
+its scenarios, scenario_points(); make bench also gives its aio-stress
+runs, read as the report reads them) gets the
 smallest change its samples could show as significant against a run
 spread like it (stats.detectable_pct() of its samples against
 themselves, at alpha 0.05, no noise floor): for each metric with a
 direction that is not a tail figure (a p99 or a maximum would keep a run
 going for ever), the smaller of the raw and the normalized figure
-(aiosuite/report/normalize.py: the samples relative to the machine probe
-of their round), and for the point the largest over those metrics.  A
+(aiosuite/control.py: the samples relative to the machine probe of their
+round), and for the point the largest over those metrics.  A
 point that does not get a sample every round (a cross-check's turns,
 spread over the first rounds; a point that stopped) is not waited for.
 The run stops when every other point is at most the target, when the next round
@@ -28,8 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiosuite import stats
-from aiosuite.report import collect, normalize
+from aiosuite import control, schemas, stats
 
 DEFAULT_TARGET_PCT = 5.0
 DEFAULT_BUDGET_S = 3600.0
@@ -38,25 +38,36 @@ MAX_BUDGET_S = 7 * 86400.0
 MIN_ROUNDS = stats.MIN_SAMPLES
 
 
-def headline(metric: str, mdef: collect.MetricDef) -> bool:
+@dataclass
+class Sampled:
+    """One point of a run, as the stopping rule sees it."""
+    source: str
+    target: str
+    labels: dict[str, Any]
+    samples: dict[str, list[float]]
+    metrics: dict[str, tuple[str, str]]  # metric -> (unit, better)
+    control: list[int | None] = field(default_factory=list)  # probe of each sample
+
+
+def headline(metric: str, better: str) -> bool:
     """A metric the stopping rule waits for: a direction, not a tail."""
     q = stats.tail_quantile(metric)
-    return mdef.better in ("higher", "lower") and (math.isnan(q) or q <= 0.5)
+    return better in ("higher", "lower") and (math.isnan(q) or q <= 0.5)
 
 
-def point_detectable(p: collect.Point, factors: dict[int, tuple[float, float]]) -> \
-        tuple[float, str]:
+def point_detectable(p: Sampled, fac: control.Factors) -> tuple[float, str]:
     """(the point's detectable change in %, the metric that sets it); inf
     with fewer than MIN_ROUNDS samples, nan when no metric tells (every
     mean 0)."""
     worst, which = math.nan, ""
     for m, xs in p.samples.items():
-        if not headline(m, p.metrics.get(m, collect.MetricDef())):
+        unit, better = p.metrics.get(m, ("", ""))
+        if not headline(m, better):
             continue
         if len(xs) < MIN_ROUNDS:
             return math.inf, m
         d = stats.detectable_pct(xs, xs, 0.0)
-        ys = normalize.normalized(p, m, factors)
+        ys = control.normalize(xs, p.control, control.kind(m, unit, better), fac)
         if ys is not None:
             dn = stats.detectable_pct(ys, ys, 0.0)
             if not math.isnan(dn) and (math.isnan(d) or dn < d):
@@ -66,17 +77,47 @@ def point_detectable(p: collect.Point, factors: dict[int, tuple[float, float]]) 
     return worst, which
 
 
-def assess(run_dir: Path) -> list[dict[str, Any]]:
-    """Every ok point of the run directory with its detectable change:
-    source, target, labels, metric, detectable_pct (null: no metric
-    tells), samples."""
-    run = collect.load_run(run_dir, "", "")
-    factors = normalize.run_factors(run, normalize.references([run]))
-    out: list[dict[str, Any]] = []
-    for p in run.points.values():
-        if p.status != "ok" or not p.samples:
+def scenario_points(run_dir: Path) -> tuple[list[Sampled], control.Factors]:
+    """The ok points of the run directory's scenario files, and the factors
+    of its machine probes (a file that cannot be read is left out)."""
+    pts: list[Sampled] = []
+    figs: control.Figures = {}
+    for f in sorted(run_dir.glob("*.json")):
+        try:
+            d = schemas.read_json(f)
+            k = schemas.kind(d)
+            if k not in ("scenario", "machine"):
+                continue
+            d = schemas.check(k, d)
+        except schemas.BadFile:
             continue
-        d, m = point_detectable(p, factors)
+        if k == "machine":
+            figs = control.figures(d.get("probes") or [])
+            continue
+        mdefs = {m: (str(v.get("unit") or ""), str(v.get("better") or ""))
+                 for m, v in (d.get("metrics") or {}).items() if isinstance(v, dict)}
+        for pt in d.get("points") or []:
+            if pt.get("status", "ok") != "ok":
+                continue
+            samples = {m: [float(x) for x in (xs if isinstance(xs, list) else [xs])
+                           if isinstance(x, (int, float))]
+                       for m, xs in (pt.get("samples") or {}).items()}
+            ctl = [int(c) if isinstance(c, (int, float)) else None
+                   for c in pt.get("control_probe") or []]
+            pts.append(Sampled(str(d.get("scenario") or f.stem), str(pt.get("target", "")),
+                               dict(pt.get("labels") or {}), samples, mdefs, ctl))
+    return pts, control.factors("", figs, control.references([("", figs)]))
+
+
+def assess(points: list[Sampled], fac: control.Factors) -> list[dict[str, Any]]:
+    """Every point with its detectable change: source, target, labels,
+    metric, detectable_pct (null: fewer than 3 samples, or no metric
+    tells), samples, note."""
+    out: list[dict[str, Any]] = []
+    for p in points:
+        if not p.samples:
+            continue
+        d, m = point_detectable(p, fac)
         if not m:
             continue
         out.append({"source": p.source, "target": p.target, "labels": p.labels, "metric": m,
@@ -102,11 +143,12 @@ class Auto:
     def elapsed(self) -> float:
         return time.monotonic() - self.start
 
-    def done_round(self, run_dir: Path, round_s: float) -> bool:
-        """Record a round that ended; True when no other should start."""
+    def done_round(self, points: list[Sampled], fac: control.Factors, round_s: float) -> bool:
+        """Record a round that ended, with the run's points and probe
+        factors so far; True when no other round should start."""
         self.rounds += 1
         self.round_s.append(round_s)
-        self.points = assess(run_dir)
+        self.points = assess(points, fac)
         for p in self.points:
             # A cross-check's turns (spread over the first rounds), a point
             # that stopped: more rounds do not give it samples.

@@ -304,7 +304,8 @@ def main(argv: list[str]) -> int:
                     status = 1
             summ["rounds_done"].append(rnd + 1)
             if autorun is not None:
-                stop = autorun.done_round(out, time.monotonic() - t_round)
+                stop = autorun.done_round(*auto.scenario_points(out),
+                                          time.monotonic() - t_round)
                 summ["auto"] = autorun.summary()
                 print(f"{PROG}: auto: {autorun.line()}", flush=True)
                 if own_summary:
