@@ -28,13 +28,13 @@ run_dir() {
 
 @test "study --repeat auto with a tiny budget stops after one round and records why in summary.json" {
 	run timeout -k 10 240 python3 "$TOP/tools/study.py" --scratch "$SCRATCH" --quick \
-		--repeat auto --budget-s 1 batching
+		--repeat auto --budget-s 0.001 batching
 	assert_status 0
 	assert_output_has "stop (budget)"
 	local s
 	s=$(run_dir)/summary.json
 	json_true "$s" 'd["complete"] is True and d["repeat"] == "auto"'
-	json_true "$s" 'd["auto"]["stopped"] == "budget" and d["auto"]["rounds"] == 1 and d["auto"]["budget_s"] == 1 and d["auto"]["target_pct"] == 5'
+	json_true "$s" 'd["auto"]["stopped"] == "budget" and d["auto"]["rounds"] == 1 and d["auto"]["budget_s"] == 0.001 and d["auto"]["target_pct"] == 5'
 	# every point measured in the round is named, with too few samples to tell
 	json_true "$s" 'd["auto"]["points_total"] > 0 and d["auto"]["points_reached"] == 0 and all(p["samples"] == 1 and p["detectable_pct"] is None and p["note"] for p in d["auto"]["per_point"])'
 	json_true "$(run_dir)/batching.json" 'd["params"]["rounds"] == 3 and all(len(v) == 1 for p in d["points"] if p["status"] == "ok" for v in p["samples"].values())'
@@ -42,7 +42,7 @@ run_dir() {
 
 @test "bench --repeat auto with a tiny budget stops after one round and records why in summary.json" {
 	run timeout -k 10 240 python3 "$TOP/tools/bench.py" --parts engines --engines sync \
-		--size 1m --repeat auto --budget-s 1 --scratch "$SCRATCH"
+		--size 1m --repeat auto --budget-s 0.001 --scratch "$SCRATCH"
 	assert_status 0
 	assert_output_has "bench: auto: round 1: "
 	local s
