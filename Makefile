@@ -11,11 +11,13 @@
 #                   build and test in a cached Debian 11 chroot (root)
 #   make bench      deps, build, then the main job: conformance, the engines,
 #                   the scenario studies and the report [QUICK=1] [REPEAT=N]
+#                   [REPEAT=auto [TARGET_PCT=5] [BUDGET_S=3600]: rounds until
+#                   every point's detectable change is within TARGET_PCT]
 #                   [FIO_CLIENTS=FILE: the studies' fio parts on those hosts]
 #   make bench-overhead
 #                   aio-stress against fio and a bare io_submit loop on
 #                   /dev/null, side by side, with the ratios
-#   make study S=NAME [QUICK=1] [REPEAT=N] [FIO_CLIENTS=FILE]
+#   make study S=NAME [QUICK=1] [REPEAT=N|auto] [FIO_CLIENTS=FILE]
 #                   one scenario study, or all
 #   make report     compare the runs in results/ (Markdown, HTML, charts)
 #   make kernels    run the suite in qemu on Debian's kernels or KERNEL=
@@ -181,16 +183,19 @@ check-old-distro:
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)python3 -m aiosuite.bench $(if $(QUICK),--quick) $(if $(REPEAT),--repeat $(REPEAT)) \
+		$(if $(TARGET_PCT),--target-pct $(TARGET_PCT)) $(if $(BUDGET_S),--budget-s $(BUDGET_S)) \
 		$(if $(FIO_CLIENTS),--fio-clients '$(FIO_CLIENTS)')
 
 bench-overhead: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)python3 -m aiosuite.bench.overhead
 
-# make study S=blocking [QUICK=1] [REPEAT=N]: one scenario study (or S=all)
+# make study S=blocking [QUICK=1] [REPEAT=N|auto [TARGET_PCT=5] [BUDGET_S=3600]]:
+# one scenario study (or S=all)
 study: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)python3 -m aiosuite.study $(if $(QUICK),--quick) $(if $(REPEAT),--repeat $(REPEAT)) \
+		$(if $(TARGET_PCT),--target-pct $(TARGET_PCT)) $(if $(BUDGET_S),--budget-s $(BUDGET_S)) \
 		$(if $(FIO_CLIENTS),--fio-clients '$(FIO_CLIENTS)') $(or $(S),all)
 
 # make report [BASELINE=release]: compare every run in results/

@@ -197,6 +197,9 @@ class ScenarioPoint(TypedDict, total=False):
     reason: str
     samples: dict[str, list[float]]  # every round's figure of each metric
     raw: list[str]  # the files behind the point, in the run's directory
+    control_probe: list[int | None]  # machine.json's probe of each sample's round
+    cpu_bound: bool
+
 
 
 class ScenarioDoc(TypedDict, total=False):
@@ -224,6 +227,9 @@ class MachineProbe(TypedDict, total=False):
     steal_jiffies: int
     total_jiffies: int
     steal_pct_since_previous: float
+    index: int  # its place in "probes": what a point's control_probe names
+    round: int
+    control: dict[str, Any]  # aio-machine/1's figures, and "source"
 
 
 class MachineDoc(TypedDict, total=False):
@@ -240,6 +246,36 @@ class SummaryDoc(TypedDict, total=False):
     complete: bool
     interrupted: str | None  # the signal's name
     exit_status: int
+    repeat: int | str  # rounds asked for, or "auto"
+    sample_scale: float  # make bench: a study sample against the scenario's own
+    auto: "AutoState"  # --repeat auto: what was reached and why it stopped
+
+
+class AutoPoint(TypedDict, total=False):
+    """One point of summary.json's auto.per_point (aiosuite/study/auto.py)."""
+    source: str
+    target: str
+    labels: dict[str, Label]
+    metric: str
+    detectable_pct: float | None
+    samples: int
+    waited_for: bool
+    note: str
+
+
+class AutoState(TypedDict, total=False):
+    """summary.json's "auto" (--repeat auto)."""
+    target_pct: float
+    budget_s: float
+    max_rounds: int
+    rounds: int
+    stopped: str | None  # target, budget, max_rounds, interrupted
+    elapsed_s: float
+    round_s: list[float]
+    points_total: int
+    points_reached: int
+    worst_detectable_pct: float | None
+    per_point: list[AutoPoint]
 
 
 class ConformResult(TypedDict, total=False):
@@ -694,6 +730,11 @@ def check_machine(d: dict[str, Any]) -> None:
             number(p.get(k), where("probes", i, k))
         c = obj(p.get("control"), where("probes", i, "control"))
         string(c.get("source"), where("probes", i, "control", "source"))
+        # The loops whose medians normalize a point (aiosuite/report/normalize.py).
+        for loop in ("user_loop", "getppid", "read_dev_zero"):
+            lp = obj(c.get(loop), where("probes", i, "control", loop))
+            for k in ("median_ns", "cpu_median_ns"):
+                number(lp.get(k), where("probes", i, "control", loop, k))
 
 
 def check_env(d: dict[str, Any]) -> None:
@@ -706,6 +747,10 @@ def check_summary(d: dict[str, Any]) -> None:
     if "complete" in d:
         boolean(d["complete"], "complete")
     string(d.get("interrupted"), "interrupted")
+    a = obj(d.get("auto"), "auto")
+    for k in ("target_pct", "budget_s", "rounds", "elapsed_s", "worst_detectable_pct"):
+        number(a.get(k), where("auto", k))
+    string(a.get("stopped"), where("auto", "stopped"))
 
 
 def kind(d: Any) -> str:

@@ -9,8 +9,15 @@
             a scratch file (O_DIRECT where the filesystem allows it) and, as
             root, a loop device with direct I/O;
 3. study    every scenario study (tools/study.py --repeat N --round I all);
-   engines and study run --repeat times, in rounds: round I measures
-   every point once, so a point's samples spread over the whole run;
+   engines and study run --repeat times (default 4, 3 with --quick), in
+   rounds: round I measures every point once, so a point's samples
+   spread over the whole run; each sample is --sample-scale (default
+   0.5) of a scenario's own run time or I/O amount: more, shorter samples
+   in about the same time (a full run about 10 minutes on a 2-CPU VM);
+   --repeat auto adds rounds until every point's detectable change is at
+   most --target-pct (default 5) or the next round would end past
+   --budget-s (default 3600) from the start, and records what was
+   reached, point by point, and why it stopped in summary.json ("auto");
    machine.json records the machine's own speed and CPU steal at every
    round (aiosuite/machine.py), the control the report compares runs with;
 4. report   tools/report.py: this run against every kernel and run in the
@@ -38,13 +45,16 @@ import os  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 
-from aiosuite import fio_clients, machine, scratch, store  # noqa: E402
+from aiosuite import control, fio_clients, machine, scratch, store  # noqa: E402
+from aiosuite.report import collect, normalize  # noqa: E402
 from aiosuite.features import probe  # noqa: E402
 from aiosuite.schemas import AioStressDoc  # noqa: E402
-from aiosuite.study.core import SKIP_STATUS, run_child  # noqa: E402
+from aiosuite.study import auto  # noqa: E402
+from aiosuite.study.core import SAMPLE_SCALE, SKIP_STATUS, run_child  # noqa: E402
 from aiosuite.study.targets import odirect_ok  # noqa: E402
 
 PROG = "bench"
@@ -153,6 +163,12 @@ class Parser(argparse.ArgumentParser):
 
 
 MAX_REPEAT = 1000
+# More, shorter samples (study --sample-scale, half-size engine runs) in
+# the time three long ones took (docs/REPORT.md, "Rounds and samples").
+DEFAULT_REPEAT = 4
+DEFAULT_REPEAT_QUICK = 3
+DEFAULT_SIZE = "64m"
+DEFAULT_SIZE_QUICK = "8m"
 MAX_TIMEOUT_S = 86400
 SCHEMA = "aio-suite-bench/1"
 SIZE_RE = re.compile(r"^([0-9]+)(?:([bkmgt])(?:i?b)?)?$", re.IGNORECASE)
@@ -176,8 +192,13 @@ def check_args(args: argparse.Namespace) -> str:
     bad = [p for p in parts if p not in PARTS]
     if bad:
         return f"unknown part '{bad[0]}' (known: {', '.join(PARTS)})"
-    if not 1 <= args.repeat <= MAX_REPEAT:
-        return f"bad value for --repeat: '{args.repeat}' (1 to {MAX_REPEAT})"
+    if auto.parse_repeat(args.repeat, MAX_REPEAT) is None:
+        return f"bad value for --repeat: '{args.repeat}' (1 to {MAX_REPEAT}, or auto)"
+    why = auto.check_options(args.target_pct, args.budget_s)
+    if why:
+        return why
+    if not (math.isfinite(args.sample_scale) and 0.05 <= args.sample_scale <= 4):
+        return f"bad value for --sample-scale: '{args.sample_scale:g}' (0.05 to 4)"
     if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT_S):
         return f"bad value for --timeout: '{args.timeout:g}' (seconds, more than 0, " \
                f"at most {MAX_TIMEOUT_S})"
@@ -207,6 +228,16 @@ def check_args(args: argparse.Namespace) -> str:
     return ""
 
 
+def run_points(results: Path) -> tuple[list[auto.Sampled], control.Factors]:
+    """The run's points so far as the report reads them (the studies' and
+    the engine runs'), and its probes' factors: what --repeat auto judges."""
+    run = collect.load_run(results, "", "")
+    pts = [auto.Sampled(p.source, p.target, p.labels, p.samples,
+                        {m: (d.unit, d.better) for m, d in p.metrics.items()}, p.control)
+           for p in run.points.values() if p.status == "ok"]
+    return pts, normalize.run_factors(run, normalize.references([run]))
+
+
 def write_summary(results: Path, summ: dict[str, Any]) -> None:
     try:
         store.write_json(results / "summary.json", summ)
@@ -221,9 +252,21 @@ def main(argv: list[str]) -> int:
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--parts", default=",".join(PARTS),
                     help=f"comma-separated parts to run, default all: {','.join(PARTS)}")
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="samples per point, measured in as many rounds over the whole run "
-                         f"(the report needs 3 to call a change significant; 1 to {MAX_REPEAT})")
+    ap.add_argument("--repeat", metavar="N|auto",
+                    help=f"samples per point, measured in as many rounds over the whole run "
+                         f"(default {DEFAULT_REPEAT}, {DEFAULT_REPEAT_QUICK} with --quick; the "
+                         f"report needs 3 to call a change significant; 1 to {MAX_REPEAT}); "
+                         "auto: rounds until every point's detectable change is at most "
+                         "--target-pct or --budget-s is spent")
+    ap.add_argument("--target-pct", type=float, default=auto.DEFAULT_TARGET_PCT, metavar="PCT",
+                    help="with --repeat auto: the detectable change every point must reach "
+                         f"(default {auto.DEFAULT_TARGET_PCT:g})")
+    ap.add_argument("--budget-s", type=float, default=auto.DEFAULT_BUDGET_S, metavar="S",
+                    help="with --repeat auto: no round starts that would end after S seconds "
+                         f"from the start (default {auto.DEFAULT_BUDGET_S:g})")
+    ap.add_argument("--sample-scale", type=float, default=SAMPLE_SCALE, metavar="F",
+                    help="a study sample's run time or I/O amount against the scenario's own "
+                         f"(default {SAMPLE_SCALE:g}; 0.05 to 4)")
     ap.add_argument("--quick", action="store_true", help="small sizes and short runs")
     ap.add_argument("--scratch", help="directory for the scratch files (default: a new one under "
                     "the checkout, or installed under ~/.local/share/aio-suite)")
@@ -232,7 +275,9 @@ def main(argv: list[str]) -> int:
                          "DIR/<host>/<release>/<run id>/, the report to DIR/report/ (default: "
                          "$AIO_SUITE_RESULTS, else results/ in the checkout, or installed "
                          "~/.local/share/aio-suite/results)")
-    ap.add_argument("--size", default="128m", help="file size per engine run (aio-stress -s), default 128m")
+    ap.add_argument("--size", default=DEFAULT_SIZE,
+                    help=f"file size per engine run (aio-stress -s), default {DEFAULT_SIZE} "
+                         f"({DEFAULT_SIZE_QUICK} with --quick)")
     ap.add_argument("--engines", default=",".join(e for e, _ in ENGINES),
                     help="comma-separated engines, default all")
     ap.add_argument("--timeout", type=float, default=300, help="seconds allowed per aio-stress run")
@@ -244,12 +289,17 @@ def main(argv: list[str]) -> int:
                     help="the conform part runs only the aio-conform tests matching PATTERN "
                          "(aio-conform -t; repeatable; default all)")
     args = ap.parse_args(argv)
-    if args.quick and args.size == "128m":
-        args.size = "16m"
+    if args.quick and args.size == DEFAULT_SIZE:
+        args.size = DEFAULT_SIZE_QUICK
+    if args.repeat is None:
+        args.repeat = str(DEFAULT_REPEAT_QUICK if args.quick else DEFAULT_REPEAT)
     problem = check_args(args)
     if problem:
         print(f"{PROG}: {problem}", file=sys.stderr)
         return 2
+    repeat = auto.parse_repeat(args.repeat, MAX_REPEAT) or 0  # 0: auto
+    # auto: rounds until the target or the budget, from bench's start
+    autorun = auto.Auto(args.target_pct, args.budget_s, MAX_REPEAT) if not repeat else None
     if args.results:
         # For this process's store and the study and report it runs.
         os.environ["AIO_SUITE_RESULTS"] = os.path.abspath(args.results)
@@ -265,6 +315,7 @@ def main(argv: list[str]) -> int:
     done: list[dict[str, Any]] = []
     notes: list[str] = []
     summ: dict[str, Any] = {"schema": SCHEMA, "complete": False, "interrupted": None,
+                            "repeat": repeat or "auto", "sample_scale": args.sample_scale,
                             "notes": notes, "parts": done, "engine_runs": rows,
                             "unavailable": {}}
     status = 0
@@ -321,9 +372,10 @@ def main(argv: list[str]) -> int:
         # study point once before round r + 1 starts, so that the samples
         # of a point spread over the whole run and a drift of the machine
         # shows as spread, not as a difference between points or runs.
-        for rep in range(args.repeat):
+        for rep in range(repeat or MAX_REPEAT):
             if not ({"engines", "study"} & set(parts)):
                 break
+            t_round = time.monotonic()
             machine.record(results, f"bench round {rep + 1} start", rep + 1)
             if "engines" in parts:
                 for tname, targs, path in targets:
@@ -350,8 +402,12 @@ def main(argv: list[str]) -> int:
                 if rep == 0:
                     table([r for r in rows if r.get("repeat") == 0], results)
             if "study" in parts:
-                cmd = [*store.tool_command("study"), "--repeat", str(args.repeat),
-                       "--round", str(rep + 1), "--scratch", str(work)]
+                # auto: the study's cross-checks spread their turns over
+                # the first rounds, as with --repeat 3.
+                cmd = [*store.tool_command("study"),
+                       "--repeat", str(repeat or max(auto.MIN_ROUNDS, rep + 1)),
+                       "--round", str(rep + 1), "--scratch", str(work),
+                       "--sample-scale", f"{args.sample_scale:g}"]
                 if args.fio_clients:
                     cmd += ["--fio-clients", str(Path(args.fio_clients).resolve())]
                 r = run_part(f"study round {rep + 1}",
@@ -360,6 +416,13 @@ def main(argv: list[str]) -> int:
                 status |= r["status"] not in ("ok", "skipped")
                 complete &= r["status"] != "timeout"
                 stop_if_interrupted(r)
+            if autorun is not None:
+                stop = autorun.done_round(*run_points(results), time.monotonic() - t_round)
+                summ["auto"] = autorun.summary()
+                write_summary(results, summ)
+                print(f"{PROG}: auto: {autorun.line()}", flush=True)
+                if stop:
+                    break
         if {"engines", "study"} & set(parts):
             machine.record(results, "bench end")
         # The measurements are complete: the report, next, takes this run in.
@@ -372,6 +435,9 @@ def main(argv: list[str]) -> int:
             status |= r["status"] not in ("ok", "skipped")
             stop_if_interrupted(r)
     except KeyboardInterrupt:
+        if autorun is not None:
+            autorun.stopped = "interrupted"
+            summ["auto"] = autorun.summary()
         print(f"{PROG}: interrupted by {interrupt.interrupted_by() or 'SIGINT'}"
               + (f"; partial results in {results}" if results else ""), file=sys.stderr)
         status = 130

@@ -23,7 +23,10 @@ than the pair compared; --no-drift-floor keeps it at --noise), and for a
 column to the change of its machine probes when the machine itself was
 significantly slower or faster than the baseline's (machine.json, written
 by make bench and tools/study.py; --no-machine-floor); it is a regression
-or an improvement by the metric's direction.  Composites (the geometric
+or an improvement by the metric's direction.  A study metric (per
+scenario and metric) whose samples spread less relative to the machine
+probe of their round, in the baseline's own runs, is compared normalized
+(docs/REPORT.md; --no-normalize: raw figures only).  Composites (the geometric
 mean of the per-point ratios per scenario, per engine and over all points,
 with a bootstrap interval) are judged the same way and count as
 regressions; so does a point that became synchronous (inline ratio >= 0.95
@@ -99,6 +102,10 @@ def parser() -> Parser:
     ap.add_argument("--no-machine-floor", action="store_true",
                     help="do not raise a column's noise floor to the change of its machine "
                          "probes (machine.json) when the machine itself moved")
+    ap.add_argument("--no-normalize", action="store_true",
+                    help="compare raw figures only (default: a study metric whose samples "
+                         "spread less relative to the machine probe of their round, in the "
+                         "baseline's own runs, is compared normalized; docs/REPORT.md)")
     ap.add_argument("--no-fdr", action="store_true",
                     help="test each metric at --alpha on its own, without the "
                          "Benjamini-Hochberg correction over all metrics of a column")
@@ -249,7 +256,7 @@ def run(argv: list[str]) -> int:
     cmp = compare.compare_runs(compared, by, baseline, args.noise, args.alpha,
                                drift=not args.no_drift_floor, fdr=not args.no_fdr,
                                use_machine=not args.no_machine_floor,
-                               pool_runs=args.pool_runs)
+                               pool_runs=args.pool_runs, normalize=not args.no_normalize)
     comps = (composite.build(cmp, compared, args.resamples, args.seed) if args.resamples
              else composite.Composites())
     sync = synchronous.build(cmp)
@@ -347,6 +354,7 @@ def run(argv: list[str]) -> int:
                   f"({hist.runs} runs): {len(hist.shifted)} with a change point")
         for n in kcidb_notes:
             print(f"{PROG}: kcidb: {n}")
+        print(f"{PROG}: {cmp.normalization.summary()}")
         for mc in cmp.machine.values():
             if mc.moved and mc.cmp is not None:
                 print(f"{PROG}: machine: {mc.column}: probe {render.fmt_pct(mc.cmp.change_pct)} "

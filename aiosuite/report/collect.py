@@ -82,6 +82,12 @@ class Point:
     metrics: dict[str, MetricDef] = field(default_factory=dict)
     raw: list[Path] = field(default_factory=list)  # aio-stress files behind it
     stage: str = ""  # aio-stress stage the point reads from its raw files
+    # The machine probe of each sample's round (a scenario's control_probe:
+    # an index into machine.json's probes), one per sample; [] when unknown
+    control: list[int | None] = field(default_factory=list)
+    # The raw samples of the metrics the report compares normalized
+    # (aiosuite/report/normalize.py); samples then holds the normalized ones
+    raw_samples: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -380,6 +386,8 @@ def scenario_points(path: Path, d: ScenarioDoc) -> list[Point]:
             if vals:
                 p.samples[m] = vals
                 p.metrics[m] = mdefs.get(m, MetricDef())
+        ctl = pt.get("control_probe") or []
+        p.control = [int(c) if isinstance(c, (int, float)) else None for c in ctl]
         for k in ("stage", "op"):
             if isinstance(p.labels.get(k), str):
                 p.stage = p.labels[k]
@@ -399,6 +407,7 @@ def _merge(run: Run, pts: Iterable[Point]) -> None:
             have.samples.setdefault(m, []).extend(xs)
             have.metrics.setdefault(m, p.metrics[m])
         have.raw.extend(p.raw)
+        have.control.extend(p.control)
         if p.status != "ok" and have.status == "ok":
             have.status, have.reason = p.status, p.reason
 

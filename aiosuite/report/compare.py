@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from aiosuite import stats
+from aiosuite.report import normalize as norm_mod
 from aiosuite.report.collect import FAILING, ConfResult, MetricDef, Point, Run, version_key
 
 
@@ -116,6 +117,8 @@ class Row:
     metric: str
     mdef: MetricDef
     cells: dict[str, Cell]  # column id -> cell (each with the floor it was judged with)
+    # Compared relative to the machine of each sample's round (normalize.py)
+    normalized: bool = False
 
     @property
     def title(self) -> str:
@@ -189,6 +192,8 @@ class Comparison:
     # column id -> (point key, metric) -> the variance components its
     # comparisons took from the host's other runs (--by run)
     history: dict[str, dict[tuple[str, str], stats.Between]] = field(default_factory=dict)
+    # Which metric families are compared normalized (normalize.choose())
+    normalization: norm_mod.Normalization = field(default_factory=norm_mod.Normalization)
 
     @property
     def regressions(self) -> list[tuple[Row, str]]:
@@ -356,7 +361,7 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
                  noise_pct: float = stats.DEFAULT_NOISE_PCT,
                  alpha: float = stats.DEFAULT_ALPHA, drift: bool = True,
                  fdr: bool = True, use_machine: bool = True,
-                 pool_runs: bool = False) -> Comparison:
+                 pool_runs: bool = False, normalize: bool = True) -> Comparison:
     """Compare every column with the baseline column.
 
     The test of a cell is stats.compare_groups(): a kernel's runs are the
@@ -375,6 +380,10 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
       - with use_machine, how much the machine probes (machine.json) of the
         column moved against the baseline's, when they moved significantly
         (machine_cmp()).
+    With normalize, the metric families whose normalized figures spread
+    less than the raw ones in the baseline's own runs are compared
+    normalized (normalize.py): the runs' samples of those families are
+    replaced in place, the raw ones kept in Point.raw_samples.
     With fdr, the t-tests of one column are a family: Benjamini-Hochberg at
     alpha decides which p-values count (hundreds of metrics at 5% each would
     otherwise give false regressions on a noisy machine).
@@ -400,6 +409,10 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
     else:
         conf_base = conf_cols[0] if conf_cols else None
 
+    perf = [r for c in perf_cols for r in c.perf_runs]
+    normalization = norm_mod.choose(base.perf_runs if base else [], perf, normalize,
+                                    base.id if base else "")
+    norm_mod.apply(perf, normalization)
     pooled = {c.id: pooled_points(c) for c in perf_cols}
     # The drift of a kernel's runs is the floor for comparing kernels.
     # Between single runs (--by run) the drift of the very pair under
@@ -490,7 +503,8 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
                                    groups=groups)
                 if cmp is not None:
                     cells[c.id].detectable_pct = cmp.detectable_pct
-            row = Row(k, rep, m, mdef, cells)
+            row = Row(k, rep, m, mdef, cells,
+                      normalization.is_normalized(rep.source, m) and normalization.enabled)
             rows.append(row)
             for cid, cell in cells.items():
                 if cell.cmp is not None and not math.isnan(cell.cmp.p):
@@ -522,7 +536,7 @@ def compare_runs(runs: list[Run], by: str = "kernel", baseline: str = "",
         notes += unit_notes(perf_cols, base, by, history)
     return Comparison(by, cols, perf_cols, base, conf_base, rows, conf, diffs,
                       noise_pct, alpha, pooled, notes, fdr, drift, mach, use_machine,
-                      pool_runs, levels, history)
+                      pool_runs, levels, history, normalization)
 
 
 def unit_notes(cols: list[Column], base: Column, by: str,

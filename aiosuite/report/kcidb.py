@@ -311,7 +311,9 @@ class Document:
                           misc={"point": facts, "point_status": p.status})
                 continue
             for m, (unit, prefix) in HEADLINE.items():
-                xs = p.samples.get(m)
+                # What was measured: the raw figures, also where the report
+                # compares normalized ones (normalize.py)
+                xs = p.raw_samples.get(m, p.samples.get(m))
                 if not xs:
                     continue
                 number: dict[str, Any] = {"value": sum(xs) / len(xs)}

@@ -29,6 +29,7 @@ from aiosuite import stats
 from aiosuite.report.charts import Charts
 from aiosuite.report.collect import FAILING, Run, version_key
 from aiosuite.report.compare import Comparison, Row
+from aiosuite.report.normalize import SPREAD_RATIO_MAX
 from aiosuite.report.composite import Composites, CompositeRow
 from aiosuite.report.synchronous import (BECAME_ASYNC, BECAME_SYNC, SyncReport, filesystem_of,
                                          mode_of)
@@ -132,12 +133,19 @@ def cmp_cell(row: Row, cid: str) -> Cell:
     return text
 
 
+def metric_name(r: Row) -> str:
+    """The metric as the tables show it: "(normalized)" when compared
+    relative to the machine of each sample's round."""
+    return f"{r.metric} (normalized)" if r.normalized else r.metric
+
+
 def verdict_rows(cmp: Comparison, which: list[tuple[Row, str]]) -> list[list[Cell]]:
     out: list[list[Cell]] = []
     for r, cid in which:
         c = r.cells[cid]
         assert c.cmp is not None
-        out.append([f"{r.point.source} {r.point.target}", labels_text(r.point.labels), r.metric,
+        out.append([f"{r.point.source} {r.point.target}", labels_text(r.point.labels),
+                    metric_name(r),
                     f"{r.mdef.better} is better", cid,
                     f"{fmt_value(c.cmp.base.mean, r.mdef.unit)} ±{c.cmp.base.cv_pct:.1f}% (n={c.cmp.base.n})",
                     f"{fmt_value(c.cmp.cand.mean, r.mdef.unit)} ±{c.cmp.cand.cv_pct:.1f}% (n={c.cmp.cand.n})",
@@ -222,6 +230,33 @@ def machine_block(B: list[Any], cmp: Comparison) -> None:
                      f"{mc.floor_pct:.1f}%" if mc.moved else "not moved"])
     B.append(Table(["column", "baseline", "baseline probe ms", "probe ms", "change", "p",
                     "CPU steal", "machine floor"], rows))
+
+
+def normalization_block(B: list[Any], cmp: Comparison) -> None:
+    """Which metric families are compared normalized, and the A/A spread
+    that decided it (aiosuite/report/normalize.py)."""
+    nz = cmp.normalization
+    if not nz.families:
+        return
+    B.append(("h", 2, "Normalized figures"))
+    B.append(("p", "Every study sample names the machine probe of its round (aio-machine). "
+                   "Normalized, a rate is multiplied and a wall time divided by the wall time "
+                   "of the probe's user-space loop over the median of every probe compared on "
+                   "the host, a CPU time by its CPU time: relative to the machine of that "
+                   "minute. A metric family (scenario, metric) "
+                   "is compared normalized when that reduces the spread of its samples by "
+                   f"{100 * (1 - SPREAD_RATIO_MAX):.0f}% or more in the baseline's own runs "
+                   "(A/A data: one kernel); the tables mark it \"(normalized)\". "
+                   + ("--no-normalize: every figure compared raw." if not nz.enabled else
+                      f"{len(nz.used)} of {len(nz.families)} families compared normalized.")))
+    rows: list[list[Cell]] = []
+    for f in sorted(nz.families.values(), key=lambda f: (f.source, f.metric)):
+        rows.append([f.source, f.metric, f.kind, str(f.point_runs),
+                     "-" if math.isnan(f.raw_cv_pct) else f"{f.raw_cv_pct:.1f}%",
+                     "-" if math.isnan(f.norm_cv_pct) else f"{f.norm_cv_pct:.1f}%",
+                     ("normalized", "good") if f.normalized else "raw", f.why])
+    B.append(Table(["source", "metric", "kind", "point-runs", "raw CV (median)",
+                    "normalized CV", "compared", "why"], rows))
 
 
 def fmt_steal(v: float) -> str:
@@ -414,6 +449,7 @@ def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]
                        "run share the machine's state of that run and understate the noise "
                        "between runs. --no-drift-floor turns this off."))
     machine_block(B, cmp)
+    normalization_block(B, cmp)
     regs, imps = cmp.regressions, cmp.improvements
     few = sum(1 for r in cmp.rows for c in r.cells.values() if c.verdict == stats.FEW)
     B.append(("h", 2, "Verdict"))
@@ -514,7 +550,7 @@ def build(cmp: Comparison, runs: list[Run], charts: Charts, meta: dict[str, str]
         ordered = sorted(rows, key=weight) if len(pcols) > 1 else rows
         trows = []
         for r in ordered:
-            cells: list[Cell] = [r.point.target, labels_text(r.point.labels), r.metric,
+            cells: list[Cell] = [r.point.target, labels_text(r.point.labels), metric_name(r),
                                  r.mdef.unit, r.mdef.better or "info"]
             trows.append(cells + [cmp_cell(r, c) for c in pcols])
         t = Table(["target", "labels", "metric", "unit", "better"] + pcols, trows, md_limit=15)
@@ -687,7 +723,7 @@ CSV_FIELDS = ["column", "baseline", "source", "target", "labels", "variant", "me
               "better", "status", "n", "mean", "stddev", "cv_pct", "base_n", "base_mean",
               "base_stddev", "change_pct", "p_value", "floor_pct", "floor_from", "detectable_pct",
               "verdict", "incomplete", "test", "tested_unit", "runs", "base_runs",
-              "ci_low_pct", "ci_high_pct", "points"]
+              "ci_low_pct", "ci_high_pct", "points", "normalized"]
 
 
 def to_csv(cmp: Comparison, comps: Composites | None = None,
@@ -720,7 +756,8 @@ def to_csv(cmp: Comparison, comps: Composites | None = None,
                         num(c.floor_pct), c.floor_why, num(c.detectable_pct), c.verdict,
                         "true" if cid in partial else "false",
                         c.cmp.test if c.cmp else "", c.cmp.unit if c.cmp else "",
-                        nruns.get(cid, ""), nruns.get(bid, "") if c.cmp else "", "", "", ""])
+                        nruns.get(cid, ""), nruns.get(bid, "") if c.cmp else "", "", "", "",
+                        "true" if r.normalized else "false"])
     for cr in comps.rows if comps is not None else []:
         res = cr.result
         w.writerow([cr.column, bid, "composite", cr.kind, cr.group, "", cr.metric, cr.unit,
@@ -730,7 +767,9 @@ def to_csv(cmp: Comparison, comps: Composites | None = None,
                     "true" if cr.column in partial else "false", "bootstrap",
                     res.resampled if res else "", nruns.get(cr.column, ""), nruns.get(bid, ""),
                     num(res.low_pct) if res else "", num(res.high_pct) if res else "",
-                    res.points if res else len(cr.keys)])
+                    res.points if res else len(cr.keys),
+                    "true" if cr.keys and all(cmp.normalization.is_normalized(
+                        k.split("|", 1)[0], cr.metric) for k in cr.keys) else "false"])
     for sr in sync.rows if sync is not None else []:
         p = sr.point
         bst = sr.states.get(bid)
@@ -746,7 +785,7 @@ def to_csv(cmp: Comparison, comps: Composites | None = None,
                         "", "", "", ("" if bst is None or cid == bid else 1 if bst.sync else 0),
                         "", "", "", "", "", "", verdict,
                         "true" if cid in partial else "false", st.why, "", nruns.get(cid, ""),
-                        nruns.get(bid, ""), "", "", ""])
+                        nruns.get(bid, ""), "", "", "", "false"])
     return buf.getvalue()
 
 

@@ -31,7 +31,13 @@ samples instead (for A/A tests over many seeds).  Informational metrics
 The machine's own moves: --round-cv PCT gives every round (sample index)
 of a run a factor of its own, common to every point of the run, as a
 machine that is slower or faster for a minute is for everything measured
-in it; --runs N writes N runs of the kernel (run ids RUN_ID.1 ... RUN_ID.N,
+in it; --control round adds to every round's machine probe a C control
+(aio-machine's figures, machine.json v2) whose wall time follows that
+round's factor (with its own noise, --control-cv PCT) and every point names
+the probe of each sample's round (control_probe), as tools/study.py
+writes them; --control random gives the control the same spread drawn
+apart from the rounds (a control that does not see the machine's moves);
+--runs N writes N runs of the kernel (run ids RUN_ID.1 ... RUN_ID.N,
 seeds SEED, SEED + 1000, ...), each as much slower as a normal draw of CV
 --run-cv PCT says (a machine that drifts between runs).
 
@@ -58,6 +64,7 @@ import json
 import math
 import random
 import re
+import statistics
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -195,6 +202,27 @@ def machine(g: Gen, slowdown_pct: float) -> dict[str, Any]:
     return {"schema": "aio-suite-machine/1", "probes": probes}
 
 
+C_LOOP_NS = {"user_loop": 3.8e6, "getppid": 3.4e6, "read_dev_zero": 3.7e6}
+
+
+def add_control(doc: dict[str, Any], g: Gen, how: str, cv_pct: float, seed: int) -> None:
+    """Give every probe of doc (one a round) aio-machine's figures: wall
+    times that follow the round's factor (how "round") or a factor drawn
+    apart with the same spread ("random"), each with cv_pct of noise of
+    its own; CPU times steady (1%)."""
+    rng = random.Random(f"control:{seed}")
+    sd = statistics.pstdev(g.rounds) if len(g.rounds) > 1 else 0.0
+    for i, p in enumerate(doc["probes"]):
+        r = g.rounds[i] if how == "round" else rng.gauss(0.0, sd)
+        ctl: dict[str, Any] = {"source": "aio-machine", "reason": "", "schema": "aio-machine/1",
+                               "repeats": 9}
+        for name, base in C_LOOP_NS.items():
+            ctl[name] = {"median_ns": base * (1.0 + r) * (1.0 + cv_pct / 100 * rng.gauss(0, 1)),
+                         "cpu_median_ns": base * (1.0 + 0.01 * rng.gauss(0, 1))}
+        p.update(index=i, round=i + 1, control=ctl)
+    doc["schema"] = "aio-suite-machine/2"
+
+
 def conform(a: argparse.Namespace) -> dict[str, Any]:
     res = []
     for name, var in CONFORM:
@@ -223,12 +251,17 @@ def write_run(run: Path, a: argparse.Namespace) -> None:
     (run / "env.json").write_text(json.dumps(env, indent=2) + "\n")
     g = Gen(a)
     for doc in (engines(g, run), blocking(g), batching(g)):
+        if a.control != "none" and not a.no_machine:
+            for pt in doc["points"]:  # sample i was measured in round i
+                pt["control_probe"] = list(range(g.n))
         (run / f"{doc['scenario']}.json").write_text(json.dumps(doc, indent=1) + "\n")
     if not a.no_conform:
         (run / "conform.json").write_text(json.dumps(conform(a), indent=1) + "\n")
     if not a.no_machine:
-        (run / "machine.json").write_text(json.dumps(machine(g, a.machine_slowdown), indent=1)
-                                          + "\n")
+        mdoc = machine(g, a.machine_slowdown)
+        if a.control != "none":
+            add_control(mdoc, g, a.control, a.control_cv, a.seed)
+        (run / "machine.json").write_text(json.dumps(mdoc, indent=1) + "\n")
     if not a.no_summary:
         (run / "summary.json").write_text(json.dumps(
             {"schema": "aio-suite-synth/1", "complete": not (a.incomplete or a.interrupted),
@@ -375,6 +408,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--round-cv", type=float, default=0.0, metavar="PCT",
                     help="each round (sample index) a factor of its own for every point, "
                          "of this CV, %% (default 0)")
+    ap.add_argument("--control", choices=("none", "round", "random"), default="none",
+                    help="machine probes with aio-machine's control figures, one a round, "
+                         "named by every point: wall times that follow the round factor "
+                         "(round) or drawn apart from it with the same spread (random); "
+                         "default none (machine.json v1, no control_probe)")
+    ap.add_argument("--control-cv", type=float, default=2.0, metavar="PCT",
+                    help="with --control: the control's own noise, %% (default 2)")
     ap.add_argument("--runs", type=int, default=1, metavar="N",
                     help="write N runs of the kernel (run ids RUN_ID.1 ... RUN_ID.N)")
     ap.add_argument("--run-cv", type=float, default=0.0, metavar="PCT",
@@ -398,6 +438,8 @@ def main(argv: list[str]) -> int:
         ap.error(f"argument --runs: must be 1 or more, not '{a.runs}'")
     if a.round_cv < 0 or a.run_cv < 0:
         ap.error("argument --round-cv/--run-cv: must be 0 or more")
+    if not 0 <= a.control_cv <= 100:
+        ap.error(f"argument --control-cv: must be 0 to 100, not '{a.control_cv:g}'")
     if (a.copy_run is None) != (a.scale is None):
         ap.error("argument --copy-run: goes with --scale F, and --scale with --copy-run")
     if a.series is None:

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """study: run the scenario studies (the seed threads, made repeatable).
 
-  python3 -m aiosuite.study [--quick] [--repeat N [--round I]] [--scratch DIR] NAME... | all
+  python3 -m aiosuite.study [--quick] [--repeat N|auto [--round I]] [--scratch DIR] NAME... | all
 
 Each scenario measures one seed thread's question over the targets this
 machine has (the scratch directory's filesystem always; as root also ext4,
@@ -23,6 +23,15 @@ that interrupted the run.  Loop devices, mounts and scratch files are
 removed on every exit path, also on Ctrl-C, SIGTERM and SIGHUP (exit
 status 130); what a killed study left (docs/SCRATCH.md) is removed at the
 next start, which says so.
+
+Each sample is --sample-scale (default 0.5) of the scenario's own run
+time or I/O amount: more, shorter samples spread over more rounds see
+more of the machine's minutes in the same time.  --repeat auto adds
+rounds until every point's detectable change (the smallest change its
+samples could show as significant: aiosuite/study/auto.py) is at most
+--target-pct (default 5), or the next round would end past --budget-s
+(default 3600), and records what was reached and why it stopped in
+summary.json ("auto").
 
 With --fio-clients FILE (or FIO_CLIENTS=FILE in the environment), a host
 list in fio's format, every fio part runs through fio's client mode on
@@ -49,8 +58,8 @@ from typing import Any, NoReturn  # noqa: E402
 
 from aiosuite import fio_clients, machine, scratch, store  # noqa: E402
 from aiosuite.features import probe  # noqa: E402
-from aiosuite.study import scenarios  # noqa: E402
-from aiosuite.study.core import Study  # noqa: E402
+from aiosuite.study import auto, scenarios  # noqa: E402
+from aiosuite.study.core import SAMPLE_SCALE, Study  # noqa: E402
 from aiosuite.study.targets import Cleanup, Targets  # noqa: E402
 
 PROG = "study"
@@ -105,10 +114,21 @@ def main(argv: list[str]) -> int:
                     help="scenarios to run, or all (default all)")
     ap.add_argument("--quick", action="store_true",
                     help="small sizes and short runs (what the bats tests use)")
-    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+    ap.add_argument("--repeat", default="1", metavar="N|auto",
                     help="measure every point N times and record every sample: N rounds "
                          "over all the chosen scenarios, each measuring every point once, so "
-                         f"that a point's samples spread over the whole study (1 to {MAX_REPEAT})")
+                         f"that a point's samples spread over the whole study (1 to {MAX_REPEAT}); "
+                         "auto: rounds until every point's detectable change is at most "
+                         "--target-pct or --budget-s is spent")
+    ap.add_argument("--target-pct", type=float, default=auto.DEFAULT_TARGET_PCT, metavar="PCT",
+                    help="with --repeat auto: the detectable change every point must reach "
+                         f"(default {auto.DEFAULT_TARGET_PCT:g})")
+    ap.add_argument("--budget-s", type=float, default=auto.DEFAULT_BUDGET_S, metavar="S",
+                    help="with --repeat auto: no round starts that would end after S seconds "
+                         f"from the start (default {auto.DEFAULT_BUDGET_S:g})")
+    ap.add_argument("--sample-scale", type=float, default=SAMPLE_SCALE, metavar="F",
+                    help="a sample's run time or I/O amount against the scenario's own "
+                         f"(default {SAMPLE_SCALE:g}; 0.05 to 4)")
     ap.add_argument("--round", type=int, metavar="I",
                     help="measure round I of --repeat N only (1 to N), adding its samples "
                          "to the scenarios already in the run directory "
@@ -141,8 +161,23 @@ def main(argv: list[str]) -> int:
         if n != "all" and n not in SCENARIOS:
             print(f"{PROG}: unknown scenario '{n}' ({', '.join(SCENARIOS)}, all)", file=sys.stderr)
             return 2
-    if not 1 <= args.repeat <= MAX_REPEAT:
-        print(f"{PROG}: --repeat must be 1 to {MAX_REPEAT}, not {args.repeat}", file=sys.stderr)
+    repeat = auto.parse_repeat(args.repeat, MAX_REPEAT)
+    if repeat is None:
+        print(f"{PROG}: --repeat must be 1 to {MAX_REPEAT} or auto, not {args.repeat}",
+              file=sys.stderr)
+        return 2
+    args.repeat = repeat
+    why = auto.check_options(args.target_pct, args.budget_s)
+    if why:
+        print(f"{PROG}: {why}", file=sys.stderr)
+        return 2
+    if not 0.05 <= args.sample_scale <= 4:
+        print(f"{PROG}: bad value for --sample-scale: '{args.sample_scale:g}' (0.05 to 4)",
+              file=sys.stderr)
+        return 2
+    if args.round is not None and not args.repeat:
+        print(f"{PROG}: --round needs --repeat N, not auto (make bench decides when its "
+              "rounds stop)", file=sys.stderr)
         return 2
     if args.round is not None and not 1 <= args.round <= args.repeat:
         print(f"{PROG}: --round must be 1 to --repeat ({args.repeat}), not {args.round}",
@@ -181,12 +216,15 @@ def main(argv: list[str]) -> int:
     tag = "study" if len(wanted) > 1 else f"study-{wanted[0]}"
     status = 0
     t_all = time.monotonic()
-    rounds = [args.round - 1] if args.round is not None else range(args.repeat)
+    # auto: rounds until the target or the budget (checked after each round)
+    autorun = auto.Auto(args.target_pct, args.budget_s, MAX_REPEAT) if not args.repeat else None
+    rounds: list[int] | range = ([args.round - 1] if args.round is not None else
+                                 range(args.repeat or MAX_REPEAT))
     out: Path | None = None
     own_summary = False
     summ: dict[str, Any] = {
         "schema": SCHEMA, "complete": False, "interrupted": None,
-        "scenarios": wanted, "repeat": args.repeat, "round": args.round,
+        "scenarios": wanted, "repeat": args.repeat or "auto", "round": args.round,
         "quick": args.quick, "rounds_done": [], "broken": {}, "unavailable": {},
     }
     try:
@@ -216,7 +254,8 @@ def main(argv: list[str]) -> int:
             print(f"{PROG}: cannot make a scratch directory in {parent}: "
                   f"{e.strerror or e} (use --scratch DIR)", file=sys.stderr)
             return 1
-        study = Study(out, targets, cleanup, args.quick, args.repeat, features)
+        study = Study(out, targets, cleanup, args.quick, args.repeat or auto.MIN_ROUNDS,
+                      features, args.sample_scale)
         if fleet is not None:
             study.fio_clients = fleet
             print(f"{PROG}: the fio parts run on {len(fleet.clients)} hosts "
@@ -229,8 +268,14 @@ def main(argv: list[str]) -> int:
                 if prev.exists():
                     study.carry[name] = store.load_json(prev)
         broken: dict[str, str] = summ["broken"]
+        last = rounds[0]
         for rnd in rounds:
             study.round = rnd
+            last = rnd
+            t_round = time.monotonic()
+            if autorun is not None:
+                # The cross-checks spread their turns over the first rounds.
+                study.rounds = max(auto.MIN_ROUNDS, rnd + 1)
             for name in wanted:
                 if name in broken:
                     continue
@@ -240,8 +285,8 @@ def main(argv: list[str]) -> int:
                 study.control_probe = machine.record(
                     out, f"study round {rnd + 1} {name}", rnd + 1)["index"]
                 t0 = time.monotonic()
-                print(f"{PROG}: {name} (seed {m.SEED}), round {rnd + 1} of {args.repeat}: "
-                      f"{m.QUESTION}", flush=True)
+                print(f"{PROG}: {name} (seed {m.SEED}), round {rnd + 1} of "
+                      f"{args.repeat or 'auto'}: {m.QUESTION}", flush=True)
                 try:
                     scen = m.run(study)
                 except (OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
@@ -258,10 +303,22 @@ def main(argv: list[str]) -> int:
                 if any(p["status"] == "failed" for p in scen.points):
                     status = 1
             summ["rounds_done"].append(rnd + 1)
-        machine.record(out, f"study round {rounds[-1] + 1} end", rounds[-1] + 1)
+            if autorun is not None:
+                stop = autorun.done_round(*auto.scenario_points(out),
+                                          time.monotonic() - t_round)
+                summ["auto"] = autorun.summary()
+                print(f"{PROG}: auto: {autorun.line()}", flush=True)
+                if own_summary:
+                    store.write_json(out / "summary.json", summ)
+                if stop:
+                    break
+        machine.record(out, f"study round {last + 1} end", last + 1)
         # Complete: every round of every scenario ran to its end.
         summ["complete"] = not broken and (args.round is None or args.round == args.repeat)
     except KeyboardInterrupt:
+        if autorun is not None:
+            autorun.stopped = "interrupted"
+            summ["auto"] = autorun.summary()
         print(f"{PROG}: interrupted by {interrupt.interrupted_by() or 'SIGINT'}; removing "
               "loop devices, mounts and scratch files", file=sys.stderr, flush=True)
         status = 130

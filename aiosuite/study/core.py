@@ -27,6 +27,8 @@ from aiosuite.study.targets import Cleanup, Targets
 JOBS = store.JOBS
 CROSSCHECK_TOLERANCE = 0.10
 SKIP_STATUS = 77  # a program's answer for "cannot run here" (automake's)
+# A sample: half the scenario's own run time or I/O amount (Study.scale)
+SAMPLE_SCALE = 0.5
 
 
 class PointSkipped(Exception):
@@ -128,7 +130,8 @@ class Scenario:
             "seed": seed,
             "question": question,
             "params": {**params, "repeat": study.rounds,
-                       "rounds": study.rounds, "quick": study.quick},
+                       "rounds": study.rounds, "quick": study.quick,
+                       "sample_scale": study.scale},
             "metrics": metrics,
             "points": [],
             "charts": [],
@@ -289,11 +292,16 @@ class Study:
     """What every scenario runs with."""
 
     def __init__(self, out: Path, targets: Targets, cleanup: Cleanup,
-                 quick: bool, rounds: int = 1, features: Features | None = None) -> None:
+                 quick: bool, rounds: int = 1, features: Features | None = None,
+                 scale: float = 1.0) -> None:
         self.out = out
         self.targets = targets
         self.cleanup = cleanup
         self.quick = quick
+        # The length of one sample against the scenario's own (seconds(),
+        # size(), count()): many short samples spread over the rounds see
+        # more of the machine's minutes than a few long ones.
+        self.scale = scale
         # Rounds over every scenario, each measuring every point once: a
         # point's samples spread over the whole study.
         self.rounds = rounds
@@ -563,7 +571,21 @@ class Study:
               f"fio {fiops:.0f} IOPS, ratio {ratio:.2f}: {flag}", flush=True)
 
     def seconds(self, full: float, quick: float) -> float:
-        return quick if self.quick else full
+        """A sample's run time: the scenario's, times the sample scale
+        (at least 50 ms)."""
+        t = quick if self.quick else full
+        return max(0.05, round(t * self.scale, 3)) if t > 0 else t
+
+    def size(self, full: int, quick: int) -> int:
+        """The bytes one sample moves, times the sample scale: whole MiB,
+        at least 1."""
+        b = quick if self.quick else full
+        return max(1 << 20, int(b * self.scale) >> 20 << 20)
+
+    def count(self, full: int, quick: int) -> int:
+        """How many times one sample repeats its work, times the sample
+        scale (at least 1)."""
+        return max(1, round((quick if self.quick else full) * self.scale))
 
     def pick(self, full: Any, quick: Any) -> Any:
         return quick if self.quick else full

@@ -67,7 +67,7 @@ def prepare(path: Path, state: str, size: int, cache: str) -> None:
 
 
 def run(study: Study) -> Scenario:
-    size = study.pick(32 << 20, 4 << 20)
+    size = study.size(32 << 20, 4 << 20)
     names = study.pick(["scratch", "ext4", "xfs", "btrfs", "tmpfs"], ["scratch", "tmpfs"])
     scen = Scenario(study, NAME, SEED, QUESTION,
                     {"record_bytes": 4096, "depth": 32, "batch": 8, "file_bytes": size,

@@ -36,7 +36,7 @@ METRICS = {
 
 
 def run(study: Study) -> Scenario:
-    size = study.pick(512 << 20, 64 << 20)
+    size = study.size(512 << 20, 64 << 20)
     scen = Scenario(study, NAME, SEED, QUESTION,
                     {"record_bytes": 65536, "depth": 16, "batch": 16, "device_bytes": size,
                      "o_direct_on_device": True, "verify": True}, METRICS)

@@ -40,7 +40,7 @@ def disk_stat(dev: str) -> list[int]:
 
 def run(study: Study) -> Scenario:
     batches = study.pick([1, 2, 3, 4, 5, 6, 7, 8, 16, 32, 64], [1, 2, 4, 8])
-    rounds = study.pick(1000, 60)
+    rounds = study.count(1000, 60)
     scen = Scenario(study, NAME, SEED, QUESTION,
                     {"record_bytes": 4096, "batches": batches, "rounds": rounds,
                      "target": "loop device, direct I/O on", "nomerges": [0, 2]}, METRICS)

@@ -37,7 +37,7 @@ METRICS = {
 
 def run(study: Study) -> Scenario:
     segs = study.pick([1, 4, 16, 64, 256, 1024], [1, 16, 1024])
-    size = study.pick(128 << 20, 16 << 20)
+    size = study.size(128 << 20, 16 << 20)
     scen = Scenario(study, NAME, SEED, QUESTION,
                     {"segment_bytes": SEG, "segments": segs, "file_bytes": size, "depth": 8,
                      "engine": "libaio", "verify": True, "o_direct": True}, METRICS)
