@@ -218,8 +218,8 @@ static int raw_slow_moving(struct tctx *t)
 {
 	return read_zero_for(t, 2500);
 }
-CONFORM_TEST_FULL(raw_slow_moving, "meta.raw.slow_but_moving",
-		  T_META_RAW | T_AIO, 1, .ctx = 8, .dev_zero = true)
+CONFORM_TEST_FULL(raw_slow_moving, "meta.raw.moving_slowly", T_META_RAW | T_AIO,
+		  1, .ctx = 8, .dev_zero = true)
 
 /* Reads for ever: more time only up to the cap. */
 static int raw_moving_forever(struct tctx *t)
@@ -1154,9 +1154,9 @@ static int meta_slow_moving(struct tctx *t)
 {
 	char reason[512];
 
-	if (no_aio_skip("meta.raw.slow_but_moving", reason, sizeof(reason)))
+	if (no_aio_skip("meta.raw.moving_slowly", reason, sizeof(reason)))
 		return t_skip(t, "%s", reason);
-	return expect_inner(t, "meta.raw.slow_but_moving", "pass", NULL);
+	return expect_inner(t, "meta.raw.moving_slowly", "pass", NULL);
 }
 CONFORM_TEST(meta_slow_moving, "meta.slow_but_moving_is_not_a_timeout", T_META)
 
