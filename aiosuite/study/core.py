@@ -63,6 +63,18 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
+def _fio_why(stderr: str, text: str, start: int, data: Any, status: int) -> str:
+    """Why fio failed: its stderr, else what it wrote before the JSON in
+    its --output file (where it puts its error lines), else a job's errno."""
+    why = _last_line(stderr) or _last_line(text[:start] if start >= 0 else text)
+    if not why and isinstance(data, dict):
+        for job in data.get("jobs") or []:
+            err = job.get("error") if isinstance(job, dict) else None
+            if isinstance(err, int) and err > 0:
+                return f"fio job {job.get('jobname', '?')}: error {err} ({os.strerror(err)})"
+    return why or f"fio exit status {status}"
+
+
 def engine_of(args: Sequence[str]) -> str:
     """The engine an aio-stress command line asks for (libaio by default)."""
     engine = "libaio"
@@ -427,10 +439,10 @@ class Study:
             store.write_json(path, data)  # with the hosts attached
             if why or p.returncode != 0:
                 return (None, name, jobname,
-                        why or _last_line(p.stderr) or f"fio exit status {p.returncode}")
+                        why or _fio_why(p.stderr, text, start, data, p.returncode))
         if p.returncode != 0 or data is None:
             return (None, name, jobname,
-                    _last_line(p.stderr) or f"fio exit status {p.returncode}")
+                    _fio_why(p.stderr, text, start, data, p.returncode))
         if fleet is None and start > 0:  # fio's notes before the JSON: keep the JSON only
             store.write_json(path, data)
         return data, name, jobname, ""
