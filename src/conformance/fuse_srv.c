@@ -62,8 +62,7 @@ void t_fuse_unmount(struct t_fuse *f)
 	f->mnt[0] = 0;
 }
 
-int t_fuse_reply(int fd, uint64_t unique, int err, const void *data,
-		 size_t len)
+int t_fuse_reply(int fd, uint64_t unique, int err, const void *data, size_t len)
 {
 	struct fuse_out_header h = {
 		.len = (uint32_t)(sizeof(h) + len),

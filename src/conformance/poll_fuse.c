@@ -217,9 +217,10 @@ static int test_poll_woken_while_checked(struct tctx *t)
 	      __atomic_load_n(&f.polls, __ATOMIC_ACQUIRE),
 	      r < 0 ? errno_name(-r) : "no event");
 	CHECK(ev.res & POLLIN, "poll res 0x%llx", (unsigned long long)ev.res);
-	t_diag(t, "%d FUSE_POLL requests: the one at submit, the check the "
-		  "wake-up started (the file made ready inside it), and the "
-		  "check run again",
+	t_diag(t,
+	       "%d FUSE_POLL requests: the one at submit, the check the "
+	       "wake-up started (the file made ready inside it), and the "
+	       "check run again",
 	       __atomic_load_n(&f.polls, __ATOMIC_ACQUIRE));
 out:
 	if (t->ctx) {
