@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fuse.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -35,6 +34,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fuse_srv.h"
 #include "harness.h"
 #include "proc.h"
 #include "target.h"
@@ -1374,21 +1374,6 @@ struct fuse_srv {
 	volatile int stop;
 };
 
-static void fuse_reply(int fd, uint64_t unique, int err, const void *data,
-		       size_t len)
-{
-	struct fuse_out_header h = {
-		.len = (uint32_t)(sizeof(h) + len),
-		.error = err,
-		.unique = unique,
-	};
-	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)data, len } };
-
-	if (writev(fd, iov, len ? 2 : 1) < 0) {
-		/* the request was interrupted: nothing to do */
-	}
-}
-
 static void *fuse_serve(void *arg)
 {
 	struct fuse_srv *f = arg;
@@ -1410,29 +1395,13 @@ static void *fuse_serve(void *arg)
 			continue;
 		}
 		switch (h->opcode) {
-		case FUSE_INIT: {
-			const struct fuse_init_in *in = (const void *)(h + 1);
-			struct fuse_init_out out;
-
-			memset(&out, 0, sizeof(out));
-			out.major = FUSE_KERNEL_VERSION;
-			out.minor = in->minor < FUSE_KERNEL_MINOR_VERSION ?
-					    in->minor :
-					    FUSE_KERNEL_MINOR_VERSION;
-			out.max_readahead = in->max_readahead;
-			/* Lookups in one directory do not wait for each other. */
-			out.flags = in->flags & FUSE_PARALLEL_DIROPS;
-			out.max_background = 16;
-			out.congestion_threshold = 12;
-			out.max_write = 4096;
-			out.time_gran = 1;
-			fuse_reply(f->fd, h->unique, 0, &out, sizeof(out));
+		case FUSE_INIT:
+			t_fuse_init_reply(f->fd, h);
 			break;
-		}
 		case FUSE_LOOKUP:
 			if (!strncmp((const char *)(h + 1), "hang", 4))
 				break; /* never answered */
-			fuse_reply(f->fd, h->unique, -ENOENT, NULL, 0);
+			t_fuse_reply(f->fd, h->unique, -ENOENT, NULL, 0);
 			break;
 		case FUSE_GETATTR: {
 			struct fuse_attr_out out;
@@ -1442,7 +1411,7 @@ static void *fuse_serve(void *arg)
 			out.attr.ino = FUSE_ROOT_ID;
 			out.attr.mode = S_IFDIR | 0755;
 			out.attr.nlink = 2;
-			fuse_reply(f->fd, h->unique, 0, &out, sizeof(out));
+			t_fuse_reply(f->fd, h->unique, 0, &out, sizeof(out));
 			break;
 		}
 		case FUSE_FORGET:
@@ -1450,7 +1419,7 @@ static void *fuse_serve(void *arg)
 		case FUSE_INTERRUPT:
 			break; /* no answer expected (or wanted) */
 		default:
-			fuse_reply(f->fd, h->unique, -ENOSYS, NULL, 0);
+			t_fuse_reply(f->fd, h->unique, -ENOSYS, NULL, 0);
 		}
 	}
 	free(buf);
@@ -1529,35 +1498,20 @@ static int meta_bail(struct tctx *t)
 		NULL,
 	};
 	struct fuse_srv f = { .fd = -1 };
-	char mnt[PATH_MAX], opts[128];
+	struct t_fuse fm = { .fd = -1 };
 	bool mounted = false, serving = false;
 	int ret = T_PASS, reaped = 0, tries;
 	struct inner in;
 	pthread_t th;
 
-	if (!is_root())
-		SKIP("not root: the unkillable processes are made in a FUSE "
-		     "mount");
-	if (access("/dev/fuse", R_OK | W_OK))
-		SKIP("no /dev/fuse (%s): the unkillable processes are made in "
-		     "a FUSE mount",
-		     errno_name(errno));
 	CHECK(!prctl(PR_SET_CHILD_SUBREAPER, 1), "PR_SET_CHILD_SUBREAPER: %s",
 	      errno_name(errno));
-	CHECK(!unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS): %s",
-	      errno_name(errno));
-	CHECK(!mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL),
-	      "make / private: %s", errno_name(errno));
-	CHECK(snprintf(mnt, sizeof(mnt), "%s/fuse", t->dir) < (int)sizeof(mnt),
-	      "path too long");
-	CHECK(!mkdir(mnt, 0755), "mkdir %s: %s", mnt, errno_name(errno));
-	f.fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	CHECK(f.fd >= 0, "open /dev/fuse: %s", errno_name(errno));
-	snprintf(opts, sizeof(opts),
-		 "fd=%d,rootmode=40000,user_id=0,group_id=0", f.fd);
-	if (mount("aio-conform-meta", mnt, "fuse", MS_NOSUID | MS_NODEV, opts))
-		SKIP("cannot mount a FUSE filesystem: %s", errno_name(errno));
+	ret = t_fuse_mount(t, &fm, "aio-conform-meta",
+			   "the unkillable processes are made in a FUSE mount");
+	if (ret != T_PASS)
+		goto out;
 	mounted = true;
+	f.fd = fm.fd;
 	CHECK(!pthread_create(&th, NULL, fuse_serve, &f), "pthread_create");
 	serving = true;
 	CHECK(!inner_run(&in, t->dir, "bail", args, 120, false),
@@ -1568,11 +1522,7 @@ out:
 		f.stop = 1;
 		pthread_join(th, NULL);
 	}
-	/* The last close of /dev/fuse aborts the connection. */
-	if (f.fd >= 0)
-		close(f.fd);
-	if (mounted)
-		umount2(mnt, MNT_DETACH);
+	t_fuse_unmount(&fm);
 	/* The stuck processes came here, a subreaper, with the run's end. */
 	for (tries = 0; mounted && tries < 500; tries++) {
 		struct timespec ts = { 0, 20000000 };

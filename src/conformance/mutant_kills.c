@@ -33,6 +33,10 @@
  *   ring.user_reap_returns_slots (032-no-user-refill): a context filled
  *       until EAGAIN and emptied from user space (the ring's head moved
  *       to its tail) takes iocbs again, with nothing else completing
+ *   notify.resfd_signalled_after_its_event (025-eventfd-before-ring): an
+ *       iocb's eventfd is signalled once its event is in the ring, so a
+ *       poll on that eventfd, in the same context, completes after it:
+ *       its event comes second in the ring
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -472,3 +476,64 @@ out:
 	return ret;
 }
 CONFORM_TEST(test_user_reap_returns_slots, "ring.user_reap_returns_slots", 0)
+
+/*
+ * The eventfd of an iocb (IOCB_FLAG_RESFD) says that its event is in the
+ * ring.  A poll on that eventfd, waiting in the same context, completes
+ * only once the eventfd counts: so after the event, and the ring, which
+ * keeps the order of completion, holds the read's event first and the
+ * poll's second.  An order that does not depend on timing: a kernel that
+ * signals the eventfd before it writes the event completes the poll inside
+ * that signal (the eventfd's wake-up carries POLLIN, and nothing else holds
+ * the context's lock), and the poll's event comes first.  The precondition,
+ * checked every round: the poll is in flight, the ring empty, when the
+ * read is submitted.
+ */
+#define ORDER_ROUNDS 16
+
+static int test_resfd_after_its_event(struct tctx *t)
+{
+	enum { POLL_DATA = 1, READ_DATA = 2 };
+	struct timespec zero = { 0, 0 };
+	struct iocb pcb, rcb, *cbs[1];
+	struct io_event ev[2];
+	int ret = T_PASS, round;
+	uint64_t count = 0;
+	char buf[64];
+
+	for (round = 0; round < ORDER_ROUNDS; round++) {
+		prep_poll(&pcb, t->efd, POLLIN);
+		pcb.aio_data = POLL_DATA;
+		cbs[0] = &pcb;
+		CHECK_RET(sys_io_submit(t->ctx, 1, cbs), 1);
+		CHECK(sys_io_getevents(t->ctx, 0, 2, ev, &zero) == 0,
+		      "round %d: the poll on an eventfd that counts nothing "
+		      "completed at once",
+		      round);
+		prep_rw(&rcb, IOCB_CMD_PREAD, t->zfd, buf, sizeof(buf), 0);
+		rcb.aio_flags = IOCB_FLAG_RESFD;
+		rcb.aio_resfd = (uint32_t)t->efd;
+		rcb.aio_data = READ_DATA;
+		cbs[0] = &rcb;
+		CHECK_RET(sys_io_submit(t->ctx, 1, cbs), 1);
+		CHECK_RET(t_reap(t->ctx, 2, ev), 2);
+		CHECK(ev[0].data == READ_DATA && ev[1].data == POLL_DATA,
+		      "round %d: the poll on the read's eventfd completed "
+		      "before the read's event was in the ring (ring order: "
+		      "%s, %s)",
+		      round, ev[0].data == POLL_DATA ? "poll" : "read",
+		      ev[1].data == POLL_DATA ? "poll" : "read");
+		CHECK_RES(ev[0], sizeof(buf));
+		CHECK(ev[1].res & POLLIN, "round %d: poll res 0x%llx", round,
+		      (unsigned long long)ev[1].res);
+		CHECK(read(t->efd, &count, sizeof(count)) == sizeof(count) &&
+			      count == 1,
+		      "round %d: eventfd count %llu, expected 1", round,
+		      (unsigned long long)count);
+	}
+out:
+	return ret;
+}
+CONFORM_TEST(test_resfd_after_its_event,
+	     "notify.resfd_signalled_after_its_event", 0, .ctx = 8,
+	     .dev_zero = true, .eventfd = T_EFD_NONBLOCK, .aio_poll = true)

@@ -140,3 +140,11 @@ skip_if_skipped() {
 	assert_status 0
 	assert_output_line '^ok 1 cancel\.read$'
 }
+
+@test "notify.poll_woken_while_checked fails when the wake-up inside the poll's check is lost" {
+	misbehave poll-rewake-lost -t notify.poll_woken_while_checked
+	skip_if_skipped notify.poll_woken_while_checked
+	assert_status 1
+	assert_output_line '^# notify\.poll_woken_while_checked: poll_fuse\.c:[0-9]+: the file became ready while the kernel checked it after a wake-up, and said so with another wake-up, but the poll did not complete \(2 FUSE_POLL requests\); reap: ETIMEDOUT$'
+	assert_output_line '^not ok 1 notify\.poll_woken_while_checked$'
+}
