@@ -258,12 +258,7 @@ def main(argv: list[str]) -> int:
                          f"report needs 3 to call a change significant; 1 to {MAX_REPEAT}); "
                          "auto: rounds until every point's detectable change is at most "
                          "--target-pct or --budget-s is spent")
-    ap.add_argument("--target-pct", type=float, default=auto.DEFAULT_TARGET_PCT, metavar="PCT",
-                    help="with --repeat auto: the detectable change every point must reach "
-                         f"(default {auto.DEFAULT_TARGET_PCT:g})")
-    ap.add_argument("--budget-s", type=float, default=auto.DEFAULT_BUDGET_S, metavar="S",
-                    help="with --repeat auto: no round starts that would end after S seconds "
-                         f"from the start (default {auto.DEFAULT_BUDGET_S:g})")
+    auto.add_options(ap)
     ap.add_argument("--sample-scale", type=float, default=SAMPLE_SCALE, metavar="F",
                     help="a study sample's run time or I/O amount against the scenario's own "
                          f"(default {SAMPLE_SCALE:g}; 0.05 to 4)")

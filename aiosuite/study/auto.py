@@ -22,6 +22,7 @@ as "auto" in summary.json (docs/RESULTS-FORMAT.md).
 """
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 import time
@@ -193,6 +194,16 @@ class Auto:
                 f"within {self.target_pct:g}% (largest detectable change {worst}), "
                 f"{s['elapsed_s']:.0f} s of {self.budget_s:g} s"
                 + (f": stop ({self.stopped})" if self.stopped else ""))
+
+
+def add_options(ap: argparse.ArgumentParser) -> None:
+    """--target-pct and --budget-s, as make study and make bench take them."""
+    ap.add_argument("--target-pct", type=float, default=DEFAULT_TARGET_PCT, metavar="PCT",
+                    help="with --repeat auto: the detectable change every point must reach "
+                         f"(default {DEFAULT_TARGET_PCT:g})")
+    ap.add_argument("--budget-s", type=float, default=DEFAULT_BUDGET_S, metavar="S",
+                    help="with --repeat auto: no round starts that would end after S seconds "
+                         f"from the start (default {DEFAULT_BUDGET_S:g})")
 
 
 def parse_repeat(text: str, max_repeat: int) -> int | None:
