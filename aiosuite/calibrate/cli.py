@@ -250,6 +250,7 @@ def calibrate(params: Params, parent: Path, lay: cgroups.Layout, skipped: dict[s
         if "device" in params.sets:
             m.prepare_device()
             doc["device"] = {"loop": m.loopdev, "dev": m.devno}
+        doc["tuning"] = m.tune(lambda what: print(f"{PROG}: {what}", flush=True))
         for t in range(1, params.trials + 1):
             t0 = time.monotonic()
             print(f"{PROG}: trial {t} of {params.trials}", flush=True)
@@ -257,6 +258,7 @@ def calibrate(params: Params, parent: Path, lay: cgroups.Layout, skipped: dict[s
             rec["comparisons"] = analyse.trial_comparisons(out, rec, host, release)
             rec["duration_s"] = round(time.monotonic() - t0, 1)
             rec["cpu_stat"] = group.cpu_stat()
+            rec["corrections"] = m.corrections()
             doc["trials"].append(rec)
             for c in rec["comparisons"]:
                 head = c["iops_composite"] or {}

@@ -28,6 +28,18 @@ reference/ directory, which the report does not read as the run's; the
 median change of the throttled samples against their references is
 recorded as the slowdown really imposed (paired_change_pct).
 
+The kernel does not take exactly what it is asked: a CPU quota of 90% of
+a period left a single-threaded point 92% to 97% of its reference's CPU
+share on this VM (the runtime left in the other CPU's local pool is
+spent too), and blk-throttle's slices round an IOPS limit.  So each
+point and slowdown has a correction, the median over its latest pairs of
+(share or IOPS obtained / fraction asked): the limit asks for the
+fraction over the correction, so that what the throttled sample gets is
+the condition's fraction of its reference.  Before the first trial, a
+short tuning (TUNE_PAIRS pairs a point and slowdown, in tune/, which
+nothing reads as a run) learns the corrections; every pair of the trials
+then updates them.  The corrections used are in calibrate.json.
+
 Every measured program runs in the calibration cgroup (limited or not, so
 that the group itself is no difference); the machine probe
 (build/aio-machine) runs outside it, as a kernel regression would not slow
@@ -74,6 +86,12 @@ PROBE_EVERY = 2
 # this VM: 1.02 of the reference), over 0.8 to 1 s it holds (0.92).
 DEVICE_RUNTIME_FACTOR = 4
 ATTEMPTS = 3
+# The limit's correction: pairs a point and slowdown measured before the
+# first trial; the median of the latest CORRECTION_WINDOW pairs is used,
+# bounded to CORRECTION_RANGE (a pair far outside is a disturbed one).
+TUNE_PAIRS = 3
+CORRECTION_WINDOW = 9
+CORRECTION_RANGE = (0.5, 2.0)
 
 
 @dataclass
@@ -197,6 +215,22 @@ class Measurer:
         if "device" in params.sets:
             self.points["device"] = device_points(params.device_bytes)
         os.environ.update(wrapper_env(group, store.BUILD / "aio-stress"))
+        # (point, condition) -> obtained / asked of each pair so far
+        self.obtained: dict[tuple[str, str], list[float]] = {}
+
+    def correction(self, point: str, cond: str) -> float:
+        """What the kernel gives of what it is asked, for this point and
+        slowdown: the median of the latest pairs, 1 before any."""
+        xs = self.obtained.get((point, cond), [])[-CORRECTION_WINDOW:]
+        if not xs:
+            return 1.0
+        lo, hi = CORRECTION_RANGE
+        return min(hi, max(lo, statistics.median(xs)))
+
+    def corrections(self) -> dict[str, dict[str, Any]]:
+        """The corrections now and the pairs behind them, for calibrate.json."""
+        return {f"{p}/{c}": {"correction": round(self.correction(p, c), 4), "pairs": len(xs)}
+                for (p, c), xs in sorted(self.obtained.items())}
 
     def path_of(self, p: PointSpec) -> str:
         return "/dev/null" if p.kind == "cpu" else self.loopdev
@@ -259,24 +293,68 @@ class Measurer:
             if fraction is None or rs.ref_study is None:
                 m, raw = self.sample(rs.study, scen, rs, p, f"r{r}")
                 return m, [raw]
-            ref, _ = self.sample(rs.ref_study, scen, rs, p, f"ref{r}")
-            limit: int
-            if p.kind == "cpu":
-                share = min(max(ref["cpu_per_wall"], 0.02), float(os.cpu_count() or 1))
-                limit = max(MIN_QUOTA_US, round(fraction * share * CPU_PERIOD_US))
-                self.group.set_cpu(limit)
-            else:
-                limit = max(1, round(fraction * ref["iops"]))
-                self.group.set_read_iops(self.devno, limit)
+            ref, m, raw, limit = self.throttled_pair(rs.ref_study, rs.study, scen, rs, p,
+                                                     rs.cond, f"r{r}")
             rs.limits.setdefault(p.name, []).append(limit)
-            try:
-                m, raw = self.sample(rs.study, scen, rs, p, f"r{r}")
-            finally:
-                self.unlimit()
             rs.pairs.setdefault(p.name, []).append(
                 [ref["iops"], m["iops"], ref["cpu_per_wall"], m["cpu_per_wall"]])
             return m, [raw]
         return one
+
+    def throttled_pair(self, ref_study: Study, study: Study, scen: Scenario, rs: RunState,
+                       p: PointSpec, cond: Condition,
+                       tag: str) -> tuple[dict[str, float], dict[str, float], str, int]:
+        """An unthrottled reference sample of p, then a sample throttled to
+        cond's fraction of what the reference got (CPU share for a CPU
+        quota, IOPS for an IOPS limit), the correction applied; the pair
+        updates the correction.  Returns (reference, throttled, its raw
+        file, the limit)."""
+        assert cond.fraction is not None
+        self.unlimit()
+        ref, _ = self.sample(ref_study, scen, rs, p, f"ref{tag[1:]}" if tag[:1] == "r" else
+                             f"{tag}-ref")
+        key = "cpu_per_wall" if p.kind == "cpu" else "iops"
+        asked = cond.fraction / self.correction(p.name, cond.name)
+        limit: int
+        if p.kind == "cpu":
+            share = min(max(ref["cpu_per_wall"], 0.02), float(os.cpu_count() or 1))
+            limit = max(MIN_QUOTA_US, round(asked * share * CPU_PERIOD_US))
+            self.group.set_cpu(limit)
+        else:
+            limit = max(1, round(asked * ref["iops"]))
+            self.group.set_read_iops(self.devno, limit)
+        try:
+            m, raw = self.sample(study, scen, rs, p, tag)
+        finally:
+            self.unlimit()
+        if ref[key] > 0 and asked > 0:
+            self.obtained.setdefault((p.name, cond.name), []).append(m[key] / ref[key] / asked)
+        return ref, m, raw, limit
+
+    def tune(self, on_step: Callable[[str], None]) -> dict[str, Any]:
+        """Learn the corrections before the first trial: TUNE_PAIRS pairs
+        of every point under every slowdown, in out/tune/ (no run the
+        analysis reads).  Returns the corrections learned."""
+        for kind, pts in self.points.items():
+            for cond in CONDITIONS[kind]:
+                if cond.fraction is None:
+                    continue
+                on_step(f"tuning the {kind} limits for {cond.name}")
+                d = self.out / "tune" / f"{kind}-{cond.name}"
+                d.mkdir(parents=True)
+                study = Study(d, self.targets, self.cleanup, self.params.quick,
+                              self.params.rounds, self.features)
+                study.aio_stress_bin = self.wrapper
+                rs = RunState(cond, d, study, pts)
+                scen = Scenario(study, f"tune-{kind}", SEED, "the limits' corrections",
+                                {}, METRICS)
+                for i in range(TUNE_PAIRS):
+                    for p in pts:
+                        try:
+                            self.throttled_pair(study, study, scen, rs, p, cond, f"t{i}")
+                        except (PointSkipped, PointFailed) as e:
+                            rs.retries.append(f"{p.name} tuning: {e}")
+        return self.corrections()
 
     def measure_round(self, rs: RunState, rnd: int) -> None:
         st = rs.study

@@ -88,6 +88,10 @@ class Point:
     # The raw samples of the metrics the report compares normalized
     # (aiosuite/report/normalize.py); samples then holds the normalized ones
     raw_samples: dict[str, list[float]] = field(default_factory=dict)
+    # The bench round of each sample of a bench engine file
+    # (aio-stress-<target>-<engine>-r<N>.json: round N + 1; None for any
+    # other file), which names its control once machine.json is read
+    bench_rounds: list[int | None] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -255,6 +259,35 @@ def aio_stress_target(d: AioStressDoc) -> str:
     return f"{what}{' O_DIRECT' if direct else ''}"
 
 
+_BENCH_ROUND = re.compile(r"-r(\d{1,6})$")
+
+
+def bench_round_of(path: Path) -> int | None:
+    """The round (from 1) of a bench engine file, aio-stress-*-r<N>.json
+    (aiosuite/bench/cli.py writes round N + 1 there); None for any other."""
+    m = _BENCH_ROUND.search(path.stem)
+    return int(m.group(1)) + 1 if m and path.name.startswith("aio-stress-") else None
+
+
+def bench_controls(run: Run) -> None:
+    """The control of bench's own engine samples: the machine probe bench
+    took at the start of the sample's round ("bench round N start", with
+    its "round"), as a study point names its round's probe.  A point
+    whose round has no probe keeps no control (all or nothing, so that a
+    point's control list stays one per sample)."""
+    by_round: dict[int, int] = {}
+    for i, pr in enumerate(run.machine):
+        rnd, label = pr.get("round"), str(pr.get("label", ""))
+        if isinstance(rnd, int) and label.startswith("bench round") and rnd not in by_round:
+            by_round[rnd] = int(pr.get("index", i))
+    for p in run.points.values():
+        if not p.bench_rounds or p.control:
+            continue
+        ctl = [None if r is None else by_round.get(r) for r in p.bench_rounds]
+        if all(c is not None for c in ctl):
+            p.control = ctl
+
+
 def aio_stress_points(path: Path, d: AioStressDoc) -> list[Point]:
     opts = d.get("options") or {}
     pts = []
@@ -270,7 +303,8 @@ def aio_stress_points(path: Path, d: AioStressDoc) -> list[Point]:
             variant=repeat_stem(path),
             status="ok" if d.get("result", "ok") == "ok" else str(d.get("result")),
             reason=str(d.get("reason", "")),
-            raw=[path], stage=str(st.get("name", "")))
+            raw=[path], stage=str(st.get("name", "")),
+            bench_rounds=[bench_round_of(path)])
         for name, (unit, better, keys) in AIO_STRESS_METRICS.items():
             v = _get(st, *keys)
             if isinstance(v, (int, float)):
@@ -408,6 +442,7 @@ def _merge(run: Run, pts: Iterable[Point]) -> None:
             have.metrics.setdefault(m, p.metrics[m])
         have.raw.extend(p.raw)
         have.control.extend(p.control)
+        have.bench_rounds.extend(p.bench_rounds)
         if p.status != "ok" and have.status == "ok":
             have.status, have.reason = p.status, p.reason
 
@@ -512,6 +547,7 @@ def load_run(path: Path, host: str, release: str) -> Run:
         run.interrupted = run.interrupted or sig
         if conf_doc.get("bail_out"):
             run.bail_out = printable(str(conf_doc["bail_out"]))
+    bench_controls(run)
     return run
 
 

@@ -45,6 +45,16 @@ run_dir() {
 	json_true "$d/summary.json" "[r['repeat'] for r in d['engine_runs']] == sorted(r['repeat'] for r in d['engine_runs'])"
 	json_true "$d/machine.json" "[p['label'] for p in d['probes']] == ['bench round 1 start', 'bench round 2 start', 'bench end']" \
 		"[p.get('round') for p in d['probes']] == [1, 2, None]"
+	# The report reads each engine sample with its round's probe as its
+	# control (as a study point's), so that normalization can use it.
+	run env PYTHONPATH="$TOP" python3 -c 'import sys
+from pathlib import Path
+from aiosuite.report import collect
+r = collect.load_run(Path(sys.argv[1]), "h", "k")
+pts = [p for p in r.points.values() if p.source == "aio-stress"]
+print(len(pts) >= 8, sorted({tuple(p.control) for p in pts}))' "$d"
+	assert_status 0
+	[ "$output" = "True [(0, 1)]" ]
 	# the scratch directory bench made is gone
 	[ -z "$(ls -A "$SCRATCH" | grep -v '^results$')" ]
 }
