@@ -356,7 +356,10 @@ class CalibrateDoc(TypedDict, total=False):
     params: dict[str, Any]  # trials, rounds, sample_runtime_s, sets, quick, device_file_bytes
     cgroup: dict[str, Any]  # version, cpu, io, cpu_period_us, group
     skipped: dict[str, str | None]  # set -> why it was not calibrated
-    trials: list[dict[str, Any]]  # each with its comparisons, limits and base figures
+    trials: list[dict[str, Any]]  # each with its comparisons, limits, corrections
+    # "<point>/<condition>" -> the limit's correction learned before the
+    # first trial (what the kernel gave over what it was asked) and its pairs
+    tuning: dict[str, dict[str, float]]
     summary: list[CalibrateSummaryRow]
     notes: list[str]
 
@@ -587,6 +590,10 @@ def check_calibrate(d: dict[str, Any]) -> None:
             c = obj(c, where("trials", i, "comparisons", j), null=False)
             for k in ("set", "condition", "role", "baseline_run", "run"):
                 string(c.get(k), where("trials", i, "comparisons", j, k), null=False)
+    for name, c in obj(d.get("tuning"), "tuning").items():
+        c = obj(c, where("tuning", name), null=False)
+        for k in ("correction", "pairs"):
+            number(c.get(k), where("tuning", name, k), null=False)
     for i, s in enumerate(array(d.get("summary"), "summary", null=False)):
         s = obj(s, where("summary", i), null=False)
         for k in ("set", "condition", "role"):

@@ -249,6 +249,12 @@ EOF
 	assert_eq '[3, 3, 3]' "$(json_get "$f" '[len(v) for v in d["trials"][0]["limits"]["t01-device-iops-80"].values()]')"
 	[[ $(json_get "$f" 'd["trials"][0]["paired_change_pct"]["t01-cpu-cpu-20"]["cpu_share_pct"] < 0') == true ]]
 	[[ -n $(ls "$dir/runs/t01-cpu-cpu-20/reference") ]]
+	# Each limit was corrected by what the kernel gave: the tuning measured
+	# 3 pairs of every point under every slowdown (3 points, 2 slowdowns,
+	# 2 sets), the trial's 3 rounds 3 more; every correction in its range.
+	assert_eq '12 [3] [6]' "$(json_get "$f" '"%d %s %s" % (len(d["tuning"]), sorted({v["pairs"] for v in d["tuning"].values()}), sorted({v["pairs"] for v in d["trials"][0]["corrections"].values()}))')"
+	assert_eq true "$(json_get "$f" 'all(0.5 <= v["correction"] <= 2.0 for v in d["trials"][0]["corrections"].values())')"
+	[[ -n $(ls "$dir/tune/cpu-cpu-10") ]]
 	grep -q "false alarms of 2" "$dir/calibrate.md"
 	grep -q "CPU quota: 10% less CPU" "$dir/calibrate.md"
 	if command -v gnuplot >/dev/null; then
