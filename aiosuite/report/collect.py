@@ -403,7 +403,7 @@ def scenario_points(path: Path, d: ScenarioDoc) -> list[Point]:
     # parameters except the repeat (or rounds) count and anything that looks
     # like a path.
     var = ",".join(f"{k}={params[k]}" for k in sorted(params)
-                   if k not in ("repeat", "rounds", "seed")
+                   if k not in ("repeat", "rounds", "rounds_measured", "seed")
                    and not (isinstance(params[k], str) and "/" in params[k]))
     mdefs = {m: MetricDef(str(v.get("unit") or ""), str(v.get("better") or ""))
              for m, v in (d.get("metrics") or {}).items() if isinstance(v, dict)}

@@ -141,9 +141,12 @@ class Scenario:
             "scenario": name,
             "seed": seed,
             "question": question,
+            # rounds: those asked for (--repeat; in auto mode at least 3);
+            # rounds_measured: those measured so far, the truth when auto
+            # mode stops early on its budget
             "params": {**params, "repeat": study.rounds,
-                       "rounds": study.rounds, "quick": study.quick,
-                       "sample_scale": study.scale},
+                       "rounds": study.rounds, "rounds_measured": study.round + 1,
+                       "quick": study.quick, "sample_scale": study.scale},
             "metrics": metrics,
             "points": [],
             "charts": [],

@@ -37,7 +37,7 @@ run_dir() {
 	json_true "$s" 'd["auto"]["stopped"] == "budget" and d["auto"]["rounds"] == 1 and d["auto"]["budget_s"] == 0.001 and d["auto"]["target_pct"] == 5'
 	# every point measured in the round is named, with too few samples to tell
 	json_true "$s" 'd["auto"]["points_total"] > 0 and d["auto"]["points_reached"] == 0 and all(p["samples"] == 1 and p["detectable_pct"] is None and p["note"] for p in d["auto"]["per_point"])'
-	json_true "$(run_dir)/batching.json" 'd["params"]["rounds"] == 3 and all(len(v) == 1 for p in d["points"] if p["status"] == "ok" for v in p["samples"].values())'
+	json_true "$(run_dir)/batching.json" 'd["params"]["rounds"] == 3 and d["params"]["rounds_measured"] == 1 and all(len(v) == 1 for p in d["points"] if p["status"] == "ok" for v in p["samples"].values())'
 }
 
 @test "bench --repeat auto with a tiny budget stops after one round and records why in summary.json" {
