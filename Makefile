@@ -24,7 +24,7 @@
 #   make mutants    the mutation score: kernel bugs (ci/mutants/*.patch to
 #                   Debian's linux-source-6.1) the suite catches in qemu;
 #                   about an hour on 2 cores [MUTANTS="001 017"]; not in check
-#   make calibrate [QUICK=1]
+#   make calibrate [QUICK=1] [HISTORY=1]
 #                   what this machine can detect: A/A pairs and slowdowns the
 #                   kernel imposes (a cpu cgroup quota, block throttling of a
 #                   loop device), as the report judges them; about 11 minutes
@@ -203,11 +203,12 @@ report:
 	$(Q)python3 -m aiosuite.report $(if $(BASELINE),--baseline $(BASELINE))
 
 # make calibrate [QUICK=1]: the detection rates and false alarms on this
-# machine (aiosuite/calibrate; TRIALS=N ROUNDS=N change the defaults)
+# machine (aiosuite/calibrate; TRIALS=N ROUNDS=N change the defaults;
+# HISTORY=1 judges each run with the earlier trials as its history)
 calibrate: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)python3 -m aiosuite.calibrate $(if $(QUICK),--quick) $(if $(TRIALS),--trials $(TRIALS)) \
-		$(if $(ROUNDS),--rounds $(ROUNDS))
+		$(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(HISTORY),--history)
 
 # make kernels [KERNELS="6.1 6.12"] [KERNEL=bzImage MODULES=dir]
 kernels: deps

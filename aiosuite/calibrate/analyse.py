@@ -36,6 +36,11 @@ from aiosuite.report.compare import compare_runs
 from aiosuite.schemas import CalibrateSummaryRow
 
 SCHEMA = "aio-suite-calibrate/1"
+# --history: the kernel names the comparison gives the history with the
+# base run, and the run judged; and how many earlier runs it keeps
+HISTORY_KERNEL = "history"
+CANDIDATE_KERNEL = "candidate"
+HISTORY_RUNS = 12
 HEADLINE = "iops"
 CALLED = (stats.REGRESSION, stats.IMPROVEMENT)
 SET_TITLE = {"cpu": "CPU-bound (/dev/null)", "device": "device-bound (loop device)"}
@@ -50,12 +55,26 @@ def _num(x: float) -> float | None:
     return None if x is None or math.isnan(x) or math.isinf(x) else round(x, 4)
 
 
-def compare_pair(base_dir: Path, cand_dir: Path, host: str, release: str) -> dict[str, Any]:
-    """One comparison of two run directories, as the report makes it."""
-    runs = [collect.load_run(base_dir, host, release), collect.load_run(cand_dir, host, release)]
-    cmp = compare_runs(runs, by="run", baseline=runs[0].run_id)
+def compare_pair(base_dir: Path, cand_dir: Path, host: str, release: str,
+                 history: list[Path] | None = None) -> dict[str, Any]:
+    """One comparison of two run directories, as the report makes it:
+    without history, run against run (aio-report --by run, one run a
+    side); with history, the base run and the history as the runs of one
+    kernel, the candidate as a kernel of one run (--by kernel), as CI
+    compares a new kernel's run with the store of the old one's: the
+    candidate then takes the between-run variance and the drift of the
+    history's runs."""
+    if history:
+        runs = [collect.load_run(d, host, HISTORY_KERNEL) for d in [*history, base_dir]]
+        runs.append(collect.load_run(cand_dir, host, CANDIDATE_KERNEL))
+        cmp = compare_runs(runs, by="kernel", baseline=HISTORY_KERNEL)
+        col = CANDIDATE_KERNEL
+    else:
+        runs = [collect.load_run(base_dir, host, release),
+                collect.load_run(cand_dir, host, release)]
+        cmp = compare_runs(runs, by="run", baseline=runs[0].run_id)
+        col = runs[1].run_id
     comps = composite.build(cmp, runs)
-    col = runs[1].run_id
     flagged: list[dict[str, Any]] = []
     iops: list[dict[str, Any]] = []
     share: list[float] = []
@@ -81,6 +100,7 @@ def compare_pair(base_dir: Path, cand_dir: Path, host: str, release: str) -> dic
     res = head.result if head is not None else None
     return {
         "baseline_run": base_dir.name, "run": cand_dir.name,
+        "history_runs": [d.name for d in history or []],
         "metrics_compared": compared,
         "points_flagged": flagged,
         "iops_points": iops,
@@ -99,18 +119,31 @@ def compare_pair(base_dir: Path, cand_dir: Path, host: str, release: str) -> dic
     }
 
 
-def trial_comparisons(out: Path, rec: dict[str, Any], host: str,
-                      release: str) -> list[dict[str, Any]]:
-    """Every comparison of one trial (rec from Measurer.trial())."""
+def history_of(out: Path, earlier: list[dict[str, Any]], kind: str) -> list[Path]:
+    """The store a CI run would have for the set kind: the unthrottled
+    runs (base and A/A) of the earlier trials, the latest HISTORY_RUNS."""
+    dirs = [out / "runs" / name for t in earlier
+            for cond in CONDITIONS[kind] if cond.fraction is None
+            for name in [t.get("runs", {}).get(kind, {}).get(cond.name)] if name]
+    return dirs[-HISTORY_RUNS:]
+
+
+def trial_comparisons(out: Path, rec: dict[str, Any], host: str, release: str,
+                      earlier: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every comparison of one trial (rec from Measurer.trial()); with
+    earlier (the trials before it), judged with their unthrottled runs as
+    the history (compare_pair())."""
     found = []
     for kind, names in rec["runs"].items():
         base = names.get("base")
         if base is None:
             continue
+        hist = history_of(out, earlier, kind) if earlier is not None else None
         for cond in CONDITIONS[kind]:
             if cond.role == "baseline" or cond.name not in names:
                 continue
-            c = compare_pair(out / "runs" / base, out / "runs" / names[cond.name], host, release)
+            c = compare_pair(out / "runs" / base, out / "runs" / names[cond.name], host, release,
+                             hist)
             c.update(set=kind, condition=cond.name, role=cond.role,
                      slowdown_imposed_pct=cond.slowdown_pct,
                      paired_change_pct=rec.get("paired_change_pct", {}).get(names[cond.name]))
@@ -203,8 +236,14 @@ def table(doc: dict[str, Any]) -> str:
         f"({doc['time_utc_start']} to {doc.get('time_utc_end') or '-'}"
         f"{', incomplete' if not doc['complete'] else ''}).",
         "",
-        "Each run is compared with its trial's base run by the report's rules "
-        "(aio-report --by run). A/A: the count of comparisons in which anything "
+        ("Each run is compared with its trial's base run by the report's rules "
+         "(aio-report --by run). " if not p.get("history") else
+         "Each run is judged as CI judges a new kernel's run against the store: its "
+         "trial's base run and the unthrottled runs of the earlier trials (up to "
+         f"{HISTORY_RUNS}) are the old kernel's runs (aio-report --by kernel), so that "
+         "their between-run variance and drift enter the test; the first trial has "
+         "only its base run. ") +
+        "A/A: the count of comparisons in which anything "
         "was called (a false alarm). Slowdowns: the count in which the IOPS of a "
         "point (point level) or the IOPS composite of the set (composite level) "
         "was called a regression. Detectable: the smallest change of the IOPS "

@@ -93,6 +93,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
                     help="measure nothing: judge the runs of the calibration in DIR (a "
                          "results/calibrate/<run id>/ directory) again with this report's "
                          "rules, and rewrite its calibrate.json, table and chart")
+    ap.add_argument("--history", action="store_true",
+                    help="judge each run as CI judges a new kernel's run against its store: "
+                         "the trial's base run and the unthrottled runs of the earlier trials "
+                         "are the old kernel's runs (aio-report --by kernel), so that their "
+                         "between-run variance and drift enter the test (default: run against "
+                         "run, one a side, no history); with --analyse, judge again so")
     ap.add_argument("--scratch", metavar="DIR",
                     help="directory for the loop device's backing file (default: the checkout)")
     return ap.parse_args(argv)
@@ -134,7 +140,7 @@ def needs(sets: list[str], lay: cgroups.Layout) -> dict[str, str]:
 def main(argv: list[str]) -> int:
     args = parse(argv)
     if args.analyse is not None:
-        return reanalyse(Path(args.analyse).resolve())
+        return reanalyse(Path(args.analyse).resolve(), args.history)
     d = QUICK if args.quick else FULL
     trials = int(number(args, "trials", 1, MAX_TRIALS, d["trials"], True))
     rounds = int(number(args, "rounds", 3, MAX_ROUNDS, d["rounds"], True))
@@ -171,7 +177,7 @@ def main(argv: list[str]) -> int:
         return SKIP_STATUS
     run_sets = [s for s in sets if not missing[s]]
     params = Params(trials, rounds, runtime, run_sets, args.quick,
-                    int(d["device_bytes"]))
+                    int(d["device_bytes"]), args.history)
     return calibrate(params, parent, lay, {s: missing[s] for s in sets if missing[s]})
 
 
@@ -183,16 +189,19 @@ def write_outputs(out: Path, doc: dict[str, Any]) -> None:
     store.write_json(out / "calibrate.json", doc)
 
 
-def reanalyse(out: Path) -> int:
-    """--analyse DIR: the comparisons of every trial in DIR made again."""
+def reanalyse(out: Path, history: bool) -> int:
+    """--analyse DIR: the comparisons of every trial in DIR made again
+    (history: with the earlier trials as the history)."""
     try:
         doc = schemas.check("calibrate", schemas.read_json(out / "calibrate.json"))
     except (schemas.BadFile, OSError) as e:
         print(f"{PROG}: --analyse {out}: no calibration there ({e})", file=sys.stderr)
         return 2
-    for rec in doc["trials"]:
+    doc["params"]["history"] = history
+    for i, rec in enumerate(doc["trials"]):
         try:
-            rec["comparisons"] = analyse.trial_comparisons(out, rec, doc["host"], doc["kernel"])
+            rec["comparisons"] = analyse.trial_comparisons(
+                out, rec, doc["host"], doc["kernel"], doc["trials"][:i] if history else None)
         except (OSError, KeyError, TypeError) as e:
             print(f"{PROG}: --analyse {out}: trial {rec.get('trial')}: {e}", file=sys.stderr)
             return 1
@@ -255,7 +264,8 @@ def calibrate(params: Params, parent: Path, lay: cgroups.Layout, skipped: dict[s
             t0 = time.monotonic()
             print(f"{PROG}: trial {t} of {params.trials}", flush=True)
             rec = m.trial(t, lambda name: print(f"{PROG}:   {name}", flush=True))
-            rec["comparisons"] = analyse.trial_comparisons(out, rec, host, release)
+            rec["comparisons"] = analyse.trial_comparisons(
+                out, rec, host, release, doc["trials"] if params.history else None)
             rec["duration_s"] = round(time.monotonic() - t0, 1)
             rec["cpu_stat"] = group.cpu_stat()
             rec["corrections"] = m.corrections()

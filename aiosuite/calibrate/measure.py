@@ -162,6 +162,7 @@ class Params:
     sets: list[str]
     quick: bool
     device_bytes: int
+    history: bool = False  # judged with the earlier trials as history (analyse.py)
 
     def runtime_of(self, kind: str) -> float:
         return self.runtime_s * (DEVICE_RUNTIME_FACTOR if kind == "device" else 1)
@@ -171,7 +172,7 @@ class Params:
                 "sample_runtime_s": self.runtime_s,
                 "device_sample_runtime_s": self.runtime_of("device"),
                 "sets": list(self.sets), "quick": self.quick,
-                "device_file_bytes": self.device_bytes}
+                "device_file_bytes": self.device_bytes, "history": self.history}
 
 
 @dataclass

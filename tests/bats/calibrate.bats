@@ -268,6 +268,26 @@ EOF
 	cd - >/dev/null
 	assert_status 0
 	assert_eq "$(json_get "$SCRATCH/first.json" 'd["summary"]')" "$(json_get "$f" 'd["summary"]')"
+	# Judged with history: a second trial made of copies of the first one's
+	# runs has the first trial's unthrottled runs (base and the two A/A
+	# runs of its set) as the old kernel's runs; the first has none.
+	local r
+	for r in "$dir"/runs/t01-*; do cp -r "$r" "${r/t01-/t02-}"; done
+	_python - "$f" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = json.loads(json.dumps(d["trials"][0]).replace("t01-", "t02-"))
+t["trial"] = 2
+d["trials"].append(t)
+json.dump(d, open(sys.argv[1], "w"))
+EOF2
+	run timeout 300 python3 "$CALIBRATE" --analyse "$dir" --history
+	assert_status 0
+	assert_output_has "as CI judges a new kernel's run against the store"
+	assert_eq true "$(json_get "$f" 'd["params"]["history"]')"
+	assert_eq '[0]' "$(json_get "$f" 'sorted({len(c["history_runs"]) for c in d["trials"][0]["comparisons"]})')"
+	assert_eq '["t01-cpu-aa", "t01-cpu-aa2", "t01-cpu-base"]' "$(json_get "$f" 'sorted(next(c for c in d["trials"][1]["comparisons"] if c["set"] == "cpu")["history_runs"])')"
+	assert_eq '["t01-device-aa", "t01-device-aa2", "t01-device-base"]' "$(json_get "$f" 'sorted(next(c for c in d["trials"][1]["comparisons"] if c["set"] == "device")["history_runs"])')"
 	# The store's report does not take the calibration's runs for a host.
 	run python3 "$TOP/tools/report.py" --results "$SCRATCH/res" list
 	refute_line calibrate "$output"
