@@ -122,9 +122,11 @@ def compare_pair(base_dir: Path, cand_dir: Path, host: str, release: str,
 def history_of(out: Path, earlier: list[dict[str, Any]], kind: str) -> list[Path]:
     """The store a CI run would have for the set kind: the unthrottled
     runs (base and A/A) of the earlier trials, the latest HISTORY_RUNS."""
-    dirs = [out / "runs" / name for t in earlier
-            for cond in CONDITIONS[kind] if cond.fraction is None
-            for name in [t.get("runs", {}).get(kind, {}).get(cond.name)] if name]
+    unthrottled = [c.name for c in CONDITIONS[kind] if c.fraction is None]
+    dirs = []
+    for t in earlier:
+        names = t.get("runs", {}).get(kind, {})
+        dirs += [out / "runs" / names[c] for c in unthrottled if c in names]
     return dirs[-HISTORY_RUNS:]
 
 

@@ -50,7 +50,6 @@ up.
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -206,8 +205,6 @@ class Measurer:
         self.wrapper = wrapper
         self.features = features
         self.env = store.environment()
-        self.host = platform.node()
-        self.release = platform.release()
         self.loopdev = ""
         self.devno = ""
         self.points: dict[str, list[PointSpec]] = {}
@@ -243,21 +240,24 @@ class Measurer:
         self.loopdev = loop_attach(self.cleanup, backing, dio=True)
         self.devno = device_of(self.loopdev)
 
+    def study_in(self, d: Path) -> Study:
+        """A Study writing into d whose aio-stress runs through the
+        calibration cgroup's wrapper."""
+        study = Study(d, self.targets, self.cleanup, self.params.quick, self.params.rounds,
+                      self.features)
+        study.aio_stress_bin = self.wrapper
+        return study
+
     def new_run(self, name: str, cond: Condition, points: list[PointSpec]) -> RunState:
         d = self.out / "runs" / name
         d.mkdir(parents=True)
         store.write_json(d / "summary.json", {"schema": RUN_SCHEMA, "complete": False,
                                               "interrupted": None, "condition": cond.name})
         store.write_json(d / "env.json", self.env)
-        study = Study(d, self.targets, self.cleanup, self.params.quick, self.params.rounds,
-                      self.features)
-        study.aio_stress_bin = self.wrapper
-        rs = RunState(cond, d, study, points)
+        rs = RunState(cond, d, self.study_in(d), points)
         if cond.fraction is not None:
             (d / "reference").mkdir()
-            rs.ref_study = Study(d / "reference", self.targets, self.cleanup, self.params.quick,
-                                 self.params.rounds, self.features)
-            rs.ref_study.aio_stress_bin = self.wrapper
+            rs.ref_study = self.study_in(d / "reference")
         return rs
 
     def unlimit(self) -> None:
@@ -289,13 +289,12 @@ class Measurer:
         """The point's measure() function: for a slowdown, an unthrottled
         reference sample first, the limit taken from it, then the sample."""
         def one(r: int) -> tuple[dict[str, float], list[str]]:
-            self.unlimit()
-            fraction = rs.cond.fraction
-            if fraction is None or rs.ref_study is None:
+            if rs.cond.fraction is None or rs.ref_study is None:
+                self.unlimit()
                 m, raw = self.sample(rs.study, scen, rs, p, f"r{r}")
                 return m, [raw]
             ref, m, raw, limit = self.throttled_pair(rs.ref_study, rs.study, scen, rs, p,
-                                                     rs.cond, f"r{r}")
+                                                     rs.cond, f"r{r}", f"ref{r}")
             rs.limits.setdefault(p.name, []).append(limit)
             rs.pairs.setdefault(p.name, []).append(
                 [ref["iops"], m["iops"], ref["cpu_per_wall"], m["cpu_per_wall"]])
@@ -303,17 +302,16 @@ class Measurer:
         return one
 
     def throttled_pair(self, ref_study: Study, study: Study, scen: Scenario, rs: RunState,
-                       p: PointSpec, cond: Condition,
-                       tag: str) -> tuple[dict[str, float], dict[str, float], str, int]:
+                       p: PointSpec, cond: Condition, tag: str,
+                       ref_tag: str) -> tuple[dict[str, float], dict[str, float], str, int]:
         """An unthrottled reference sample of p, then a sample throttled to
         cond's fraction of what the reference got (CPU share for a CPU
         quota, IOPS for an IOPS limit), the correction applied; the pair
-        updates the correction.  Returns (reference, throttled, its raw
-        file, the limit)."""
+        updates the correction.  tag and ref_tag name the two samples'
+        files.  Returns (reference, throttled, its raw file, the limit)."""
         assert cond.fraction is not None
         self.unlimit()
-        ref, _ = self.sample(ref_study, scen, rs, p, f"ref{tag[1:]}" if tag[:1] == "r" else
-                             f"{tag}-ref")
+        ref, _ = self.sample(ref_study, scen, rs, p, ref_tag)
         key = "cpu_per_wall" if p.kind == "cpu" else "iops"
         asked = cond.fraction / self.correction(p.name, cond.name)
         limit: int
@@ -343,16 +341,15 @@ class Measurer:
                 on_step(f"tuning the {kind} limits for {cond.name}")
                 d = self.out / "tune" / f"{kind}-{cond.name}"
                 d.mkdir(parents=True)
-                study = Study(d, self.targets, self.cleanup, self.params.quick,
-                              self.params.rounds, self.features)
-                study.aio_stress_bin = self.wrapper
+                study = self.study_in(d)
                 rs = RunState(cond, d, study, pts)
                 scen = Scenario(study, f"tune-{kind}", SEED, "the limits' corrections",
                                 {}, METRICS)
                 for i in range(TUNE_PAIRS):
                     for p in pts:
                         try:
-                            self.throttled_pair(study, study, scen, rs, p, cond, f"t{i}")
+                            self.throttled_pair(study, study, scen, rs, p, cond, f"t{i}",
+                                                f"t{i}-ref")
                         except (PointSkipped, PointFailed) as e:
                             rs.retries.append(f"{p.name} tuning: {e}")
         return self.corrections()
