@@ -4,7 +4,8 @@ report, over the results store.
 
 Floors (a module imports only modules on the floors below it, and inside
 study/ and report/ cli.py stands above the rest):
-  1  stats, schemas, machine, features, interrupt, scratch   no package imports
+  1  stats, schemas, machine, features, interrupt, scratch,  no package imports
+     cliparse (the commands' one-line usage errors)
   2  store                                                   the results store
   3  study/ (cli, core, targets, plot, fiojob, scenarios/<name>)
      report/ (cli, collect, compare, charts, render, junit, synth)

@@ -53,13 +53,14 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import asdict, dataclass, field  # noqa: E402
-from typing import Any, NoReturn  # noqa: E402
+from typing import Any  # noqa: E402
 
 import fetch_kernels  # noqa: E402
 import initramfs  # noqa: E402
 import qemu  # noqa: E402
 import results_stream  # noqa: E402
 from aiosuite import scratch, store  # noqa: E402
+from aiosuite.cliparse import Parser  # noqa: E402
 
 PROG = "kernels"
 ACCEL_CACHE_S = 24 * 3600
@@ -416,12 +417,6 @@ def report(outcomes: list[Outcome]) -> None:
             print(f"            step failed: {s}")
         if o.run_dir:
             print(f"            {o.run_dir}")
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"{PROG}: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
 
 
 def check_args(args: argparse.Namespace) -> str:

@@ -47,7 +47,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, NoReturn  # noqa: E402
+from typing import Any  # noqa: E402
 
 from aiosuite import control, fio_clients, machine, scratch, store  # noqa: E402
 from aiosuite.report import collect, normalize  # noqa: E402
@@ -56,6 +56,7 @@ from aiosuite.schemas import AioStressDoc  # noqa: E402
 from aiosuite.study import auto  # noqa: E402
 from aiosuite.study.core import SAMPLE_SCALE, SKIP_STATUS, run_child  # noqa: E402
 from aiosuite.study.targets import odirect_ok  # noqa: E402
+from aiosuite.cliparse import Parser  # noqa: E402
 
 PROG = "bench"
 ENGINES: list[tuple[str, list[str]]] = [
@@ -154,12 +155,6 @@ def stop_if_interrupted(part: dict[str, Any]) -> None:
     if part["exit_status"] == 130:
         interrupt.note("SIGINT")
         raise KeyboardInterrupt
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"{PROG}: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
 
 
 MAX_REPEAT = 1000

@@ -28,22 +28,17 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, NoReturn  # noqa: E402
+from typing import Any  # noqa: E402
 
 from aiosuite import store  # noqa: E402
 from aiosuite.features import probe  # noqa: E402
+from aiosuite.cliparse import Parser  # noqa: E402
 
 PROG = "bench-overhead"
 GOAL_VS_FIO = 1.4
 GOAL_VS_BARE = 0.8
 MAX_SECONDS = 3600
 MAX_ROUNDS = 1000
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"{PROG}: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
 
 
 def run(cmd: list[str], secs: float) -> subprocess.CompletedProcess[str]:

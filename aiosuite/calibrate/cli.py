@@ -40,7 +40,7 @@ import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, NoReturn  # noqa: E402
+from typing import Any  # noqa: E402
 
 from aiosuite import schemas, scratch, store  # noqa: E402
 from aiosuite.calibrate import analyse, cgroups  # noqa: E402
@@ -48,6 +48,7 @@ from aiosuite.calibrate.measure import (DEVICE_RUNTIME_FACTOR, SETS, Measurer,  
                                         Params)
 from aiosuite.features import probe  # noqa: E402
 from aiosuite.study.targets import Cleanup, Targets  # noqa: E402
+from aiosuite.cliparse import Parser  # noqa: E402
 
 PROG = "calibrate"
 SKIP_STATUS = 77
@@ -55,12 +56,6 @@ FULL = {"trials": 5, "rounds": 5, "runtime": 0.2, "device_bytes": 256 << 20}
 QUICK = {"trials": 1, "rounds": 3, "runtime": 0.1, "device_bytes": 32 << 20}
 MAX_TRIALS = 100
 MAX_ROUNDS = 50
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"{PROG}: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
 
 
 def now() -> str:

@@ -54,24 +54,19 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, NoReturn  # noqa: E402
+from typing import Any  # noqa: E402
 
 from aiosuite import fio_clients, machine, scratch, store  # noqa: E402
 from aiosuite.features import probe  # noqa: E402
 from aiosuite.study import auto, scenarios  # noqa: E402
 from aiosuite.study.core import SAMPLE_SCALE, Study  # noqa: E402
 from aiosuite.study.targets import Cleanup, Targets  # noqa: E402
+from aiosuite.cliparse import Parser  # noqa: E402
 
 PROG = "study"
 SCENARIOS = list(scenarios.NAMES)
 MAX_REPEAT = 1000
 SCHEMA = "aio-suite-study/1"
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"{PROG}: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
 
 
 def describe() -> str:

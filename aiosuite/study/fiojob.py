@@ -22,7 +22,9 @@ import re
 import signal
 import sys
 from pathlib import Path
-from typing import Mapping, NoReturn, Sequence
+from typing import Mapping, Sequence
+
+from aiosuite.cliparse import Parser
 
 PROG = "fiojob"
 _SECTION = re.compile(r"\[([^\]]+)\]$")
@@ -86,12 +88,6 @@ def effective_job(job: Path, options: Mapping[str, str],
     head = [f"; Effective job: {origin or job} with {what}",
             f"; (written by tools/{PROG}.py: this is the text fio ran)"]
     return "\n".join(head + out) + "\n"
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"{PROG}: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
 
 
 def main(argv: list[str]) -> int:

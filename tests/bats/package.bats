@@ -62,7 +62,8 @@ import sys
 
 def floor(m):
     if m in ("aiosuite.stats", "aiosuite.schemas", "aiosuite.machine", "aiosuite.features",
-             "aiosuite.interrupt", "aiosuite.scratch", "aiosuite.control"):
+             "aiosuite.interrupt", "aiosuite.scratch", "aiosuite.control",
+             "aiosuite.cliparse"):
         return 1
     if m == "aiosuite.store":
         return 2
