@@ -15,6 +15,11 @@
 # Logs of the run go to $AIO_SUITE_LOGDIR (default results/check/).
 set -u
 cd "$(dirname "$0")/.."
+# The tests run make as a user would, from a shell. Under `make -C DIR
+# check` the outer make's flags (print-directory among them) would reach
+# those inner makes through the environment and add "make[1]: Entering
+# directory" lines to the output the tests read.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 
 BUILD=${BUILD:-build}
 logdir=${AIO_SUITE_LOGDIR:-results/check}
